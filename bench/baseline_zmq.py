@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Baseline: `1+1` execute round trips straight to an ipykernel over ZMQ.
+
+This measures the floor that the websocket path (Node -> jupyter-server ->
+kernel) is compared against. There is no HTTP or websocket hop: jupyter_client
+talks to the kernel's ZMQ sockets directly.
+
+A round trip ends the same way as on the websocket path: the execute_reply
+(shell) *and* the status=idle (iopub) for the request's msg_id have both
+arrived. The kernel is always shut down in `finally`.
+
+Usage (Debian's python; jupyter_client and ipykernel come from apt):
+    /usr/bin/python3 bench/baseline_zmq.py [--n 200] [--warmup 10]
+
+stdout: a single JSON object
+    {"n": ..., "median_ms": ..., "p95_ms": ..., "samples_ms": [...]}
+All diagnostics (and the kernel's own stdout/stderr) go to stderr.
+"""
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+
+def _wait_for_reply_and_idle(kc, msg_id, timeout):
+    """Block until both execute_reply and iopub idle for msg_id have arrived."""
+    deadline = time.monotonic() + timeout
+    got_reply = False
+    got_idle = False
+    while not (got_reply and got_idle):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no reply/idle for {msg_id} within {timeout}s")
+        if not got_idle:
+            # Messages queue up on the ZMQ sockets, so reading iopub first and
+            # then shell does not add latency: whichever arrives last
+            # determines the end time.
+            msg = kc.get_iopub_msg(timeout=remaining)
+            if (
+                msg.get("parent_header", {}).get("msg_id") == msg_id
+                and msg.get("msg_type") == "status"
+                and msg.get("content", {}).get("execution_state") == "idle"
+            ):
+                got_idle = True
+            continue
+        msg = kc.get_shell_msg(timeout=remaining)
+        if (
+            msg.get("parent_header", {}).get("msg_id") == msg_id
+            and msg.get("msg_type") == "execute_reply"
+        ):
+            status = msg.get("content", {}).get("status")
+            if status != "ok":
+                raise RuntimeError(f"execute_reply status {status!r}")
+            got_reply = True
+
+
+def _round_trip(kc, code, timeout):
+    t0 = time.perf_counter()
+    msg_id = kc.execute(code)
+    _wait_for_reply_and_idle(kc, msg_id, timeout)
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200, help="measured round trips (default 200)")
+    ap.add_argument("--warmup", type=int, default=10, help="unmeasured warm-up executes (default 10)")
+    ap.add_argument("--kernel-name", default="python3")
+    ap.add_argument("--code", default="1+1")
+    ap.add_argument("--startup-timeout", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=30.0, help="per round trip timeout, seconds")
+    args = ap.parse_args(argv)
+    if args.n < 1:
+        ap.error("--n must be >= 1")
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=args.kernel_name)
+    kc = None
+    try:
+        # Keep the kernel's stdout off our stdout, which carries only the JSON.
+        km.start_kernel(stdout=sys.stderr, stderr=sys.stderr)
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=args.startup_timeout)
+
+        for _ in range(args.warmup):
+            _round_trip(kc, args.code, args.timeout)
+
+        samples = [_round_trip(kc, args.code, args.timeout) for _ in range(args.n)]
+        ordered = sorted(samples)
+        p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+        result = {
+            "n": args.n,
+            "median_ms": round(statistics.median(samples), 3),
+            "p95_ms": round(p95, 3),
+            "samples_ms": [round(s, 3) for s in samples],
+        }
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
+        return 0
+    finally:
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception as e:  # pragma: no cover
+                print(f"stop_channels failed: {e!r}", file=sys.stderr)
+        try:
+            if km.has_kernel:
+                km.shutdown_kernel(now=False)
+        except Exception as e:
+            print(f"graceful shutdown failed ({e!r}); killing kernel", file=sys.stderr)
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception as e2:  # pragma: no cover
+                print(f"kernel kill failed: {e2!r}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

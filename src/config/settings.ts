@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * Every setting in one table: its env name, its flag, its schema (which holds the default)
+ * and the line `--help` prints. Flags beat env, env beats defaults.
+ * Secrets (the external server's token) have no flag on purpose: argv is world-readable.
+ */
+export interface SettingSpec {
+  env: string;
+  flag?: string;
+  schema: z.ZodType;
+  help: string;
+}
+
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+export const SETTINGS = {
+  runMode: {
+    env: 'JLAB_MCP_RUN_MODE',
+    flag: '--run-mode',
+    schema: z.enum(['local', 'external']).optional(),
+    help: 'local (start our own Jupyter server) | external (use JLAB_MCP_JUPYTER_URL). Default: external when JLAB_MCP_JUPYTER_URL is set, else local.',
+  },
+  notebookDir: {
+    env: 'JLAB_MCP_NOTEBOOK_DIR',
+    flag: '--notebook-dir',
+    schema: z.string().min(1).default('./notebooks'),
+    help: 'Directory where notebooks are written; every notebook path the agent passes must resolve inside it.',
+  },
+  jupyterCommand: {
+    env: 'JLAB_MCP_JUPYTER_CMD',
+    flag: '--jupyter-cmd',
+    schema: z.string().min(1).optional(),
+    help: 'Command that starts a Jupyter server (local mode), e.g. "jupyter server" or a venv path. Default: jupyter-server, else "jupyter server", from PATH.',
+  },
+  jupyterUrl: {
+    env: 'JLAB_MCP_JUPYTER_URL',
+    flag: '--jupyter-url',
+    schema: z.url().optional(),
+    help: 'Base URL of a running Jupyter server (external mode), e.g. http://127.0.0.1:8888/ or a JupyterHub user server URL.',
+  },
+  jupyterToken: {
+    env: 'JLAB_MCP_JUPYTER_TOKEN',
+    schema: z.string().optional(),
+    help: 'Token of the external server (env only: never on the command line).',
+  },
+  jupyterTokenFile: {
+    env: 'JLAB_MCP_JUPYTER_TOKEN_FILE',
+    flag: '--jupyter-token-file',
+    schema: z.string().optional(),
+    help: 'File holding the external server token (first line); an alternative to JLAB_MCP_JUPYTER_TOKEN.',
+  },
+  serverStartTimeout: {
+    env: 'JLAB_MCP_SERVER_START_TIMEOUT',
+    flag: '--server-start-timeout',
+    schema: seconds(60),
+    help: 'Seconds to wait for the Jupyter server to answer /api/status.',
+  },
+  kernelStartTimeout: {
+    env: 'JLAB_MCP_KERNEL_START_TIMEOUT',
+    flag: '--kernel-start-timeout',
+    schema: seconds(60),
+    help: 'Seconds to wait for a new kernel to answer its first request.',
+  },
+  defaultKernel: {
+    env: 'JLAB_MCP_KERNEL',
+    flag: '--kernel',
+    schema: z.string().min(1).optional(),
+    help: "Kernelspec used when start_new_session gets no kernel_name. Default: the server's default (usually python3).",
+  },
+  outputBudget: {
+    env: 'JLAB_MCP_OUTPUT_BUDGET',
+    flag: '--output-budget',
+    schema: z.coerce.number().int().min(500).default(20_000),
+    help: 'Characters of cell output text the agent gets per call (head and tail kept; the notebook keeps everything).',
+  },
+  maxImages: {
+    env: 'JLAB_MCP_MAX_IMAGES',
+    flag: '--max-images',
+    schema: z.coerce.number().int().min(0).default(4),
+    help: 'Images the agent gets per call; the rest are counted and stay in the notebook.',
+  },
+  logLevel: {
+    env: 'JLAB_MCP_LOG_LEVEL',
+    flag: '--log-level',
+    schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    help: 'Verbosity of the log on stderr.',
+  },
+} satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+export const ConfigSchema = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, spec]) => [key, spec.schema])) as {
+    [K in SettingKey]: (typeof SETTINGS)[K]['schema'];
+  },
+);
+
+export type Config = z.infer<typeof ConfigSchema>;

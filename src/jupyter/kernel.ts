@@ -1,0 +1,108 @@
+import { KernelConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
+import { JlabError, messageOf } from '../util/errors.js';
+import { withDeadline } from '../util/deadline.js';
+import { log } from '../util/log.js';
+import { redactSecrets } from '../util/secrets.js';
+import type { KernelSpecInfo } from '../notebook/types.js';
+import type { JupyterRestClient } from './restClient.js';
+
+/** Why a kernel stopped answering in the middle of something. */
+export type KernelLoss = 'died' | 'disconnected';
+
+/**
+ * One running kernel and its websocket. Knows its kernelspec and language_info (from
+ * kernel_info_reply) and tells listeners when the kernel dies or the server goes away, so that
+ * a running execution can end instead of waiting forever.
+ */
+export class KernelHandle {
+  private readonly lossListeners = new Set<(loss: KernelLoss) => void>();
+  /** How many times the server restarted this kernel after it died. */
+  restarts = 0;
+
+  private constructor(
+    readonly connection: Kernel.IKernelConnection,
+    readonly spec: KernelSpecInfo,
+    readonly languageInfo: Record<string, unknown>,
+    private readonly rest: JupyterRestClient,
+  ) {
+    connection.statusChanged.connect((_, status) => {
+      if (status === 'autorestarting' || status === 'restarting' || status === 'dead') {
+        if (status !== 'restarting') this.restarts += status === 'autorestarting' ? 1 : 0;
+        this.emitLoss('died');
+      }
+    });
+    connection.connectionStatusChanged.connect((_, status) => {
+      if (status === 'disconnected') this.emitLoss('disconnected');
+    });
+  }
+
+  /** Starts a kernel through REST, opens its websocket and waits for kernel_info. */
+  static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number): Promise<KernelHandle> {
+    const model = await rest.startKernel(name);
+    const connection = new KernelConnection({ model, serverSettings: rest.settings, handleComms: false });
+    try {
+      const reply = await withDeadline(connection.info, timeoutMs, `Kernel ${model.id} (${model.name}) start`);
+      const specModel = await connection.spec;
+      const spec: KernelSpecInfo = {
+        name: model.name,
+        display_name: specModel?.display_name ?? model.name,
+        language: specModel?.language ?? reply.language_info.name,
+      };
+      return new KernelHandle(connection, spec, { ...reply.language_info }, rest);
+    } catch (error) {
+      connection.dispose();
+      await rest.shutdownKernel(model.id).catch(() => {});
+      throw new JlabError('KERNEL_START_FAILED', redactSecrets(`Kernel ${model.name} did not start: ${messageOf(error)}`), {
+        context: { kernelId: model.id },
+        hint: 'Check the kernel with list_kernels, or try again.',
+        cause: error,
+      });
+    }
+  }
+
+  get id(): string {
+    return this.connection.id;
+  }
+
+  get status(): Kernel.Status {
+    return this.connection.status;
+  }
+
+  get connectionStatus(): Kernel.ConnectionStatus {
+    return this.connection.connectionStatus;
+  }
+
+  /** Subscribes to kernel death / server loss; returns the unsubscribe function. */
+  onLoss(listener: (loss: KernelLoss) => void): () => void {
+    this.lossListeners.add(listener);
+    return () => this.lossListeners.delete(listener);
+  }
+
+  requestExecute(code: string): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
+    // allow_stdin=false: input() fails at once inside the kernel instead of waiting for a reply
+    // nobody will send.
+    return this.connection.requestExecute({ code, allow_stdin: false, stop_on_error: true, store_history: true });
+  }
+
+  async interrupt(): Promise<void> {
+    await this.connection.interrupt();
+  }
+
+  async restart(): Promise<void> {
+    await this.connection.restart();
+  }
+
+  /** Asks the server to stop the kernel; never throws (the server may already be gone). */
+  async shutdown(): Promise<void> {
+    try {
+      this.connection.dispose();
+      await withDeadline(this.rest.shutdownKernel(this.id), 10_000, `Shutdown of kernel ${this.id}`);
+    } catch (error) {
+      log.debug(`kernel ${this.id} shutdown: ${messageOf(error)}`);
+    }
+  }
+
+  private emitLoss(loss: KernelLoss): void {
+    for (const listener of [...this.lossListeners]) listener(loss);
+  }
+}

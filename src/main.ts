@@ -1,0 +1,94 @@
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { ExternalBackend } from './backends/external/externalBackend.js';
+import { LocalBackend } from './backends/local/localBackend.js';
+import type { JupyterBackend } from './backends/types.js';
+import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
+import type { Config } from './config/settings.js';
+import { createMcpServer } from './mcp/createServer.js';
+import { ServerSupervisor } from './sessions/serverSupervisor.js';
+import { SessionManager } from './sessions/sessionManager.js';
+import { JlabError, messageOf } from './util/errors.js';
+import { guardStdout, log, setLogLevel } from './util/log.js';
+
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+function makeBackend(config: Config, mode: 'local' | 'external'): JupyterBackend {
+  const startTimeoutMs = config.serverStartTimeout * 1000;
+  if (mode === 'external') return new ExternalBackend(config.jupyterUrl!, config.jupyterToken ?? '', startTimeoutMs);
+  return new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs });
+}
+
+/** Entry point of the `jlab-mcp` binary: a stdio MCP server. */
+export async function main(argv: string[]): Promise<void> {
+  guardStdout();
+  const version = await packageVersion();
+  const args = parseArgs(argv);
+  if (args.help || args.version) {
+    // Not serving MCP: printing to stdout is what the user asked for.
+    writeSync(1, `${args.help ? helpText(version) : version}\n`);
+    return;
+  }
+  const config = loadConfig(args);
+  setLogLevel(config.logLevel);
+  await mkdir(config.notebookDir, { recursive: true });
+  config.notebookDir = await realpath(config.notebookDir);
+
+  const { mode, reason } = chooseRunMode(config);
+  const supervisor = new ServerSupervisor(makeBackend(config, mode), reason);
+  const sessions = new SessionManager(supervisor, {
+    notebookDir: config.notebookDir,
+    kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
+    defaultKernel: config.defaultKernel,
+  });
+  const server = createMcpServer({ sessions, budget: { textBudget: config.outputBudget, maxImages: config.maxImages } }, version);
+  log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}`);
+  supervisor.startInBackground();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string, exitCode = 0) => {
+    stopping ??= (async () => {
+      log.info(`shutting down (${why})`);
+      const force = setTimeout(() => {
+        log.error('shutdown took too long; exiting');
+        process.exit(exitCode || 1);
+      }, SHUTDOWN_DEADLINE_MS);
+      force.unref();
+      try {
+        await sessions.shutdownAll();
+        await supervisor.stop();
+        await server.close().catch(() => {});
+      } catch (error) {
+        log.error(`during shutdown: ${messageOf(error)}`);
+      }
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  process.stdin.on('end', () => void shutdown('stdin closed'));
+  process.stdin.on('close', () => void shutdown('stdin closed'));
+  process.on('uncaughtException', (error) => {
+    log.error(`uncaught: ${error.stack ?? error.message}`);
+    void shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${messageOf(reason)}`));
+
+  const transport = new StdioServerTransport();
+  transport.onclose = () => void shutdown('transport closed');
+  await server.connect(transport);
+}
+
+export function reportFatal(error: unknown): never {
+  const text = error instanceof JlabError ? `${error.message}${error.hint ? `\n${error.hint}` : ''}` : messageOf(error);
+  process.stderr.write(`jlab-mcp: ${text}\n`);
+  process.exit(2);
+}

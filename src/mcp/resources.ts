@@ -1,0 +1,52 @@
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { serializeNotebook } from '../notebook/document.js';
+import { redactSecrets } from '../util/secrets.js';
+import type { ToolContext } from './context.js';
+
+export const STATUS_URI = 'jlab-mcp://server/status';
+
+/** Server status (backend, URL without token, sessions) and each session's notebook. */
+export function registerResources(server: McpServer, ctx: ToolContext): void {
+  server.registerResource(
+    'server-status',
+    STATUS_URI,
+    { title: 'jlab-mcp server status', description: 'Backend, Jupyter server URL (no token), sessions with kernel state and notebook path.', mimeType: 'application/json' },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: redactSecrets(JSON.stringify(statusOf(ctx), null, 2)) }] }),
+  );
+  server.registerResource(
+    'session-notebook',
+    new ResourceTemplate('jlab-mcp://sessions/{session_id}/notebook', {
+      list: async () => ({
+        resources: ctx.sessions.list().map((session) => ({
+          uri: `jlab-mcp://sessions/${session.id}/notebook`,
+          name: `${session.experimentName} (${session.id})`,
+          mimeType: 'application/x-ipynb+json',
+        })),
+      }),
+    }),
+    { title: 'Session notebook', description: 'The .ipynb document a session is writing.', mimeType: 'application/x-ipynb+json' },
+    async (uri, variables) => {
+      const session = ctx.sessions.get(String(variables.session_id));
+      return { contents: [{ uri: uri.href, mimeType: 'application/x-ipynb+json', text: serializeNotebook(session.notebook.content) }] };
+    },
+  );
+}
+
+export function statusOf(ctx: ToolContext): Record<string, unknown> {
+  return {
+    server: ctx.sessions.supervisor.describe(),
+    notebook_dir: ctx.sessions.notebookDir,
+    sessions: ctx.sessions.list().map((session) => ({
+      session_id: session.id,
+      experiment_name: session.experimentName,
+      kernel: session.kernel.spec.name,
+      kernel_id: session.kernel.id,
+      kernel_state: session.lost ? 'lost' : session.kernel.status,
+      connection: session.kernel.connectionStatus,
+      busy: session.current !== undefined,
+      notebook_path: session.notebookPath,
+      cells: session.notebook.cells.length,
+      last_activity: new Date(session.lastActivity).toISOString(),
+    })),
+  };
+}

@@ -1,0 +1,33 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { ToolContext } from '../context.js';
+import { registerAddMarkdown } from './addMarkdown.js';
+import { registerDeleteCell } from './deleteCell.js';
+import { registerEditCell } from './editCell.js';
+import { registerEditMarkdown } from './editMarkdown.js';
+import { registerExecuteCode } from './executeCode.js';
+import { registerListKernels } from './listKernels.js';
+import { registerListSessions } from './listSessions.js';
+import { registerRunCell } from './runCell.js';
+import { registerShutdownSession } from './shutdownSession.js';
+import { registerStartNewSession } from './startNewSession.js';
+import { registerStartSessionContinueNotebook } from './startSessionContinueNotebook.js';
+import { registerStartSessionResumeNotebook } from './startSessionResumeNotebook.js';
+
+export function registerTools(server: McpServer, ctx: ToolContext): void {
+  for (const register of [
+    registerStartNewSession,
+    registerStartSessionResumeNotebook,
+    registerStartSessionContinueNotebook,
+    registerExecuteCode,
+    registerEditCell,
+    registerRunCell,
+    registerDeleteCell,
+    registerAddMarkdown,
+    registerEditMarkdown,
+    registerShutdownSession,
+    registerListSessions,
+    registerListKernels,
+  ]) {
+    register(server, ctx);
+  }
+}

@@ -1,0 +1,21 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ToolContext } from '../context.js';
+import { guarded, jsonResult } from '../results.js';
+
+export function registerListKernels(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'list_kernels',
+    {
+      title: 'List kernels',
+      description: 'List the kernelspecs the Jupyter server offers (e.g. python3, ir, julia); pass a name as kernel_name to start_new_session.',
+      inputSchema: z.object({}),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    guarded(async () => {
+      const rest = await ctx.sessions.supervisor.ready();
+      const specs = await rest.kernelSpecs();
+      return jsonResult({ default: specs.default, kernels: specs.specs });
+    }),
+  );
+}

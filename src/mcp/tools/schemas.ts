@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** Parameter schemas shared by several tools, with the descriptions the agent reads. */
+export const sessionId = z.string().min(1).describe('Session id returned by start_new_session (or a resume/continue call).');
+export const experimentName = z.string().min(1).max(200).describe('Name for the experiment; the notebook file is named after it.');
+export const notebookPath = z.string().min(1).describe('Path of an existing notebook inside the notebook directory (as returned by a start_* call).');
+export const code = z.string().describe('Code to run in the kernel.');
+export const cellIndex = z.number().int().describe('Cell position in the notebook, 0-based; negative counts from the end (-1 = last cell).');
+export const insertIndex = z
+  .number()
+  .int()
+  .optional()
+  .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end).');

@@ -1,0 +1,19 @@
+import type { Session } from '../../sessions/session.js';
+import type { ToolContext } from '../context.js';
+
+/** The facts about a session that start_* and list_sessions return. */
+export function sessionSummary(ctx: ToolContext, session: Session): Record<string, unknown> {
+  const server = ctx.sessions.supervisor.describe();
+  return {
+    session_id: session.id,
+    experiment_name: session.experimentName,
+    notebook_path: session.notebookPath,
+    kernel: session.kernel.spec.name,
+    kernel_display_name: session.kernel.spec.display_name,
+    language: session.kernel.languageInfo.name,
+    kernel_id: session.kernel.id,
+    kernel_state: session.lost ? 'lost' : session.kernel.status,
+    cells: session.notebook.cells.length,
+    backend: (server.backend as { kind?: string }).kind,
+  };
+}

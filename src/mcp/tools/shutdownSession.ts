@@ -1,0 +1,25 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ToolContext } from '../context.js';
+import { guarded, jsonResult } from '../results.js';
+import { sessionId } from './schemas.js';
+
+export function registerShutdownSession(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'shutdown_session',
+    {
+      title: 'Shut down a session',
+      description: "Stop the session's kernel. The notebook stays on disk; resume it later with start_session_resume_notebook.",
+      inputSchema: z.object({ session_id: sessionId }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    guarded(async ({ session_id }) => {
+      const session = await ctx.sessions.shutdown(session_id);
+      return jsonResult({
+        session_id: session.id,
+        notebook_path: session.notebookPath,
+        message: `Session ${session.id} shut down. Notebook saved at ${session.notebookPath}`,
+      });
+    }),
+  );
+}

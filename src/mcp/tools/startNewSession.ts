@@ -1,0 +1,26 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ToolContext } from '../context.js';
+import { guarded, jsonResult } from '../results.js';
+import { sessionSummary } from './sessionSummary.js';
+import { experimentName } from './schemas.js';
+
+export function registerStartNewSession(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'start_new_session',
+    {
+      title: 'Start a new session',
+      description:
+        'Start a new kernel and create a new notebook for it. Every cell you run with execute_code is recorded in that notebook. Returns session_id (pass it to every other tool) and notebook_path.',
+      inputSchema: z.object({
+        experiment_name: experimentName,
+        kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. python3, ir, julia-1.10 (see list_kernels). Default: the server default.'),
+      }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    guarded(async ({ experiment_name, kernel_name }) => {
+      const session = await ctx.sessions.startNew(experiment_name, kernel_name);
+      return jsonResult(sessionSummary(ctx, session));
+    }),
+  );
+}

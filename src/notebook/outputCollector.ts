@@ -1,0 +1,124 @@
+import type * as nbformat from '@jupyterlab/nbformat';
+import type { KernelMessage } from '@jupyterlab/services';
+import { applyCarriageReturnsAndBackspaces } from '../output/carriage.js';
+import type { MimeBundle, Output } from './types.js';
+
+type StreamOutput = { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string };
+
+/**
+ * Builds a cell's nbformat outputs from iopub messages, as a notebook frontend would:
+ * consecutive chunks of one stream merge into one output with `\r` and `\b` applied,
+ * `clear_output(wait=True)` clears when the next output arrives, and
+ * `update_display_data` rewrites the outputs that share its display_id.
+ */
+export class OutputCollector {
+  outputs: Output[] = [];
+  /** Bumped on every change, so watchers can tell whether there is something new. */
+  version = 0;
+  private clearPending = false;
+  private readonly displays = new Map<string, Output[]>();
+
+  handle(message: KernelMessage.IIOPubMessage): void {
+    const type = message.header.msg_type;
+    const content = message.content as Record<string, unknown>;
+    switch (type) {
+      case 'stream':
+        this.addStream(content.name === 'stderr' ? 'stderr' : 'stdout', String(content.text ?? ''));
+        break;
+      case 'display_data':
+      case 'execute_result':
+        this.addRich(type, content);
+        break;
+      case 'update_display_data':
+        this.updateDisplay(content);
+        break;
+      case 'error':
+        this.push({
+          output_type: 'error',
+          ename: String(content.ename ?? 'Error'),
+          evalue: String(content.evalue ?? ''),
+          traceback: Array.isArray(content.traceback) ? content.traceback.map(String) : [],
+        });
+        break;
+      case 'clear_output':
+        if (content.wait) this.clearPending = true;
+        else this.clear();
+        break;
+      default:
+        return;
+    }
+  }
+
+  /** Adds an output that did not come from the kernel (e.g. a note that the kernel died). */
+  push(output: Output): void {
+    this.flushPendingClear();
+    this.outputs.push(output);
+    this.version++;
+  }
+
+  private addStream(name: 'stdout' | 'stderr', text: string): void {
+    this.flushPendingClear();
+    const last = this.outputs[this.outputs.length - 1] as StreamOutput | undefined;
+    if (last && last.output_type === 'stream' && last.name === name) {
+      last.text = appendStreamText(last.text, text);
+    } else {
+      this.outputs.push({ output_type: 'stream', name, text: appendStreamText('', text) });
+    }
+    this.version++;
+  }
+
+  private addRich(type: 'display_data' | 'execute_result', content: Record<string, unknown>): void {
+    const output: Output =
+      type === 'execute_result'
+        ? {
+            output_type: 'execute_result',
+            data: (content.data ?? {}) as MimeBundle,
+            metadata: (content.metadata ?? {}) as nbformat.OutputMetadata,
+            execution_count: typeof content.execution_count === 'number' ? content.execution_count : null,
+          }
+        : { output_type: 'display_data', data: (content.data ?? {}) as MimeBundle, metadata: (content.metadata ?? {}) as nbformat.OutputMetadata };
+    this.push(output);
+    const displayId = displayIdOf(content);
+    if (displayId) this.displays.set(displayId, [...(this.displays.get(displayId) ?? []), output]);
+  }
+
+  private updateDisplay(content: Record<string, unknown>): void {
+    const displayId = displayIdOf(content);
+    const targets = displayId ? this.displays.get(displayId) : undefined;
+    if (!targets) return;
+    for (const target of targets) {
+      (target as { data: unknown }).data = content.data ?? {};
+      (target as { metadata: unknown }).metadata = content.metadata ?? {};
+    }
+    this.version++;
+  }
+
+  private flushPendingClear(): void {
+    if (this.clearPending) this.clear();
+  }
+
+  private clear(): void {
+    this.clearPending = false;
+    this.outputs = [];
+    this.displays.clear();
+    this.version++;
+  }
+}
+
+function displayIdOf(content: Record<string, unknown>): string | undefined {
+  const transient = content.transient as { display_id?: unknown } | undefined;
+  return typeof transient?.display_id === 'string' ? transient.display_id : undefined;
+}
+
+/**
+ * Appends a chunk to stream text. `\r` and `\b` only reach back to the start of the current
+ * line, so only the last (unfinished) line is re-processed: a long progress loop stays linear.
+ */
+export function appendStreamText(previous: string, chunk: string): string {
+  if (!/[\r\b]/.test(chunk) && !previous.endsWith('\r')) return previous + chunk;
+  const lineStart = previous.lastIndexOf('\n') + 1;
+  const raw = previous.slice(lineStart) + chunk;
+  // A trailing \r means "the next text overwrites this line": keep it so the next chunk can.
+  const keepReturn = raw.endsWith('\r') ? '\r' : '';
+  return previous.slice(0, lineStart) + applyCarriageReturnsAndBackspaces(raw) + keepReturn;
+}

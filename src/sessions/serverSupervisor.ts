@@ -1,0 +1,108 @@
+import type { JupyterBackend } from '../backends/types.js';
+import { JupyterRestClient } from '../jupyter/restClient.js';
+import { JlabError, messageOf } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { displayUrl } from '../util/secrets.js';
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'starting'; promise: Promise<JupyterRestClient> }
+  | { kind: 'ready'; client: JupyterRestClient; since: number }
+  | { kind: 'failed'; error: JlabError; at: number }
+  | { kind: 'stopped' };
+
+/**
+ * Owns the one Jupyter server every session uses. It starts in the background at launch; the
+ * first tool call waits for it; a failed start is reported on the call (with the backend's
+ * words) and the next call tries again; a server found lost is replaced and listeners (the
+ * sessions on it) are told.
+ */
+export class ServerSupervisor {
+  private state: State = { kind: 'idle' };
+  private readonly abort = new AbortController();
+  private readonly lostListeners = new Set<(reason: string) => void>();
+  /** Incremented each time a new server comes up; sessions remember the one they were born on. */
+  generation = 0;
+
+  constructor(
+    readonly backend: JupyterBackend,
+    readonly modeReason: string,
+  ) {}
+
+  /** Kicks off the start without waiting; failures are kept for the next `ready()`. */
+  startInBackground(): void {
+    this.ready().catch((error: unknown) => log.warn(`background server start failed: ${messageOf(error)}`));
+  }
+
+  onLost(listener: (reason: string) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  /** A client for a live server, starting one if there is none. */
+  async ready(): Promise<JupyterRestClient> {
+    const state = this.state;
+    switch (state.kind) {
+      case 'stopped':
+        throw new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
+      case 'starting':
+        return state.promise;
+      case 'ready': {
+        const lost = await this.backend.checkLost();
+        if (!lost) return state.client;
+        this.markLost(lost);
+        return this.ready();
+      }
+      case 'idle':
+      case 'failed':
+        return this.begin();
+    }
+  }
+
+  /** Called by whoever finds the server gone (a backend check, a dropped websocket). */
+  markLost(reason: string): void {
+    if (this.state.kind !== 'ready') return;
+    log.warn(`Jupyter server lost: ${reason}`);
+    this.state = { kind: 'idle' };
+    for (const listener of [...this.lostListeners]) listener(reason);
+  }
+
+  private begin(): Promise<JupyterRestClient> {
+    const promise = (async () => {
+      try {
+        const endpoint = await this.backend.start(this.abort.signal);
+        const client = new JupyterRestClient(endpoint);
+        if (this.state.kind === 'stopped') {
+          await this.backend.stop();
+          throw new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
+        }
+        this.generation++;
+        this.state = { kind: 'ready', client, since: Date.now() };
+        return client;
+      } catch (error) {
+        const jlab =
+          error instanceof JlabError
+            ? error
+            : new JlabError('SERVER_START_FAILED', `Could not start the Jupyter server: ${messageOf(error)}`, { cause: error });
+        if (this.state.kind !== 'stopped') this.state = { kind: 'failed', error: jlab, at: Date.now() };
+        throw jlab;
+      }
+    })();
+    this.state = { kind: 'starting', promise };
+    return promise;
+  }
+
+  async stop(): Promise<void> {
+    this.state = { kind: 'stopped' };
+    this.abort.abort(new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.'));
+    await this.backend.stop();
+  }
+
+  describe(): Record<string, unknown> {
+    const state = this.state;
+    const base = { state: state.kind, modeReason: this.modeReason, backend: this.backend.describe() };
+    if (state.kind === 'ready') return { ...base, url: displayUrl(state.client.endpoint.baseUrl), upSince: new Date(state.since).toISOString() };
+    if (state.kind === 'failed') return { ...base, lastError: state.error.message, failedAt: new Date(state.at).toISOString() };
+    return base;
+  }
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { KernelHandle } from '../jupyter/kernel.js';
+import { NotebookDocument } from '../notebook/document.js';
+import { resolveNotebookPath } from '../notebook/confine.js';
+import { claimNotebookPath, sanitizeStem } from '../notebook/naming.js';
+import { JlabError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import type { ServerSupervisor } from './serverSupervisor.js';
+import { Session, type CellOutcome } from './session.js';
+
+export interface SessionManagerOptions {
+  notebookDir: string;
+  kernelStartTimeoutMs: number;
+  defaultKernel?: string;
+}
+
+/** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    readonly supervisor: ServerSupervisor,
+    private readonly options: SessionManagerOptions,
+  ) {
+    supervisor.onLost((reason) => {
+      for (const session of this.sessions.values()) session.markLost(`the Jupyter server was lost (${reason}).`);
+    });
+  }
+
+  get notebookDir(): string {
+    return this.options.notebookDir;
+  }
+
+  async startNew(experimentName: string, kernelName?: string): Promise<Session> {
+    const { kernel, generation } = await this.startKernel(kernelName ?? this.options.defaultKernel);
+    try {
+      await mkdir(this.options.notebookDir, { recursive: true });
+      const notebookPath = await claimNotebookPath(this.options.notebookDir, sanitizeStem(experimentName));
+      const notebook = NotebookDocument.create(notebookPath, kernel.spec, kernel.languageInfo);
+      await notebook.save();
+      return this.register(experimentName, kernel, notebook, generation);
+    } catch (error) {
+      await kernel.shutdown();
+      throw error;
+    }
+  }
+
+  /** Fresh kernel on an existing notebook; every code cell re-runs and its outputs are replaced. */
+  async resume(experimentName: string, notebookPath: string): Promise<{ session: Session; outcomes: CellOutcome[] }> {
+    const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
+    this.assertNotOpen(real);
+    const notebook = await NotebookDocument.load(real);
+    const { kernel, generation } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel);
+    notebook.setKernelInfo(kernel.spec, kernel.languageInfo);
+    const session = this.register(experimentName, kernel, notebook, generation);
+    const outcomes = await session.replayAll();
+    await notebook.save();
+    return { session, outcomes };
+  }
+
+  /** Copies the notebook to a new file (the original is never touched) with a fresh kernel; nothing runs. */
+  async continueFrom(experimentName: string, notebookPath: string): Promise<{ session: Session; original: string }> {
+    const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
+    const source = await NotebookDocument.load(real);
+    const { kernel, generation } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel);
+    try {
+      const stem = `${path.basename(real, '.ipynb')}_continued`;
+      source.path = await claimNotebookPath(path.dirname(real), stem);
+      source.setKernelInfo(kernel.spec, kernel.languageInfo);
+      await source.save();
+      return { session: this.register(experimentName, kernel, source, generation), original: real };
+    } catch (error) {
+      await kernel.shutdown();
+      throw error;
+    }
+  }
+
+  get(sessionId: string): Session {
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      const known = [...this.sessions.keys()];
+      throw new JlabError('UNKNOWN_SESSION', `Unknown session: ${sessionId}.`, {
+        hint: known.length
+          ? `Open sessions: ${known.join(', ')}. Use list_sessions to see them.`
+          : 'There are no open sessions; start one with start_new_session (or start_session_resume_notebook to pick up a notebook).',
+      });
+    }
+    return session;
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Stops the session's kernel; its notebook stays as it is. */
+  async shutdown(sessionId: string): Promise<Session> {
+    const session = this.get(sessionId);
+    this.sessions.delete(sessionId);
+    await session.kernel.shutdown();
+    return session;
+  }
+
+  async shutdownAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((session) => session.kernel.shutdown()));
+  }
+
+  private async startKernel(kernelName: string | undefined): Promise<{ kernel: KernelHandle; generation: number }> {
+    const rest = await this.supervisor.ready();
+    const generation = this.supervisor.generation;
+    try {
+      const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs);
+      kernel.onLoss((loss) => {
+        if (loss === 'disconnected') {
+          // One dropped websocket may be a blip; ask the backend whether the server is really gone.
+          void this.supervisor.backend.checkLost().then((reason) => reason && this.supervisor.markLost(reason));
+        }
+      });
+      return { kernel, generation };
+    } catch (error) {
+      if (kernelName && error instanceof JlabError) {
+        const specs = await rest.kernelSpecs().catch(() => undefined);
+        if (specs && !specs.specs.some((spec) => spec.name === kernelName)) {
+          throw new JlabError('KERNEL_START_FAILED', `No kernel named "${kernelName}" on this Jupyter server.`, {
+            hint: `Available kernels: ${specs.specs.map((spec) => spec.name).join(', ')} (see list_kernels).`,
+          });
+        }
+      }
+      throw error;
+    }
+  }
+
+  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, generation: number): Session {
+    let id = randomBytes(4).toString('hex');
+    while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
+    const session = new Session(id, experimentName, kernel, notebook, generation);
+    this.sessions.set(id, session);
+    log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
+    return session;
+  }
+
+  private assertNotOpen(realPath: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.notebookPath === realPath) {
+        throw new JlabError('INVALID_ARGUMENT', `Notebook ${realPath} is already open in session ${session.id}; two writers would corrupt it.`, {
+          hint: `Keep using session ${session.id}, shut it down first, or fork the notebook with start_session_continue_notebook.`,
+        });
+      }
+    }
+  }
+}
+
+function kernelNameOf(notebook: NotebookDocument): string | undefined {
+  const name = notebook.content.metadata.kernelspec?.name;
+  return typeof name === 'string' && name ? name : undefined;
+}

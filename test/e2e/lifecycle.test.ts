@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { validateWithPython } from '../helpers/validateNotebook.js';
+
+/** Starts a session and returns the pids that must not outlive the MCP server. */
+async function startWorkload(server: Spawned): Promise<{ jupyterPid: number; kernelPid: number; notebook: string }> {
+  const started = await call(server.client, 'start_new_session', { experiment_name: 'life' });
+  assert.equal(started.isError, undefined, textOf(started));
+  const sessionId = String(started.structuredContent?.session_id);
+  const pidResult = await call(server.client, 'execute_code', { session_id: sessionId, code: 'import os; print(os.getpid())' });
+  const kernelPid = Number.parseInt(textOf(pidResult), 10);
+  const status = await server.client.readResource({ uri: 'jlab-mcp://server/status' });
+  const jupyterPid = JSON.parse(String((status.contents[0] as { text: string }).text)).server.backend.pid as number;
+  assert.ok(await isAlive(kernelPid), 'kernel alive');
+  assert.ok(await isAlive(jupyterPid), 'jupyter alive');
+  return { jupyterPid, kernelPid, notebook: String(started.structuredContent?.notebook_path) };
+}
+
+describe('lifecycle: nothing outlives the MCP server', () => {
+  for (const how of ['SIGTERM', 'SIGINT', 'stdin closed', 'SIGKILL'] as const) {
+    it(`${how}: Jupyter and kernels end, the notebook stays valid`, async () => {
+      const server = await spawnServer();
+      const { jupyterPid, kernelPid, notebook } = await startWorkload(server);
+      const pid = server.pid()!;
+      if (how === 'stdin closed') await server.close();
+      else process.kill(pid, how);
+      const left = await waitUntilGone([pid, jupyterPid, kernelPid], 25_000);
+      assert.deepEqual(left, [], `still running after ${how}: ${left.join(', ')}`);
+      await validateWithPython([notebook]);
+      if (how !== 'stdin closed') await server.close().catch(() => {});
+    });
+  }
+});
+
+describe('server start failures', () => {
+  it('reports a failed start on the tool call with stderr, and the next call tries again', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-flaky-'));
+    const flag = path.join(dir, 'healthy');
+    const script = path.join(dir, 'flaky-jupyter');
+    await writeFile(script, `#!/bin/sh\nif [ ! -e "${flag}" ]; then echo "simulated: jupyter is broken today" >&2; exit 7; fi\nexec jupyter-server "$@"\n`);
+    await chmod(script, 0o755);
+    const server = await spawnServer({ JLAB_MCP_JUPYTER_CMD: script });
+    try {
+      const first = await call(server.client, 'start_new_session', { experiment_name: 'flaky' });
+      assert.equal(first.isError, true);
+      assert.match(textOf(first), /SERVER_START_FAILED[\s\S]*simulated: jupyter is broken today/);
+      assert.deepEqual((await readdir(server.notebookDir)).filter((f) => f.endsWith('.ipynb')), [], 'no notebook for a failed start');
+      await writeFile(flag, '');
+      const second = await call(server.client, 'start_new_session', { experiment_name: 'flaky' });
+      assert.equal(second.isError, undefined, textOf(second));
+      const ran = await call(server.client, 'execute_code', { session_id: String(second.structuredContent?.session_id), code: 'print(6*7)' });
+      assert.match(textOf(ran), /^42/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says plainly when no Jupyter is installed', async () => {
+    const server = await spawnServer({ JLAB_MCP_JUPYTER_CMD: 'definitely-not-jupyter' });
+    try {
+      const result = await call(server.client, 'start_new_session', { experiment_name: 'x' });
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), /apt-get install jupyter-server python3-ipykernel/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-slurm
 npm run build >&2
 
 # node 20 does not expand globs itself: the shell does.
@@ -13,5 +13,9 @@ shopt -s nullglob
 unit=(test/unit/*.test.ts)
 integration=(test/integration/*.test.ts)
 e2e=(test/e2e/*.test.ts)
+slurm=(test/slurm/*.test.ts)
 
-node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}"
+# A real one-node Slurm for the slurm tier (idempotent; needs root to start daemons).
+if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: not root, the slurm tier will skip" >&2; fi
+
+node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${slurm[@]}"

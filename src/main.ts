@@ -13,6 +13,8 @@ import { JlabError, messageOf } from './util/errors.js';
 import { guardStdout, log, setLogLevel } from './util/log.js';
 
 const SHUTDOWN_DEADLINE_MS = 20_000;
+/** Progress notifications while a call waits: well inside the 5 s the issue asks for. */
+const PROGRESS_INTERVAL_MS = 2_000;
 
 async function packageVersion(): Promise<string> {
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
@@ -46,8 +48,17 @@ export async function main(argv: string[]): Promise<void> {
     notebookDir: config.notebookDir,
     kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
     defaultKernel: config.defaultKernel,
+    outputLimit: config.notebookOutputLimit,
   });
-  const server = createMcpServer({ sessions, budget: { textBudget: config.outputBudget, maxImages: config.maxImages } }, version);
+  const server = createMcpServer(
+    {
+      sessions,
+      budget: { textBudget: config.outputBudget, maxImages: config.maxImages },
+      execTimeoutMs: config.execTimeout * 1000,
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
+    },
+    version,
+  );
   log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}`);
   supervisor.startInBackground();
 

@@ -68,6 +68,18 @@ export const SETTINGS = {
     schema: z.string().min(1).optional(),
     help: "Kernelspec used when start_new_session gets no kernel_name. Default: the server's default (usually python3).",
   },
+  execTimeout: {
+    env: 'JLAB_MCP_EXEC_TIMEOUT',
+    flag: '--exec-timeout',
+    schema: seconds(50),
+    help: 'Seconds execute_code/edit_cell/run_cell wait before returning partial output; the cell keeps running (wait_for_cell gets the rest). Below the ~60 s many MCP clients allow a silent request.',
+  },
+  notebookOutputLimit: {
+    env: 'JLAB_MCP_NOTEBOOK_OUTPUT_LIMIT',
+    flag: '--notebook-output-limit',
+    schema: z.coerce.number().int().min(10_000).default(2_000_000),
+    help: 'Characters one stream output may keep in the notebook; beyond, its head and tail are kept with a note (bounds memory too).',
+  },
   outputBudget: {
     env: 'JLAB_MCP_OUTPUT_BUDGET',
     flag: '--output-budget',

@@ -27,7 +27,7 @@ export class KernelHandle {
   ) {
     connection.statusChanged.connect((_, status) => {
       if (status === 'autorestarting' || status === 'restarting' || status === 'dead') {
-        if (status !== 'restarting') this.restarts += status === 'autorestarting' ? 1 : 0;
+        if (status === 'autorestarting') this.restarts++;
         this.emitLoss('died');
       }
     });

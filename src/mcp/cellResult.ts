@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { toAgentContent } from '../output/agentContent.js';
+import { agentParts, budgetAgentParts } from '../output/agentContent.js';
+import type { CellTicket } from '../sessions/cellTicket.js';
 import type { CellOutcome } from '../sessions/session.js';
 import { redactSecrets } from '../util/secrets.js';
 
@@ -8,26 +9,45 @@ export interface OutputBudget {
   maxImages: number;
 }
 
+type Content = CallToolResult['content'];
+
 const STATUS_NOTES: Record<string, string> = {
   kernel_died:
-    'The kernel died while running this cell and the server restarted it: every variable is lost. Re-run the cells you need (run_cell), or start_session_resume_notebook to replay the whole notebook.',
+    'The kernel died (or was restarted) while running this cell: every variable is lost. Re-run the cells you need (run_cell), or start_session_resume_notebook to replay the whole notebook.',
   server_lost: 'The Jupyter server was lost while running this cell. The notebook is saved; start_session_resume_notebook with its path to go on.',
   aborted: 'The cell was not run because an earlier request failed (aborted).',
 };
 
-/** A ran cell as the agent sees it: its outputs (budgeted) and one line saying where it landed. */
-export function cellResult(sessionId: string, outcome: CellOutcome, budget: OutputBudget): CallToolResult {
-  const label = `cell ${outcome.cellIndex}`;
-  const content: CallToolResult['content'] = toAgentContent(outcome.outputs, { ...budget, cellLabel: label }).map((block) =>
+/**
+ * The part of a ticket's output the agent has not seen yet, within the budget. When the
+ * output was rewritten (clear_output, a progress bar) rather than extended, all of it is new.
+ */
+export function unseenContent(ticket: CellTicket, outputs: CellOutcome['outputs'], label: string, budget: OutputBudget): Content {
+  const parts = agentParts(outputs);
+  const fresh = parts.text.startsWith(ticket.seenText) ? parts.text.slice(ticket.seenText.length) : parts.text;
+  const images = parts.images.slice(parts.text.startsWith(ticket.seenText) ? ticket.seenImages : 0);
+  ticket.seenText = parts.text;
+  ticket.seenImages = parts.images.length;
+  return budgetAgentParts({ text: fresh, images }, { ...budget, cellLabel: label }).map((block) =>
     block.type === 'text' ? { ...block, text: redactSecrets(block.text) } : block,
   );
+}
+
+/** A finished cell as the agent sees it: its (unseen) outputs and one line saying where it landed. */
+export function finishedContent(sessionId: string, ticket: CellTicket, outcome: CellOutcome, budget: OutputBudget): Content {
+  const label = `cell ${outcome.cellIndex}`;
+  const content = unseenContent(ticket, outcome.outputs, label, budget);
   const notes: string[] = [];
   const note = STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
   if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError}`);
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;
   notes.push(`[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${sessionId}]`);
-  if (content.length === 0) content.push({ type: 'text', text: '(no output)' });
+  if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });
   content.push({ type: 'text', text: notes.join('\n') });
-  return { content, isError: outcome.status === 'kernel_died' || outcome.status === 'server_lost' };
+  return content;
+}
+
+export function isFailure(outcome: CellOutcome): boolean {
+  return outcome.status === 'kernel_died' || outcome.status === 'server_lost';
 }

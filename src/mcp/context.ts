@@ -1,8 +1,21 @@
 import type { SessionManager } from '../sessions/sessionManager.js';
 import type { OutputBudget } from './cellResult.js';
 
-/** What every tool handler gets: the sessions and the output budget. */
+/** What every tool handler gets: the sessions, the output budget and the waiting rules. */
 export interface ToolContext {
   sessions: SessionManager;
   budget: OutputBudget;
+  /** Default wait of a call that runs a cell before it returns partial output, in ms. */
+  execTimeoutMs: number;
+  /** Interval of MCP progress notifications while a call waits, in ms. */
+  progressIntervalMs: number;
+}
+
+/** Timeout (from the call, else the setting), budget and progress interval for a waiting call. */
+export function waitOptions(ctx: ToolContext, timeoutSeconds: number | undefined) {
+  return {
+    timeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : ctx.execTimeoutMs,
+    budget: ctx.budget,
+    progressIntervalMs: ctx.progressIntervalMs,
+  };
 }

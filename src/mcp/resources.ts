@@ -44,6 +44,8 @@ export function statusOf(ctx: ToolContext): Record<string, unknown> {
       kernel_state: session.lost ? 'lost' : session.kernel.status,
       connection: session.kernel.connectionStatus,
       busy: session.current !== undefined,
+      running_cell: session.current?.run?.cellIndex ?? null,
+      queued_cells: session.queued.length,
       notebook_path: session.notebookPath,
       cells: session.notebook.cells.length,
       last_activity: new Date(session.lastActivity).toISOString(),

@@ -13,6 +13,13 @@ type StreamOutput = { output_type: 'stream'; name: 'stdout' | 'stderr'; text: st
  */
 export class OutputCollector {
   outputs: Output[] = [];
+  /** Stream text cut out of the notebook copy because it went over the limit, in characters. */
+  omittedChars = 0;
+  private readonly cuts = new WeakMap<object, { head: string; tail: string; omitted: number }>();
+
+  /** @param streamLimit characters one stream output may hold in the notebook; beyond, head and tail are kept. */
+  constructor(private readonly streamLimit = Number.POSITIVE_INFINITY) {}
+
   /** Bumped on every change, so watchers can tell whether there is something new. */
   version = 0;
   private clearPending = false;
@@ -59,12 +66,44 @@ export class OutputCollector {
   private addStream(name: 'stdout' | 'stderr', text: string): void {
     this.flushPendingClear();
     const last = this.outputs[this.outputs.length - 1] as StreamOutput | undefined;
+    let target: StreamOutput;
     if (last && last.output_type === 'stream' && last.name === name) {
-      last.text = appendStreamText(last.text, text);
+      target = last;
+      const cut = this.cuts.get(target);
+      if (cut) {
+        cut.tail = appendStreamText(cut.tail, text);
+      } else {
+        target.text = appendStreamText(target.text, text);
+      }
     } else {
-      this.outputs.push({ output_type: 'stream', name, text: appendStreamText('', text) });
+      target = { output_type: 'stream', name, text: appendStreamText('', text) };
+      this.outputs.push(target as Output);
     }
+    this.capStream(target);
     this.version++;
+  }
+
+  /**
+   * Keeps a stream output within the limit: the first half of the limit stays as the head, the
+   * newest quarter-to-half as the tail, and a note in between says how much was dropped.
+   * Memory stays bounded however much a cell prints.
+   */
+  private capStream(output: StreamOutput): void {
+    let cut = this.cuts.get(output);
+    if (!cut) {
+      if (output.text.length <= this.streamLimit) return;
+      const headLength = Math.floor(this.streamLimit / 2);
+      cut = { head: output.text.slice(0, headLength), tail: output.text.slice(headLength), omitted: 0 };
+      this.cuts.set(output, cut);
+    }
+    const maxTail = Math.floor(this.streamLimit / 2);
+    if (cut.tail.length > maxTail) {
+      const drop = cut.tail.length - Math.floor(this.streamLimit / 4);
+      cut.omitted += drop;
+      this.omittedChars += drop;
+      cut.tail = cut.tail.slice(drop);
+    }
+    output.text = `${cut.head}\n[... jlab-mcp kept the first and last part of this output; ${cut.omitted} characters in between were not recorded ...]\n${cut.tail}`;
   }
 
   private addRich(type: 'display_data' | 'execute_result', content: Record<string, unknown>): void {

@@ -19,15 +19,20 @@ export interface AgentViewOptions {
 
 const AGENT_IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
 
+export interface AgentParts {
+  /** Clean text of all outputs, in order, not yet budgeted. */
+  text: string;
+  images: Array<Extract<AgentContent, { type: 'image' }>>;
+}
+
 /**
- * What the agent sees of a cell's outputs: clean text (no terminal control sequences, progress
- * bars collapsed), errors as `ename: evalue` plus the traceback, and png/jpeg images. The
- * notebook keeps the full outputs; this view is budgeted.
+ * What the agent sees of a cell's outputs, before the budget: clean text (no terminal control
+ * sequences, progress bars collapsed), errors as `ename: evalue` plus the traceback, and
+ * png/jpeg images.
  */
-export function toAgentContent(outputs: readonly Output[], options: AgentViewOptions): AgentContent[] {
+export function agentParts(outputs: readonly Output[]): AgentParts {
   const textParts: string[] = [];
-  const images: AgentContent[] = [];
-  let skippedImages = 0;
+  const images: AgentParts['images'] = [];
   for (const output of outputs) {
     switch (output.output_type) {
       case 'stream':
@@ -43,11 +48,7 @@ export function toAgentContent(outputs: readonly Output[], options: AgentViewOpt
         const data = (output.data ?? {}) as Record<string, unknown>;
         const imageType = AGENT_IMAGE_TYPES.find((type) => typeof data[type] === 'string' || Array.isArray(data[type]));
         if (imageType) {
-          if (images.length < options.maxImages) {
-            images.push({ type: 'image', mimeType: imageType, data: joinText(data[imageType]).replace(/\s+/g, '') });
-          } else {
-            skippedImages++;
-          }
+          images.push({ type: 'image', mimeType: imageType, data: joinText(data[imageType]).replace(/\s+/g, '') });
           break;
         }
         const text = renderMimeBundleAsText(data);
@@ -58,10 +59,14 @@ export function toAgentContent(outputs: readonly Output[], options: AgentViewOpt
         break;
     }
   }
-  if (skippedImages > 0) {
-    textParts.push(`[${skippedImages} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`);
-  }
-  const text = textParts.join('');
+  return { text: textParts.join(''), images };
+}
+
+/** Applies the budget: text cut in the middle with a marker, at most `maxImages` images. */
+export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): AgentContent[] {
+  let text = parts.text;
+  const skipped = Math.max(0, parts.images.length - options.maxImages);
+  if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
   const content: AgentContent[] = [];
   if (text.trim() !== '') {
     const cut = truncateMiddle(text.replace(/\n+$/, ''), options.textBudget, (chars, lines) =>
@@ -69,8 +74,13 @@ export function toAgentContent(outputs: readonly Output[], options: AgentViewOpt
     );
     content.push({ type: 'text', text: cut.text });
   }
-  content.push(...images);
+  content.push(...parts.images.slice(0, options.maxImages));
   return content;
+}
+
+/** Everything at once: what the agent sees of these outputs, within the budget. */
+export function toAgentContent(outputs: readonly Output[], options: AgentViewOptions): AgentContent[] {
+  return budgetAgentParts(agentParts(outputs), options);
 }
 
 export function joinText(value: unknown): string {

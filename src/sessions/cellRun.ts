@@ -21,16 +21,21 @@ export interface CellRunResult {
  * `done` never rejects; a kernel that died is recorded in the cell as an error output.
  */
 export class CellRun {
-  readonly collector = new OutputCollector();
+  readonly collector: OutputCollector;
   readonly startedAt = Date.now();
   readonly done: Promise<CellRunResult>;
   finished = false;
+  /** Set by interrupt_kernel / restart_kernel so the recorded ending names what happened. */
+  interruptRequested = false;
+  restartRequested = false;
 
   constructor(
     readonly cell: CodeCell,
     kernel: KernelHandle,
     private readonly notebook: NotebookDocument,
+    outputLimit = 2_000_000,
   ) {
+    this.collector = new OutputCollector(outputLimit);
     cell.outputs = [];
     cell.execution_count = null;
     const { end } = executeOnKernel(kernel, cell.source, (message) => {
@@ -47,7 +52,14 @@ export class CellRun {
 
   private async finish(ending: ExecutionEnd): Promise<CellRunResult> {
     const status = statusOf(ending);
-    if (status === 'kernel_died') {
+    if (status === 'kernel_died' && this.restartRequested) {
+      this.collector.push({
+        output_type: 'error',
+        ename: 'KernelRestarted',
+        evalue: 'The kernel was restarted (restart_kernel) while this cell ran; all variables are lost.',
+        traceback: [],
+      });
+    } else if (status === 'kernel_died') {
       this.collector.push({
         output_type: 'error',
         ename: 'KernelDied',

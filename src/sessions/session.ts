@@ -1,9 +1,11 @@
 import type { KernelHandle } from '../jupyter/kernel.js';
 import type { NotebookDocument } from '../notebook/document.js';
-import type { Cell } from '../notebook/types.js';
+import type { Cell, CodeCell } from '../notebook/types.js';
 import { JlabError } from '../util/errors.js';
+import { log } from '../util/log.js';
 import { Mutex } from '../util/mutex.js';
 import { CellRun, type CellRunResult } from './cellRun.js';
+import { CellTicket } from './cellTicket.js';
 
 export interface CellOutcome extends CellRunResult {
   cellIndex: number;
@@ -11,16 +13,17 @@ export interface CellOutcome extends CellRunResult {
 }
 
 /**
- * A kernel and the notebook it writes. Calls on one session run one at a time (a FIFO lock);
- * different sessions run in parallel. A session whose server was lost refuses work with a
- * message that says how to go on.
+ * A kernel and the notebook it writes. Work on one session runs one at a time, in arrival order
+ * (a FIFO lock); sessions run in parallel. A cell keeps running after the tool call that
+ * started it returned (timeout); its ticket stays here for wait_for_cell. A session whose
+ * server was lost refuses work with a message that says how to go on.
  */
 export class Session {
   private readonly lock = new Mutex();
   private lostReason?: string;
+  private readonly tickets: CellTicket[] = [];
   readonly createdAt = Date.now();
   lastActivity = Date.now();
-  current?: CellRun;
 
   constructor(
     readonly id: string,
@@ -28,6 +31,7 @@ export class Session {
     readonly kernel: KernelHandle,
     readonly notebook: NotebookDocument,
     readonly serverGeneration: number,
+    private readonly outputLimit = 2_000_000,
   ) {}
 
   get notebookPath(): string {
@@ -42,28 +46,54 @@ export class Session {
     this.lostReason ??= reason;
   }
 
-  /** Appends (or inserts at `cellIndex`) a code cell and runs it. */
-  executeCode(code: string, cellIndex?: number): Promise<CellOutcome> {
-    return this.exclusive(async () => {
-      const position = this.notebook.resolveInsertIndex(cellIndex);
+  /** The cell running now, if any. */
+  get current(): CellTicket | undefined {
+    return this.tickets.find((ticket) => ticket.run && !ticket.run.finished);
+  }
+
+  /** Tickets queued behind the running cell. */
+  get queued(): CellTicket[] {
+    return this.tickets.filter((ticket) => !ticket.run && !ticket.withdrawn && !ticket.failure);
+  }
+
+  /** Finished cells whose final outcome no tool call has returned yet. */
+  undelivered(): CellTicket[] {
+    return this.tickets.filter((ticket) => ticket.outcome && !ticket.delivered);
+  }
+
+  forget(ticket: CellTicket): void {
+    ticket.delivered = true;
+    const index = this.tickets.indexOf(ticket);
+    if (index >= 0 && ticket.outcome) this.tickets.splice(index, 1);
+  }
+
+  /** Appends (or inserts at `cellIndex`) a code cell and queues it to run. */
+  executeCode(code: string, cellIndex?: number): CellTicket {
+    this.notebook.resolveInsertIndex(cellIndex);
+    return this.enqueue(`new cell: ${firstLine(code)}`, () => {
       const cell = this.notebook.newCodeCell(code);
-      this.notebook.insert(cell, position);
-      return this.run(cell);
+      this.notebook.insert(cell, this.notebook.resolveInsertIndex(cellIndex));
+      return cell;
     });
   }
 
-  /** Replaces a code cell's source (index checked first), re-runs it and replaces its outputs. */
-  editCell(cellIndex: number, code: string): Promise<CellOutcome> {
-    return this.exclusive(async () => {
-      const cell = this.notebook.codeCellAt(cellIndex);
-      cell.source = code;
-      return this.run(cell);
+  /** Replaces a code cell's source (index checked first, now and again when it runs) and re-runs it. */
+  editCell(cellIndex: number, code: string): CellTicket {
+    const target = this.notebook.codeCellAt(cellIndex);
+    return this.enqueue(`edit of cell ${cellIndex}`, () => {
+      if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before the edit could run.`);
+      target.source = code;
+      return target;
     });
   }
 
   /** Runs an existing code cell as it is. */
-  runCell(cellIndex: number): Promise<CellOutcome> {
-    return this.exclusive(async () => this.run(this.notebook.codeCellAt(cellIndex)));
+  runCell(cellIndex: number): CellTicket {
+    const target = this.notebook.codeCellAt(cellIndex);
+    return this.enqueue(`re-run of cell ${cellIndex}`, () => {
+      if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before it could run.`);
+      return target;
+    });
   }
 
   addMarkdown(markdown: string, cellIndex?: number): Promise<number> {
@@ -86,36 +116,91 @@ export class Session {
 
   deleteCell(cellIndex: number): Promise<Cell> {
     return this.exclusive(async () => {
-      const removed = this.notebook.remove(this.notebook.resolveIndex(cellIndex));
+      const position = this.notebook.resolveIndex(cellIndex);
+      if (this.current?.run?.cell === this.notebook.cells[position]) {
+        throw new JlabError('INVALID_ARGUMENT', `Cell ${cellIndex} is running; interrupt it first (interrupt_kernel).`);
+      }
+      const removed = this.notebook.remove(position);
       await this.notebook.save();
       return removed;
     });
   }
 
   /** Runs every code cell in order (resume); returns each cell's outcome. Stops if the kernel dies. */
-  replayAll(): Promise<CellOutcome[]> {
-    return this.exclusive(async () => {
-      const outcomes: CellOutcome[] = [];
-      for (const cell of [...this.notebook.cells]) {
-        if (cell.cell_type !== 'code' || cell.source.trim() === '') continue;
-        const outcome = await this.run(cell);
-        outcomes.push(outcome);
-        if (outcome.status === 'kernel_died' || outcome.status === 'server_lost') break;
-      }
-      return outcomes;
-    });
+  async replayAll(): Promise<CellOutcome[]> {
+    const outcomes: CellOutcome[] = [];
+    for (const cell of [...this.notebook.cells]) {
+      if (cell.cell_type !== 'code' || cell.source.trim() === '') continue;
+      const ticket = this.enqueue(`replay of cell ${this.notebook.indexOf(cell)}`, () => cell);
+      const outcome = await this.settle(ticket);
+      if (!outcome) break;
+      this.forget(ticket);
+      outcomes.push(outcome);
+      if (outcome.status === 'kernel_died' || outcome.status === 'server_lost') break;
+    }
+    return outcomes;
   }
 
-  private async run(cell: Extract<Cell, { cell_type: 'code' }>): Promise<CellOutcome> {
+  /** Waits for a ticket's outcome; rethrows a validation failure from the queue. */
+  async settle(ticket: CellTicket): Promise<CellOutcome | undefined> {
+    const outcome = await ticket.done;
+    if (ticket.failure) throw ticket.failure;
+    return outcome;
+  }
+
+  /** Withdraws every queued (not yet started) cell; returns how many. */
+  withdrawQueued(reason: string): number {
+    const queued = this.queued;
+    for (const ticket of queued) ticket.withdraw(reason);
+    this.tickets.splice(0, this.tickets.length, ...this.tickets.filter((t) => !t.withdrawn));
+    return queued.length;
+  }
+
+  /** Sends an interrupt (SIGINT for ipykernel) to the kernel; queued cells are dropped, as Jupyter does. */
+  async interrupt(): Promise<{ running?: CellTicket; dropped: number }> {
     this.assertUsable();
-    const run = new CellRun(cell, this.kernel, this.notebook);
-    this.current = run;
-    try {
-      const result = await run.done;
-      return { ...result, cellIndex: run.cellIndex, cellId: cell.id };
-    } finally {
-      if (this.current === run) this.current = undefined;
-    }
+    const running = this.current;
+    const dropped = this.withdrawQueued('interrupted');
+    if (running?.run) running.run.interruptRequested = true;
+    await this.kernel.interrupt();
+    return { running, dropped };
+  }
+
+  /** Restarts the kernel: state is gone, the notebook keeps its cells, the session goes on. */
+  async restart(): Promise<{ running?: CellTicket; dropped: number }> {
+    this.assertUsable();
+    const running = this.current;
+    const dropped = this.withdrawQueued('kernel restarted');
+    if (running?.run) running.run.restartRequested = true;
+    await this.kernel.restart();
+    return { running, dropped };
+  }
+
+  private enqueue(description: string, prepare: () => CodeCell): CellTicket {
+    this.assertUsable();
+    this.lastActivity = Date.now();
+    const ticket = new CellTicket(description);
+    this.tickets.push(ticket);
+    void this.lock
+      .run(async () => {
+        if (ticket.withdrawn) return;
+        try {
+          this.assertUsable();
+          const cell = prepare();
+          const run = new CellRun(cell, this.kernel, this.notebook, this.outputLimit);
+          ticket.markStarted(run);
+          const result = await run.done;
+          ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
+        } catch (error) {
+          ticket.fail(error);
+          const index = this.tickets.indexOf(ticket);
+          if (index >= 0) this.tickets.splice(index, 1);
+        } finally {
+          this.lastActivity = Date.now();
+        }
+      })
+      .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
+    return ticket;
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -138,4 +223,9 @@ export class Session {
       });
     }
   }
+}
+
+function firstLine(code: string): string {
+  const line = code.split('\n', 1)[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }

@@ -14,6 +14,8 @@ export interface SessionManagerOptions {
   notebookDir: string;
   kernelStartTimeoutMs: number;
   defaultKernel?: string;
+  /** Characters one stream output keeps in the notebook. */
+  outputLimit?: number;
 }
 
 /** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
@@ -136,7 +138,7 @@ export class SessionManager {
   private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, generation: number): Session {
     let id = randomBytes(4).toString('hex');
     while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
-    const session = new Session(id, experimentName, kernel, notebook, generation);
+    const session = new Session(id, experimentName, kernel, notebook, generation, this.options.outputLimit);
     this.sessions.set(id, session);
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;

@@ -25,7 +25,7 @@ describe('jlab-mcp end to end (stdio, real local Jupyter)', () => {
       assert.ok(names.includes(name), name);
     }
     const execute = tools.find((tool) => tool.name === 'execute_code')!;
-    assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), ['cell_index', 'code', 'session_id']);
+    assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), ['cell_index', 'code', 'session_id', 'timeout']);
     assert.deepEqual(execute.inputSchema.required?.sort(), ['code', 'session_id']);
   });
 

@@ -113,6 +113,13 @@ test('squeue: empty output -> []', () => {
     'slurm_load_jobs error: Invalid job id specified\n',
   );
   assert.equal(fx('squeue-unknown-id.rc.txt').trim(), '1');
+  // a job purged after MinJobAge looks exactly like an unknown id
+  assert.deepEqual(parseSqueue(fx('squeue-purged-id.stdout.txt')), []);
+  assert.equal(fx('squeue-purged-id.stderr.txt'), fx('squeue-unknown-id.stderr.txt'));
+  assert.equal(fx('squeue-purged-id.rc.txt').trim(), '1');
+  // unknown + known ids: only the known one, exit 0
+  assert.deepEqual(parseSqueue(fx('squeue-unknown-and-known.stdout.txt')).map((r) => r.jobId), ['14']);
+  assert.equal(fx('squeue-unknown-and-known.rc.txt').trim(), '0');
 });
 
 test('squeue: pending right after submit', () => {

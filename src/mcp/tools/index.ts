@@ -5,6 +5,9 @@ import { registerDeleteCell } from './deleteCell.js';
 import { registerEditCell } from './editCell.js';
 import { registerEditMarkdown } from './editMarkdown.js';
 import { registerExecuteCode } from './executeCode.js';
+import { registerInterruptKernel } from './interruptKernel.js';
+import { registerRestartKernel } from './restartKernel.js';
+import { registerWaitForCell } from './waitForCell.js';
 import { registerListKernels } from './listKernels.js';
 import { registerListSessions } from './listSessions.js';
 import { registerRunCell } from './runCell.js';
@@ -21,6 +24,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     registerExecuteCode,
     registerEditCell,
     registerRunCell,
+    registerWaitForCell,
+    registerInterruptKernel,
+    registerRestartKernel,
     registerDeleteCell,
     registerAddMarkdown,
     registerEditMarkdown,

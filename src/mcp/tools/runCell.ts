@@ -1,9 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { cellResult } from '../cellResult.js';
-import type { ToolContext } from '../context.js';
+import { awaitTicket } from '../cellWaiter.js';
+import { waitOptions, type ToolContext } from '../context.js';
 import { guarded } from '../results.js';
-import { cellIndex, sessionId } from './schemas.js';
+import { cellIndex, sessionId, timeout } from './schemas.js';
 
 export function registerRunCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -11,12 +11,13 @@ export function registerRunCell(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Re-run a code cell',
       description: 'Run an existing code cell again, as it is, and replace its outputs. cell_index may be negative (-1 = last cell).',
-      inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex }),
+      inputSchema: z.object({ session_id: sessionId, timeout, cell_index: cellIndex }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ session_id, cell_index }) => {
+    guarded(async ({ session_id, cell_index, timeout: timeoutSeconds }, requestCtx) => {
       const session = ctx.sessions.get(session_id);
-      return cellResult(session.id, await session.runCell(cell_index), ctx.budget);
+      const ticket = session.runCell(cell_index);
+      return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),
   );
 }

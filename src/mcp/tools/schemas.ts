@@ -11,3 +11,8 @@ export const insertIndex = z
   .int()
   .optional()
   .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end).');
+export const timeout = z
+  .number()
+  .positive()
+  .optional()
+  .describe('Seconds to wait before returning the output so far (the cell keeps running; use wait_for_cell for the rest). Default: the server setting (50 s).');

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { Cleanups } from './cleanup.js';
+import { killAndWait, pidAlive } from './processes.js';
+import { progress } from './progress.js';
+import { withTimeout } from './timeout.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = path.join(REPO, 'dist', 'cli.js');
+
+export type ToolResult = {
+  content: Array<{ type: string; text?: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
+
+/** A tool that answered with isError, or a call that failed / timed out. */
+export class ToolCallError extends Error {}
+
+export function textOf(result: ToolResult): string {
+  return result.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text ?? '')
+    .join('\n');
+}
+
+/**
+ * The built jlab-mcp binary (dist/cli.js) over stdio, driven by the official MCP client:
+ * local backend, a fresh temp notebook dir, log level warn. `ready()` waits until its
+ * Jupyter server answers, so timed calls never include the server start.
+ */
+export class McpServerUnderTest {
+  private stderrTail = '';
+  private releaseCleanup?: () => Promise<void>;
+
+  private constructor(
+    readonly client: Client,
+    readonly transport: StdioClientTransport,
+    readonly notebookDir: string,
+    readonly pid: number,
+  ) {}
+
+  static async spawn(cleanups: Cleanups, label: string): Promise<McpServerUnderTest> {
+    const notebookDir = await mkdtemp(path.join(os.tmpdir(), `jlab-bench-${label}-`));
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      JLAB_MCP_NOTEBOOK_DIR: notebookDir,
+      JLAB_MCP_LOG_LEVEL: 'warn',
+      JLAB_MCP_RUN_MODE: 'local',
+    };
+    delete env.JLAB_MCP_JUPYTER_URL;
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
+    const client = new Client({ name: 'jlab-mcp-bench', version: '0.0.0' });
+    let tail = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-8000);
+    });
+    let pid: number | undefined;
+    const release = cleanups.add(`MCP server (${label})`, async () => {
+      await client.close().catch(() => {});
+      if (pid !== undefined) await killAndWait(pid, 15_000);
+      await rm(notebookDir, { recursive: true, force: true });
+    });
+    try {
+      await withTimeout(client.connect(transport), 30_000, `MCP connect (${label})`);
+      pid = transport.pid ?? undefined;
+      if (pid === undefined) throw new Error('the MCP server has no pid');
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    const server = new McpServerUnderTest(client, transport, notebookDir, pid);
+    server.releaseCleanup = release;
+    transport.stderr?.removeAllListeners('data');
+    server.stderrTail = tail;
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      server.stderrTail = (server.stderrTail + chunk.toString()).slice(-8000);
+    });
+    return server;
+  }
+
+  /** Waits for the server's Jupyter to answer (list_kernels blocks until it is up). */
+  async ready(): Promise<void> {
+    await this.call('list_kernels', {}, 90_000);
+  }
+
+  /** Calls a tool; an isError answer or a transport failure throws ToolCallError. */
+  async call(name: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<ToolResult> {
+    let result: ToolResult;
+    try {
+      result = (await withTimeout(
+        this.client.callTool({ name, arguments: args }, { timeout: timeoutMs }),
+        timeoutMs + 5_000,
+        `${name}`,
+      )) as ToolResult;
+    } catch (error) {
+      throw new ToolCallError(`${name} failed: ${(error as Error).message}${this.stderrHint()}`);
+    }
+    if (result.isError) throw new ToolCallError(`${name} returned isError: ${textOf(result).slice(0, 800)}${this.stderrHint()}`);
+    return result;
+  }
+
+  async startSession(experiment: string): Promise<{ sessionId: string; notebookPath: string }> {
+    const result = await this.call('start_new_session', { experiment_name: experiment });
+    return { sessionId: String(result.structuredContent?.session_id), notebookPath: String(result.structuredContent?.notebook_path) };
+  }
+
+  async shutdownSession(sessionId: string): Promise<void> {
+    await this.call('shutdown_session', { session_id: sessionId }, 30_000);
+  }
+
+  /** Runs `1+1` (or `code`) and checks it answered `2` (or `expect`); returns wall ms. */
+  async timedExecute(sessionId: string, code = '1+1', expect: string | undefined = '2', timeoutMs = 60_000): Promise<number> {
+    const t0 = performance.now();
+    const result = await this.call('execute_code', { session_id: sessionId, code }, timeoutMs);
+    const ms = performance.now() - t0;
+    const first = result.content[0]?.text ?? '';
+    if (expect !== undefined && first.trim() !== expect) {
+      throw new ToolCallError(`execute_code(${JSON.stringify(code)}) answered ${JSON.stringify(textOf(result).slice(0, 300))}, expected ${expect}`);
+    }
+    return ms;
+  }
+
+  get alive(): boolean {
+    return pidAlive(this.pid);
+  }
+
+  /** Closes stdin (the server shuts its kernels and Jupyter down), then makes sure the process is gone. */
+  async close(): Promise<void> {
+    progress(`stopping MCP server pid ${this.pid}`);
+    await this.releaseCleanup?.();
+  }
+
+  private stderrHint(): string {
+    const tail = this.stderrTail.trim().split('\n').slice(-8).join('\n');
+    return tail ? `\n--- MCP server stderr (tail) ---\n${tail}` : '';
+  }
+}

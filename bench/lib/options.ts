@@ -1,0 +1,57 @@
+/** Command line and sizes: `--smoke` (or CI=true without `--full`) shrinks every n. */
+export interface BenchOptions {
+  mode: 'full' | 'smoke';
+  /** Exit 1 when a goal is missed (full mode only; smoke never asserts timings). */
+  strict: boolean;
+  /** Only these scenarios (e.g. `--only p1,p4`); all when empty. */
+  only: string[];
+  /** P1: measured round trips per side, split into `p1Rounds` alternating rounds. */
+  p1N: number;
+  p1Rounds: number;
+  p1Warmup: number;
+  /** P2: measured ABAB pairs (after one unmeasured warm-up pair). */
+  p2Pairs: number;
+  /** P3: cells in the generated notebook, runs per side. */
+  p3Cells: number;
+  p3Runs: number;
+  /** P4: cells in one session; windows [5,15] and [cells-10, cells]. */
+  p4Cells: number;
+  /** P5: megabytes printed by one cell. */
+  p5Megabytes: number;
+  /** P6: sessions × cells each. */
+  p6Sessions: number;
+  p6Cells: number;
+  /** Whole-run watchdog. */
+  watchdogMs: number;
+}
+
+export const USAGE = `usage: npm run bench -- [--smoke | --full] [--strict] [--only p1,p2,...]
+  --smoke   small n everywhere, asserts nothing about timings (default when CI=true)
+  --full    full sizes even when CI=true
+  --strict  exit 1 when a goal is missed (full mode)
+  --only    run only the named scenarios (p1..p6)`;
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+  let smoke = env.CI === 'true';
+  let strict = false;
+  let only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--smoke') smoke = true;
+    else if (arg === '--full') smoke = false;
+    else if (arg === '--strict') strict = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (!value) throw new Error(`--only needs a list\n${USAGE}`);
+      only = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  if (argv.includes('--smoke') && argv.includes('--full')) throw new Error('--smoke and --full exclude each other');
+  const base = { strict: strict && !smoke, only };
+  return smoke
+    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3Runs: 1, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, watchdogMs: 5 * 60_000 }
+    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 6, p3Cells: 50, p3Runs: 3, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, watchdogMs: 15 * 60_000 };
+}

@@ -1,0 +1,128 @@
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { cleanStreamText } from '../output/carriage.js';
+import type { CellTicket } from '../sessions/cellTicket.js';
+import type { Session } from '../sessions/session.js';
+import { sleep } from '../util/deadline.js';
+import { log } from '../util/log.js';
+import { redactSecrets } from '../util/secrets.js';
+import { finishedContent, isFailure, unseenContent, type OutputBudget } from './cellResult.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  budget: OutputBudget;
+  ctx: ServerContext;
+  /** Cancelling the request interrupts the cell (execute_code); for wait_for_cell it only stops waiting. */
+  interruptOnCancel: boolean;
+  progressIntervalMs: number;
+}
+
+type Content = CallToolResult['content'];
+
+/**
+ * Waits for a ticket until it finishes, the timeout passes, or the request is cancelled —
+ * sending MCP progress notifications meanwhile when the client asked for them. A timeout never
+ * stops the cell: the result says it is still running and how to get the rest.
+ */
+export async function awaitTicket(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
+  const { ctx } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  const signal = ctx.mcpReq.signal;
+  const stopProgress = startProgress(session, ticket, options);
+  try {
+    const winner = await Promise.race([
+      session.settle(ticket).then(() => 'done' as const),
+      sleep(Math.max(0, deadline - Date.now()), signal).then(
+        () => 'timeout' as const,
+        () => 'cancelled' as const,
+      ),
+    ]);
+    if (winner === 'cancelled') return await cancel(session, ticket, options);
+    if (winner === 'done' || ticket.outcome || ticket.withdrawn) return finalResult(session, ticket, options.budget);
+    return { content: stillRunning(session, ticket, options.budget) };
+  } finally {
+    stopProgress();
+  }
+}
+
+/** The final result of a ticket, marking it delivered. */
+export function finalResult(session: Session, ticket: CellTicket, budget: OutputBudget): CallToolResult {
+  if (ticket.withdrawn) {
+    session.forget(ticket);
+    return { content: [{ type: 'text', text: `The queued ${ticket.description} did not run: ${ticket.withdrawn}.` }] };
+  }
+  const outcome = ticket.outcome!;
+  const content = finishedContent(session.id, ticket, outcome, budget);
+  session.forget(ticket);
+  return { content, isError: isFailure(outcome) };
+}
+
+/** Partial output of a running (or queued) ticket plus a plain statement of where it stands. */
+export function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): Content {
+  const run = ticket.run;
+  if (!run) {
+    const ahead = session.current;
+    const behind = ahead?.run ? `cell ${ahead.run.cellIndex} (running for ${seconds(ahead.run.startedAt)} s)` : 'earlier work';
+    return [
+      {
+        type: 'text',
+        text: `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call wait_for_cell(session_id="${session.id}") to follow it, or interrupt_kernel to stop the running cell and drop the queue.`,
+      },
+    ];
+  }
+  const label = `cell ${run.cellIndex}`;
+  const content = unseenContent(ticket, run.collector.outputs, label, budget);
+  content.push({
+    type: 'text',
+    text: `[${label} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call wait_for_cell(session_id="${session.id}") for the rest, or interrupt_kernel to stop it.]`,
+  });
+  return content;
+}
+
+async function cancel(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
+  if (!options.interruptOnCancel) return { content: [{ type: 'text', text: 'Stopped waiting; the cell goes on.' }] };
+  if (!ticket.run) {
+    ticket.withdraw('the request was cancelled');
+    session.forget(ticket);
+    return { content: [{ type: 'text', text: 'Cancelled before it ran.' }] };
+  }
+  log.info(`session ${session.id}: request cancelled, interrupting ${ticket.description}`);
+  ticket.run.interruptRequested = true;
+  await session.kernel.interrupt().catch((error: unknown) => log.warn(`interrupt failed: ${String(error)}`));
+  // Give the kernel a moment to stop, so the next cell can start at once.
+  await Promise.race([ticket.done, sleep(5000)]);
+  return ticket.outcome ? finalResult(session, ticket, options.budget) : { content: [{ type: 'text', text: 'Cancelled; the kernel was interrupted.' }] };
+}
+
+function startProgress(session: Session, ticket: CellTicket, options: WaitOptions): () => void {
+  const token = options.ctx.mcpReq._meta?.progressToken;
+  if (token === undefined) return () => {};
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const elapsed = (Date.now() - started) / 1000;
+    const run = ticket.run;
+    const message = run
+      ? `cell ${run.cellIndex} running ${Math.round((Date.now() - run.startedAt) / 1000)} s${lastLine(run.collector.outputs)}`
+      : `queued in session ${session.id} for ${Math.round(elapsed)} s`;
+    options.ctx.mcpReq
+      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, message: redactSecrets(message) } })
+      .catch(() => {});
+  }, options.progressIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function lastLine(outputs: readonly { output_type: string; text?: unknown }[]): string {
+  for (let i = outputs.length - 1; i >= 0; i--) {
+    const output = outputs[i]!;
+    if (output.output_type !== 'stream') continue;
+    const tail = String(output.text).slice(-2000);
+    const lines = cleanStreamText(tail).split('\n').filter((line) => line.trim() !== '');
+    const line = lines[lines.length - 1];
+    if (line) return ` · ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+  }
+  return '';
+}
+
+function seconds(since: number): number {
+  return Math.round((Date.now() - since) / 1000);
+}

@@ -1,0 +1,28 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ToolContext } from '../context.js';
+import { guarded, jsonResult } from '../results.js';
+import { sessionId } from './schemas.js';
+
+export function registerRestartKernel(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'restart_kernel',
+    {
+      title: 'Restart the kernel',
+      description:
+        "Restart the session's kernel: all variables and imports are cleared, the notebook keeps its cells, and the session goes on with the same session_id. A running cell is stopped and queued cells are dropped.",
+      inputSchema: z.object({ session_id: sessionId }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    guarded(async ({ session_id }) => {
+      const session = ctx.sessions.get(session_id);
+      const { running, dropped } = await session.restart();
+      return jsonResult({
+        session_id: session.id,
+        stopped_cell: running?.run?.cellIndex ?? null,
+        dropped_queued_cells: dropped,
+        message: 'Kernel restarted; its state is empty. Re-run the cells you need (run_cell) or execute new code.',
+      });
+    }),
+  );
+}

@@ -24,7 +24,7 @@ export async function spawnServer(env: Record<string, string> = {}, notebookDir?
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI],
-    env: { ...(process.env as Record<string, string>), JLAB_MCP_NOTEBOOK_DIR: dir, JLAB_MCP_LOG_LEVEL: 'debug', ...env },
+    env: { ...(process.env as Record<string, string>), JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: dir, JLAB_MCP_LOG_LEVEL: 'debug', ...env },
     stderr: 'pipe',
   });
   transport.stderr?.on('data', (chunk: Buffer) => {

@@ -53,7 +53,11 @@ export async function main(argv: string[]): Promise<void> {
   const server = createMcpServer(
     {
       sessions,
-      budget: { textBudget: config.outputBudget, maxImages: config.maxImages },
+      budget: {
+        textBudget: config.outputBudget,
+        maxImages: config.maxImages,
+        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes },
+      },
       execTimeoutMs: config.execTimeout * 1000,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
     },

@@ -86,6 +86,18 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(500).default(20_000),
     help: 'Characters of cell output text the agent gets per call (head and tail kept; the notebook keeps everything).',
   },
+  imageMaxEdge: {
+    env: 'JLAB_MCP_IMAGE_MAX_EDGE',
+    flag: '--image-max-edge',
+    schema: z.coerce.number().int().min(64).default(1024),
+    help: "Longest edge in pixels of an image the agent gets; larger figures are scaled down for the agent (the notebook keeps the original).",
+  },
+  imageMaxBytes: {
+    env: 'JLAB_MCP_IMAGE_MAX_BYTES',
+    flag: '--image-max-bytes',
+    schema: z.coerce.number().int().min(10_000).default(262_144),
+    help: 'Bytes per image the agent gets; larger ones are scaled down and re-encoded (PNG, then JPEG) until they fit.',
+  },
   maxImages: {
     env: 'JLAB_MCP_MAX_IMAGES',
     flag: '--max-images',

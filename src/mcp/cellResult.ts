@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { agentParts, budgetAgentParts } from '../output/agentContent.js';
+import type { ImageLimits } from '../output/images.js';
 import type { CellTicket } from '../sessions/cellTicket.js';
 import type { CellOutcome } from '../sessions/session.js';
 import { redactSecrets } from '../util/secrets.js';
@@ -7,6 +8,7 @@ import { redactSecrets } from '../util/secrets.js';
 export interface OutputBudget {
   textBudget: number;
   maxImages: number;
+  imageLimits?: ImageLimits;
 }
 
 type Content = CallToolResult['content'];

@@ -93,7 +93,7 @@ export class OutputCollector {
     if (!cut) {
       if (output.text.length <= this.streamLimit) return;
       const headLength = Math.floor(this.streamLimit / 2);
-      cut = { head: output.text.slice(0, headLength), tail: output.text.slice(headLength), omitted: 0 };
+      cut = { head: detach(output.text.slice(0, headLength)), tail: output.text.slice(headLength), omitted: 0 };
       this.cuts.set(output, cut);
     }
     const maxTail = Math.floor(this.streamLimit / 2);
@@ -101,7 +101,7 @@ export class OutputCollector {
       const drop = cut.tail.length - Math.floor(this.streamLimit / 4);
       cut.omitted += drop;
       this.omittedChars += drop;
-      cut.tail = cut.tail.slice(drop);
+      cut.tail = detach(cut.tail.slice(drop));
     }
     output.text = `${cut.head}\n[... jlab-mcp kept the first and last part of this output; ${cut.omitted} characters in between were not recorded ...]\n${cut.tail}`;
   }
@@ -142,6 +142,14 @@ export class OutputCollector {
     this.displays.clear();
     this.version++;
   }
+}
+
+/**
+ * A copy of `text` that does not share memory with the string it was sliced from. V8 slices
+ * keep their parent alive: 1 MB kept out of a 50 MB message would pin all 50 MB.
+ */
+function detach(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function displayIdOf(content: Record<string, unknown>): string | undefined {

@@ -2,6 +2,7 @@ import type { Output } from '../notebook/types.js';
 import { stripTerminalControls } from './ansi.js';
 import { cleanStreamText } from './carriage.js';
 import { renderMimeBundleAsText } from './mime.js';
+import { fitImage, type ImageLimits } from './images.js';
 import { truncateMiddle } from './truncate.js';
 
 export type AgentContent =
@@ -15,6 +16,8 @@ export interface AgentViewOptions {
   maxImages: number;
   /** Names the notebook cell in the truncation marker. */
   cellLabel: string;
+  /** Size limits of each image the agent gets; unlimited when absent. */
+  imageLimits?: ImageLimits;
 }
 
 const AGENT_IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
@@ -67,6 +70,22 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
   let text = parts.text;
   const skipped = Math.max(0, parts.images.length - options.maxImages);
   if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
+  const images: AgentParts['images'] = [];
+  const notes: string[] = [];
+  for (const image of parts.images.slice(0, options.maxImages)) {
+    if (!options.imageLimits) {
+      images.push(image);
+      continue;
+    }
+    const fitted = fitImage(image.data, image.mimeType, options.imageLimits);
+    if (!fitted) {
+      notes.push('an image could not be decoded or made small enough to show');
+      continue;
+    }
+    images.push({ type: 'image', mimeType: fitted.mimeType, data: fitted.data });
+    if (fitted.changed) notes.push(`image scaled to ${fitted.width}×${fitted.height} for you`);
+  }
+  if (notes.length) text += `[${notes.join('; ')}; the originals are in ${options.cellLabel} of the notebook]\n`;
   const content: AgentContent[] = [];
   if (text.trim() !== '') {
     const cut = truncateMiddle(text.replace(/\n+$/, ''), options.textBudget, (chars, lines) =>
@@ -74,7 +93,7 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
     );
     content.push({ type: 'text', text: cut.text });
   }
-  content.push(...parts.images.slice(0, options.maxImages));
+  content.push(...images);
   return content;
 }
 

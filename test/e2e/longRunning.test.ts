@@ -10,7 +10,7 @@ describe('long-running cells and the output budget', () => {
   let notebookPath = '';
 
   before(async () => {
-    server = await spawnServer({ JLAB_MCP_OUTPUT_BUDGET: '4000' });
+    server = await spawnServer({ JLAB_MCP_OUTPUT_BUDGET: '4000', JLAB_MCP_IMAGE_MAX_EDGE: '400', JLAB_MCP_LOG_LEVEL: 'warn' });
     const started = await call(server.client, 'start_new_session', { experiment_name: 'long' });
     sid = String(started.structuredContent?.session_id);
     notebookPath = String(started.structuredContent?.notebook_path);
@@ -102,24 +102,32 @@ describe('long-running cells and the output budget', () => {
     assert.match(text, /characters \(\d+ lines\) left out; the full output is in cell \d+ of the notebook/);
   });
 
-  it('keeps memory bounded while a cell prints 50 MB; the notebook keeps a capped copy with a note', async () => {
+  it('keeps memory bounded while cells print 50 MB; the notebook keeps a capped copy with a note', async (t) => {
     const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${server.pid()}/status`, 'utf8'))![1]) / 1024;
+    const code = 'import sys\nfor _ in range(50):\n    sys.stdout.write("y" * (1 << 20) + "\\n")';
     const before = await rss();
-    let peak = before;
-    const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v)), () => {}), 50);
-    try {
-      const result = await call(server.client, 'execute_code', { session_id: sid, code: 'import sys\nfor _ in range(50):\n    sys.stdout.write("y" * (1 << 20) + "\\n")', timeout: 120 });
-      assert.match(textOf(result), /left out; the full output is in cell/);
-      const index = Number(/\[cell (\d+) ·/.exec(textOf(result))![1]);
-      const text: string = (await cellOf(index)).outputs[0].text;
-      assert.ok(text.length <= 2_100_000, `notebook kept ${text.length} characters`);
-      assert.match(text, /jlab-mcp kept the first and last part of this output; \d+ characters in between were not recorded/);
-    } finally {
-      clearInterval(sampler);
+    const peaks: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      let peak = await rss();
+      const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v)), () => {}), 50);
+      try {
+        const result = await call(server.client, 'execute_code', { session_id: sid, code, timeout: 120 });
+        assert.match(textOf(result), /left out; the full output is in cell/);
+        const index = Number(/\[cell (\d+) ·/.exec(textOf(result))![1]);
+        const text: string = (await cellOf(index)).outputs[0].text;
+        assert.ok(text.length <= 2_100_000, `notebook kept ${text.length} characters`);
+        assert.match(text, /jlab-mcp kept the first and last part of this output; \d+ characters in between were not recorded/);
+      } finally {
+        clearInterval(sampler);
+      }
+      peaks.push(peak - before);
     }
-    // Issue #4 aims at ~100 MB; we measure ~250 MB today (transient frame and string copies,
-    // not retained output). This bound catches a regression to unbounded retention.
-    assert.ok(peak - before < 400, `RSS grew by ${Math.round(peak - before)} MB`);
+    t.diagnostic(`server RSS growth while printing 50 MB: first ${Math.round(peaks[0]!)} MB, second ${Math.round(peaks[1]!)} MB`);
+    // ipykernel sends the 50 MB as one websocket frame, and receiving it costs a transient
+    // 40–250 MB (frame buffers, decoded string, parsed message) depending on GC timing; what we
+    // keep is capped. A second run must not add to the first: nothing accumulates.
+    assert.ok(peaks[0]! < 400, `RSS grew by ${Math.round(peaks[0]!)} MB`);
+    assert.ok(peaks[1]! - peaks[0]! < 60, `a second 50 MB cell grew RSS further: ${peaks.map(Math.round).join(' → ')} MB`);
   });
 
   it('collapses a \\r progress loop to its final line and strips colours and OSC links', async () => {
@@ -133,6 +141,22 @@ describe('long-running cells and the output budget', () => {
       code: 'print("\\x1b[1;31mred\\x1b[0m and \\x1b]8;;https://example.org\\x1b\\\\a link\\x1b]8;;\\x1b\\\\ \\x1b]0;title\\x07done")',
     });
     assert.match(textOf(colours), /^red and a link done\n/);
+  });
+
+  it('scales figures down for the agent while the notebook keeps the original', async () => {
+    const result = await call(server.client, 'execute_code', {
+      session_id: sid,
+      code: 'import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(10, 5), dpi=150)\nplt.plot([1, 3, 2])\nplt.show()',
+    });
+    const image = result.content.find((block) => block.type === 'image')!;
+    const png = Buffer.from(image.data!, 'base64');
+    const index = Number(/\[cell (\d+) ·/.exec(textOf(result))![1]);
+    const original = Buffer.from((await cellOf(index)).outputs.find((o: { output_type: string }) => o.output_type === 'display_data').data['image/png'], 'base64');
+    const [width, height] = [original.readUInt32BE(16), original.readUInt32BE(20)];
+    assert.ok(width > 1000, `the notebook keeps the full-size original (${width}×${height})`);
+    const expected = [400, Math.round((height * 400) / width)];
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], expected);
+    assert.match(textOf(result), new RegExp(`image scaled to ${expected[0]}×${expected[1]} for you; the originals are in cell ${index}`));
   });
 
   it('answers input() at once with a clear error', async () => {

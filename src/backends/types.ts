@@ -14,6 +14,11 @@ export interface JupyterBackend {
   stop(): Promise<void>;
   /** Resolves to a reason when the server started earlier is known to be gone, else undefined. */
   checkLost(): Promise<string | undefined>;
+  /**
+   * Registers a listener for the server going away on its own (process exit, job end), so
+   * running cells end at once instead of waiting for a websocket timeout. Optional.
+   */
+  watch?(listener: (reason: string) => void): void;
   /** Facts for the status resource: no tokens. */
   describe(): Record<string, unknown>;
 }

@@ -78,6 +78,11 @@ export class KernelHandle {
     return () => this.lossListeners.delete(listener);
   }
 
+  /** The server is gone: end whatever waits on this kernel now, as a lost connection. */
+  abandon(): void {
+    this.emitLoss('disconnected');
+  }
+
   requestExecute(code: string): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
     // allow_stdin=false: input() fails at once inside the kernel instead of waiting for a reply
     // nobody will send.

@@ -59,6 +59,13 @@ export class ServerSupervisor {
     }
   }
 
+  /** Asks the backend whether the server is gone (cheap); marks it lost if so. */
+  async checkLost(): Promise<void> {
+    if (this.state.kind !== 'ready') return;
+    const reason = await this.backend.checkLost();
+    if (reason) this.markLost(reason);
+  }
+
   /** Called by whoever finds the server gone (a backend check, a dropped websocket). */
   markLost(reason: string): void {
     if (this.state.kind !== 'ready') return;
@@ -78,6 +85,7 @@ export class ServerSupervisor {
         }
         this.generation++;
         this.state = { kind: 'ready', client, since: Date.now() };
+        this.backend.watch?.((reason) => this.markLost(reason));
         return client;
       } catch (error) {
         const jlab =

@@ -43,7 +43,10 @@ export class Session {
   }
 
   markLost(reason: string): void {
-    this.lostReason ??= reason;
+    if (this.lostReason) return;
+    this.lostReason = reason;
+    this.withdrawQueued('the Jupyter server was lost');
+    this.kernel.abandon();
   }
 
   /** The cell running now, if any. */

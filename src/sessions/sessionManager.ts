@@ -92,6 +92,13 @@ export class SessionManager {
     return session;
   }
 
+  /** The session, after checking (cheaply) that its server is still there. */
+  async use(sessionId: string): Promise<Session> {
+    const session = this.get(sessionId);
+    if (!session.lost) await this.supervisor.checkLost();
+    return session;
+  }
+
   list(): Session[] {
     return [...this.sessions.values()];
   }
@@ -145,12 +152,16 @@ export class SessionManager {
   }
 
   private assertNotOpen(realPath: string): void {
-    for (const session of this.sessions.values()) {
-      if (session.notebookPath === realPath) {
-        throw new JlabError('INVALID_ARGUMENT', `Notebook ${realPath} is already open in session ${session.id}; two writers would corrupt it.`, {
-          hint: `Keep using session ${session.id}, shut it down first, or fork the notebook with start_session_continue_notebook.`,
-        });
+    for (const session of [...this.sessions.values()]) {
+      if (session.notebookPath !== realPath) continue;
+      if (session.lost) {
+        // Its server is gone and its last cell was saved: the resume takes the notebook over.
+        this.sessions.delete(session.id);
+        continue;
       }
+      throw new JlabError('INVALID_ARGUMENT', `Notebook ${realPath} is already open in session ${session.id}; two writers would corrupt it.`, {
+        hint: `Keep using session ${session.id}, shut it down first, or fork the notebook with start_session_continue_notebook.`,
+      });
     }
   }
 }

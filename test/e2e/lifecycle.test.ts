@@ -37,6 +37,36 @@ describe('lifecycle: nothing outlives the MCP server', () => {
   }
 });
 
+describe('server lost', () => {
+  it('a Jupyter server that dies mid-cell ends the cell, sessions say how to go on, the next session gets a new server', async () => {
+    const server = await spawnServer();
+    try {
+      const { jupyterPid, notebook } = await startWorkload(server);
+      const sessionId = String(((await call(server.client, 'list_sessions')).structuredContent?.sessions as Array<{ session_id: string }>)[0]!.session_id);
+      const running = call(server.client, 'execute_code', { session_id: sessionId, code: 'import time\ntime.sleep(60)', timeout: 120 });
+      await new Promise((r) => setTimeout(r, 1000));
+      process.kill(jupyterPid, 'SIGKILL');
+      const started = Date.now();
+      const ended = await running;
+      assert.ok(Date.now() - started < 15_000, 'the running cell ended promptly');
+      assert.equal(ended.isError, true);
+      assert.match(textOf(ended), /ServerLost|server was lost/i);
+      const after = await call(server.client, 'execute_code', { session_id: sessionId, code: '1' });
+      assert.equal(after.isError, true);
+      assert.match(textOf(after), new RegExp(`SERVER_LOST[\\s\\S]*start_session_resume_notebook\\(notebook_path="${notebook}"\\)`));
+      await validateWithPython([notebook]);
+      const fresh = await call(server.client, 'start_new_session', { experiment_name: 'after loss' });
+      assert.equal(fresh.isError, undefined, textOf(fresh));
+      const ran = await call(server.client, 'execute_code', { session_id: String(fresh.structuredContent?.session_id), code: 'print("alive")' });
+      assert.match(textOf(ran), /^alive/);
+      const resumed = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'back', notebook_path: notebook });
+      assert.equal(resumed.isError, undefined, textOf(resumed));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('server start failures', () => {
   it('reports a failed start on the tool call with stderr, and the next call tries again', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-flaky-'));

@@ -36,6 +36,7 @@ export class LocalBackend implements JupyterBackend {
   private runtimeDir?: string;
   private url?: string;
   private readonly stderr = new TextTail();
+  private lostListener?: (reason: string) => void;
 
   constructor(private readonly options: LocalBackendOptions) {}
 
@@ -122,8 +123,15 @@ export class LocalBackend implements JupyterBackend {
     exited.catch(() => {});
     const result = await Promise.race([ready, exited]);
     this.url = endpoint.baseUrl;
+    child.once('exit', (code, sig) => {
+      if (this.child === child) this.lostListener?.(`the local Jupyter server exited (${sig ?? `code ${code}`}).\n${this.stderr.lines(10)}`);
+    });
     log.info(`Jupyter ready at ${endpoint.baseUrl} (pid ${child.pid})`);
     return result;
+  }
+
+  watch(listener: (reason: string) => void): void {
+    this.lostListener = listener;
   }
 
   async checkLost(): Promise<string | undefined> {

@@ -14,7 +14,7 @@ export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id, markdown, cell_index }) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const index = await session.addMarkdown(markdown, cell_index);
       return jsonResult({ cell_index: index, message: `Added markdown cell at index ${index}`, notebook_path: session.notebookPath });
     }),

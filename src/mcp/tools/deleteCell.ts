@@ -14,7 +14,7 @@ export function registerDeleteCell(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id, cell_index }) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const removed = await session.deleteCell(cell_index);
       return jsonResult({
         deleted_cell_type: removed.cell_type,

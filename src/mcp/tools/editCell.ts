@@ -16,7 +16,7 @@ export function registerEditCell(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id, cell_index, code: source, timeout: timeoutSeconds }, requestCtx) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const ticket = session.editCell(cell_index, source);
       return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),

@@ -14,7 +14,7 @@ export function registerEditMarkdown(server: McpServer, ctx: ToolContext): void 
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     guarded(async ({ session_id, cell_index, markdown }) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const index = await session.editMarkdown(cell_index, markdown);
       return jsonResult({ cell_index: index, message: `Updated markdown cell ${index}`, notebook_path: session.notebookPath });
     }),

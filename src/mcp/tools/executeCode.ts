@@ -16,7 +16,7 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id, code: source, cell_index, timeout: timeoutSeconds }, requestCtx) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const ticket = session.executeCode(source, cell_index);
       return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),

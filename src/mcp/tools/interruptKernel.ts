@@ -15,7 +15,7 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     guarded(async ({ session_id }) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const { running, dropped } = await session.interrupt();
       return jsonResult({
         session_id: session.id,

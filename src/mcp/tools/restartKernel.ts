@@ -15,7 +15,7 @@ export function registerRestartKernel(server: McpServer, ctx: ToolContext): void
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id }) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const { running, dropped } = await session.restart();
       return jsonResult({
         session_id: session.id,

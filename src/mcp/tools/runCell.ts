@@ -15,7 +15,7 @@ export function registerRunCell(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id, cell_index, timeout: timeoutSeconds }, requestCtx) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const ticket = session.runCell(cell_index);
       return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),

@@ -16,7 +16,7 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded(async ({ session_id, timeout: timeoutSeconds }, requestCtx) => {
-      const session = ctx.sessions.get(session_id);
+      const session = await ctx.sessions.use(session_id);
       const content: CallToolResult['content'] = [];
       let isError = false;
       // Cells that finished while nobody was looking come first, in the order they ran.

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
+import { validateWithPython } from '../helpers/validateNotebook.js';
+
+describe('kernel choice', () => {
+  it('lists every kernelspec and starts the one asked for; the notebook records it', async () => {
+    // A second kernelspec, as an R or Julia install would add one.
+    const share = await mkdtemp(path.join(os.tmpdir(), 'jlab-kernels-'));
+    const specDir = path.join(share, 'kernels', 'alt-python');
+    await mkdir(specDir, { recursive: true });
+    await writeFile(
+      path.join(specDir, 'kernel.json'),
+      JSON.stringify({ argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name: 'Alt Python', language: 'python' }),
+    );
+    const server = await spawnServer({ JUPYTER_PATH: share });
+    try {
+      const listed = await call(server.client, 'list_kernels');
+      const names = (listed.structuredContent?.kernels as Array<{ name: string }>).map((k) => k.name).sort();
+      assert.deepEqual(names, ['alt-python', 'python3']);
+      const started = await call(server.client, 'start_new_session', { experiment_name: 'alt', kernel_name: 'alt-python' });
+      assert.equal(started.structuredContent?.kernel, 'alt-python');
+      assert.equal(started.structuredContent?.kernel_display_name, 'Alt Python');
+      const ran = await call(server.client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: 'print("alt ok")' });
+      assert.match(textOf(ran), /^alt ok/);
+      const notebookPath = String(started.structuredContent?.notebook_path);
+      const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
+      assert.deepEqual(nb.metadata.kernelspec, { name: 'alt-python', display_name: 'Alt Python', language: 'python' });
+      // Resume picks the notebook's own kernel.
+      await call(server.client, 'shutdown_session', { session_id: String(started.structuredContent?.session_id) });
+      const resumed = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'alt again', notebook_path: notebookPath });
+      assert.equal(resumed.structuredContent?.kernel, 'alt-python');
+      await validateWithPython([notebookPath]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { KernelConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
 import { JlabError, messageOf } from '../util/errors.js';
 import { withDeadline } from '../util/deadline.js';
@@ -5,6 +7,17 @@ import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { KernelSpecInfo } from '../notebook/types.js';
 import type { JupyterRestClient } from './restClient.js';
+
+let setupFiles: Promise<{ python?: string }> | undefined;
+
+/** Per-language code run silently in each kernel we start (assets/kernel), read once. */
+function kernelSetup(): Promise<{ python?: string }> {
+  setupFiles ??= readFile(fileURLToPath(new URL('../../assets/kernel/python_setup.py', import.meta.url)), 'utf8').then(
+    (python) => ({ python }),
+    () => ({}),
+  );
+  return setupFiles;
+}
 
 /** Why a kernel stopped answering in the middle of something. */
 export type KernelLoss = 'died' | 'disconnected';
@@ -18,15 +31,19 @@ export class KernelHandle {
   private readonly lossListeners = new Set<(loss: KernelLoss) => void>();
   /** How many times the server restarted this kernel after it died. */
   restarts = 0;
+  /** The setup code must run (again) before the next user request: after start and every restart. */
+  private setupPending = true;
 
   private constructor(
     readonly connection: Kernel.IKernelConnection,
     readonly spec: KernelSpecInfo,
     readonly languageInfo: Record<string, unknown>,
     private readonly rest: JupyterRestClient,
+    private readonly setupCode?: string,
   ) {
     connection.statusChanged.connect((_, status) => {
       if (status === 'autorestarting' || status === 'restarting' || status === 'dead') {
+        this.setupPending = true;
         if (status === 'autorestarting') this.restarts++;
         this.emitLoss('died');
       }
@@ -38,6 +55,7 @@ export class KernelHandle {
 
   /** Starts a kernel through REST, opens its websocket and waits for kernel_info. */
   static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number): Promise<KernelHandle> {
+    const setup = await kernelSetup();
     const model = await rest.startKernel(name);
     const connection = new KernelConnection({ model, serverSettings: rest.settings, handleComms: false });
     try {
@@ -48,7 +66,8 @@ export class KernelHandle {
         display_name: specModel?.display_name ?? model.name,
         language: specModel?.language ?? reply.language_info.name,
       };
-      return new KernelHandle(connection, spec, { ...reply.language_info }, rest);
+      const setupCode = reply.language_info.name === 'python' ? setup.python : undefined;
+      return new KernelHandle(connection, spec, { ...reply.language_info }, rest, setupCode);
     } catch (error) {
       connection.dispose();
       await rest.shutdownKernel(model.id).catch(() => {});
@@ -84,6 +103,16 @@ export class KernelHandle {
   }
 
   requestExecute(code: string): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
+    if (this.setupPending && this.setupCode) {
+      // Silent: no execution count, no history, no outputs in anyone's cell. The shell channel
+      // keeps order, so it runs before the request below.
+      const setup = this.connection.requestExecute({ code: this.setupCode, silent: true, store_history: false, allow_stdin: false });
+      setup.done.then(
+        () => setup.dispose(),
+        () => {},
+      );
+    }
+    this.setupPending = false;
     // allow_stdin=false: input() fails at once inside the kernel instead of waiting for a reply
     // nobody will send.
     return this.connection.requestExecute({ code, allow_stdin: false, stop_on_error: true, store_history: true });

@@ -91,6 +91,9 @@ describe('long-running cells and the output budget', () => {
     assert.equal(restarted.isError, undefined, textOf(restarted));
     const after = await call(server.client, 'execute_code', { session_id: sid, code: "print('kept' in globals())" });
     assert.match(textOf(after), /^False/);
+    // The silent per-kernel setup (stream chunking) is applied again after a restart.
+    const setup = await call(server.client, 'execute_code', { session_id: sid, code: "from ipykernel.iostream import OutStream\nprint(getattr(OutStream, '_jlab_mcp_chunked', False))" });
+    assert.match(textOf(setup), /^True/);
   });
 
   it('cuts 5 MB of output for the agent with a marker, the notebook keeps head and tail', async () => {
@@ -123,11 +126,9 @@ describe('long-running cells and the output budget', () => {
       peaks.push(peak - before);
     }
     t.diagnostic(`server RSS growth while printing 50 MB: first ${Math.round(peaks[0]!)} MB, second ${Math.round(peaks[1]!)} MB`);
-    // ipykernel sends the 50 MB as one websocket frame, and receiving it costs a transient
-    // 40–250 MB (frame buffers, decoded string, parsed message) depending on GC timing; what we
-    // keep is capped. A second run must not add to the first: nothing accumulates.
-    assert.ok(peaks[0]! < 400, `RSS grew by ${Math.round(peaks[0]!)} MB`);
-    assert.ok(peaks[1]! - peaks[0]! < 60, `a second 50 MB cell grew RSS further: ${peaks.map(Math.round).join(' → ')} MB`);
+    // Python kernels we start flush every ~1 MB (assets/kernel/python_setup.py), so no single
+    // message is huge; what we keep is capped. Neither run may grow RSS by 100 MB.
+    assert.ok(Math.max(...peaks) < 100, `RSS grew by ${peaks.map(Math.round).join(' then ')} MB`);
   });
 
   it('collapses a \\r progress loop to its final line and strips colours and OSC links', async () => {

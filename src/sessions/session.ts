@@ -7,6 +7,9 @@ import { Mutex } from '../util/mutex.js';
 import { CellRun, type CellRunResult } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
 
+/** Finished cells whose results are kept for wait_for_cell until someone reads them. */
+const MAX_UNDELIVERED = 20;
+
 export interface CellOutcome extends CellRunResult {
   cellIndex: number;
   cellId: string;
@@ -160,22 +163,22 @@ export class Session {
   }
 
   /** Sends an interrupt (SIGINT for ipykernel) to the kernel; queued cells are dropped, as Jupyter does. */
-  async interrupt(): Promise<{ running?: CellTicket; dropped: number }> {
-    this.assertUsable();
-    const running = this.current;
-    const dropped = this.withdrawQueued('interrupted');
-    if (running?.run) running.run.interruptRequested = true;
-    await this.kernel.interrupt();
-    return { running, dropped };
+  interrupt(): Promise<{ running?: CellTicket; dropped: number }> {
+    return this.stopRunning('interrupted', (run) => (run.interruptRequested = true), () => this.kernel.interrupt());
   }
 
   /** Restarts the kernel: state is gone, the notebook keeps its cells, the session goes on. */
-  async restart(): Promise<{ running?: CellTicket; dropped: number }> {
+  restart(): Promise<{ running?: CellTicket; dropped: number }> {
+    return this.stopRunning('kernel restarted', (run) => (run.restartRequested = true), () => this.kernel.restart());
+  }
+
+  /** Drops the queue, labels the running cell with what is about to happen to it, then does it. */
+  private async stopRunning(reason: string, label: (run: CellRun) => void, act: () => Promise<void>): Promise<{ running?: CellTicket; dropped: number }> {
     this.assertUsable();
     const running = this.current;
-    const dropped = this.withdrawQueued('kernel restarted');
-    if (running?.run) running.run.restartRequested = true;
-    await this.kernel.restart();
+    const dropped = this.withdrawQueued(reason);
+    if (running?.run) label(running.run);
+    await act();
     return { running, dropped };
   }
 
@@ -183,6 +186,10 @@ export class Session {
     this.assertUsable();
     this.lastActivity = Date.now();
     const ticket = new CellTicket(description);
+    // Results nobody came back for are kept for wait_for_cell, but not without end: their
+    // outputs are in the notebook anyway.
+    const stale = this.undelivered();
+    for (const old of stale.slice(0, Math.max(0, stale.length - MAX_UNDELIVERED + 1))) this.forget(old);
     this.tickets.push(ticket);
     void this.lock
       .run(async () => {

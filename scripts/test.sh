@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds, then runs every tier.
 # Tiers: unit, integration (real Jupyter), e2e (built binary through real MCP clients),
-# slurm (real single-node Slurm, when that tier exists), bench smoke.
+# slurm (real single-node Slurm), plus the benchmark suite in smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +17,9 @@ slurm=(test/slurm/*.test.ts)
 
 # A real one-node Slurm for the slurm tier (idempotent; needs root to start daemons).
 if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: not root, the slurm tier will skip" >&2; fi
+
+# The benchmark suite in smoke mode: proves it still runs; asserts no timings. Before the tests,
+# so that the test runner's summary is the last thing printed.
+bash scripts/bench.sh --smoke
 
 node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${slurm[@]}"

@@ -1,13 +1,10 @@
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import { ExternalBackend } from './backends/external/externalBackend.js';
-import { LocalBackend } from './backends/local/localBackend.js';
-import type { JupyterBackend } from './backends/types.js';
+import { makeBackendFactory } from './backends/factory.js';
 import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
-import type { Config } from './config/settings.js';
 import { createMcpServer } from './mcp/createServer.js';
-import { ServerSupervisor } from './sessions/serverSupervisor.js';
+import { ServerPool } from './sessions/serverPool.js';
 import { SessionManager } from './sessions/sessionManager.js';
 import { JlabError, messageOf } from './util/errors.js';
 import { guardStdout, log, setLogLevel } from './util/log.js';
@@ -19,12 +16,6 @@ const PROGRESS_INTERVAL_MS = 2_000;
 async function packageVersion(): Promise<string> {
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
-}
-
-function makeBackend(config: Config, mode: 'local' | 'external'): JupyterBackend {
-  const startTimeoutMs = config.serverStartTimeout * 1000;
-  if (mode === 'external') return new ExternalBackend(config.jupyterUrl!, config.jupyterToken ?? '', startTimeoutMs);
-  return new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs });
 }
 
 /** Entry point of the `jlab-mcp` binary: a stdio MCP server. */
@@ -43,8 +34,8 @@ export async function main(argv: string[]): Promise<void> {
   config.notebookDir = await realpath(config.notebookDir);
 
   const { mode, reason } = chooseRunMode(config);
-  const supervisor = new ServerSupervisor(makeBackend(config, mode), reason);
-  const sessions = new SessionManager(supervisor, {
+  const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
+  const sessions = new SessionManager(servers, {
     notebookDir: config.notebookDir,
     kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
     defaultKernel: config.defaultKernel,
@@ -64,7 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     version,
   );
   log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}`);
-  supervisor.startInBackground();
+  servers.get().startInBackground();
 
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string, exitCode = 0) => {
@@ -77,7 +68,7 @@ export async function main(argv: string[]): Promise<void> {
       force.unref();
       try {
         await sessions.shutdownAll();
-        await supervisor.stop();
+        await servers.stop();
         await server.close().catch(() => {});
       } catch (error) {
         log.error(`during shutdown: ${messageOf(error)}`);

@@ -50,3 +50,28 @@ export async function bareKernelStart(settings: ServerConnection.ISettings, time
     await withTimeout(KernelAPI.shutdownKernel(model.id, settings), 15_000, 'bare kernel shutdown').catch(() => {});
   }
 }
+
+/**
+ * `1+1` round trips over the kernel websocket straight from this process (no MCP, no notebook):
+ * the jupyter-server hop alone, to tell it apart from what the MCP server adds. A round trip
+ * ends when both execute_reply and idle have arrived (the future is done).
+ */
+export async function bareExecuteRoundTrips(settings: ServerConnection.ISettings, n: number, warmup: number, timeoutMs = 30_000): Promise<number[]> {
+  const model = await withTimeout(KernelAPI.startNew({}, settings), 60_000, 'bare KernelAPI.startNew');
+  const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });
+  try {
+    await withTimeout(connection.info, 60_000, 'bare kernel_info');
+    const samples: number[] = [];
+    for (let i = 0; i < warmup + n; i++) {
+      const t0 = performance.now();
+      const future = connection.requestExecute({ code: '1+1', allow_stdin: false, stop_on_error: true, store_history: true });
+      const reply = await withTimeout(future.done, timeoutMs, 'bare execute');
+      if (reply.content.status !== 'ok') throw new Error(`bare execute: ${reply.content.status}`);
+      if (i >= warmup) samples.push(performance.now() - t0);
+    }
+    return samples;
+  } finally {
+    connection.dispose();
+    await withTimeout(KernelAPI.shutdownKernel(model.id, settings), 15_000, 'bare kernel shutdown').catch(() => {});
+  }
+}

@@ -24,6 +24,8 @@ export async function runCommand(cleanups: Cleanups, argv: string[], options: { 
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
+  // Listen now: 'close' can fire in the same tick as 'exit'.
+  const closed = new Promise((resolve) => child.once('close', resolve));
   const stop = async () => {
     const pid = child.pid;
     if (pid === undefined || !pidAlive(pid)) return;
@@ -46,8 +48,8 @@ export async function runCommand(cleanups: Cleanups, argv: string[], options: { 
       });
     });
     // Let the pipes drain (a grandchild may hold them briefly).
-    await Promise.race([new Promise((resolve) => child.once('close', resolve)), sleep(2000)]);
-    const result: CommandResult = { ...exit, stdout, stderr, wallMs: exit.at - t0 };
+    await Promise.race([closed, sleep(2000)]);
+    const result: CommandResult = { code: exit.code, signal: exit.signal, stdout, stderr, wallMs: exit.at - t0 };
     if (exit.code !== 0) throw new Error(`${argv.join(' ')} exited ${exit.signal ?? exit.code}\n${stderr.slice(-2000)}`);
     return result;
   } finally {

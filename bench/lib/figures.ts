@@ -18,6 +18,8 @@ export interface ScenarioResult {
   raw: Record<string, unknown>;
   /** Sentences for the reader of the table (fairness caveats, breakdowns). */
   notes: string[];
+  /** Failures counted without stopping the scenario; any of them fails the run. */
+  errors?: string[];
 }
 
 export type Verdict = 'ok' | 'MISS' | '';

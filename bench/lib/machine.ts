@@ -15,6 +15,8 @@ export interface MachineInfo {
   python: string;
   ipykernel: string;
   nbclient: string;
+  /** /proc/loadavg when the run started: other work on the machine skews every figure. */
+  loadavg: string;
 }
 
 async function output(cmd: string, args: string[]): Promise<string> {
@@ -45,5 +47,6 @@ export async function machineInfo(): Promise<MachineInfo> {
     python,
     ipykernel,
     nbclient,
+    loadavg: (await readFile('/proc/loadavg', 'utf8').catch(() => 'unknown')).trim(),
   };
 }

@@ -34,7 +34,6 @@ export function textOf(result: ToolResult): string {
  * Jupyter server answers, so timed calls never include the server start.
  */
 export class McpServerUnderTest {
-  private stderrTail = '';
   private releaseCleanup?: () => Promise<void>;
 
   private constructor(
@@ -42,6 +41,7 @@ export class McpServerUnderTest {
     readonly transport: StdioClientTransport,
     readonly notebookDir: string,
     readonly pid: number,
+    private readonly stderr: { tail: string },
   ) {}
 
   static async spawn(cleanups: Cleanups, label: string): Promise<McpServerUnderTest> {
@@ -55,32 +55,27 @@ export class McpServerUnderTest {
     delete env.JLAB_MCP_JUPYTER_URL;
     const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
     const client = new Client({ name: 'jlab-mcp-bench', version: '0.0.0' });
-    let tail = '';
+    const stderr = { tail: '' };
     transport.stderr?.on('data', (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-8000);
+      stderr.tail = (stderr.tail + chunk.toString()).slice(-8000);
     });
-    let pid: number | undefined;
     const release = cleanups.add(`MCP server (${label})`, async () => {
+      const pid = transport.pid;
       await client.close().catch(() => {});
-      if (pid !== undefined) await killAndWait(pid, 15_000);
+      if (pid !== null) await killAndWait(pid, 15_000);
       await rm(notebookDir, { recursive: true, force: true });
     });
     try {
       await withTimeout(client.connect(transport), 30_000, `MCP connect (${label})`);
-      pid = transport.pid ?? undefined;
-      if (pid === undefined) throw new Error('the MCP server has no pid');
+      const pid = transport.pid;
+      if (pid === null) throw new Error('the MCP server has no pid');
+      const server = new McpServerUnderTest(client, transport, notebookDir, pid, stderr);
+      server.releaseCleanup = release;
+      return server;
     } catch (error) {
       await release();
       throw error;
     }
-    const server = new McpServerUnderTest(client, transport, notebookDir, pid);
-    server.releaseCleanup = release;
-    transport.stderr?.removeAllListeners('data');
-    server.stderrTail = tail;
-    transport.stderr?.on('data', (chunk: Buffer) => {
-      server.stderrTail = (server.stderrTail + chunk.toString()).slice(-8000);
-    });
-    return server;
   }
 
   /** Waits for the server's Jupyter to answer (list_kernels blocks until it is up). */
@@ -113,14 +108,20 @@ export class McpServerUnderTest {
     await this.call('shutdown_session', { session_id: sessionId }, 30_000);
   }
 
-  /** Runs `1+1` (or `code`) and checks it answered `2` (or `expect`); returns wall ms. */
-  async timedExecute(sessionId: string, code = '1+1', expect: string | undefined = '2', timeoutMs = 60_000): Promise<number> {
+  /**
+   * Runs `1+1` (or `code`) and returns the wall ms of the call. The cell must have finished
+   * (its closing line says `· ok ·`, not "still running") and, unless `expect` is null, its
+   * first output must be `expect`.
+   */
+  async timedExecute(sessionId: string, code = '1+1', expect: string | null = '2', timeoutMs = 60_000): Promise<number> {
     const t0 = performance.now();
-    const result = await this.call('execute_code', { session_id: sessionId, code }, timeoutMs);
+    // The tool's own wait ends a little before the client's, so a slow cell comes back as an answer.
+    const result = await this.call('execute_code', { session_id: sessionId, code, timeout: Math.max(1, timeoutMs / 1000 - 5) }, timeoutMs);
     const ms = performance.now() - t0;
     const first = result.content[0]?.text ?? '';
-    if (expect !== undefined && first.trim() !== expect) {
-      throw new ToolCallError(`execute_code(${JSON.stringify(code)}) answered ${JSON.stringify(textOf(result).slice(0, 300))}, expected ${expect}`);
+    const last = result.content.at(-1)?.text ?? '';
+    if (!/ · ok · /.test(last) || (expect !== null && first.trim() !== expect)) {
+      throw new ToolCallError(`execute_code(${JSON.stringify(code.slice(0, 60))}) answered ${JSON.stringify(textOf(result).slice(0, 300))}${expect === null ? '' : `, expected ${expect}`}`);
     }
     return ms;
   }
@@ -136,7 +137,7 @@ export class McpServerUnderTest {
   }
 
   private stderrHint(): string {
-    const tail = this.stderrTail.trim().split('\n').slice(-8).join('\n');
+    const tail = this.stderr.tail.trim().split('\n').slice(-8).join('\n');
     return tail ? `\n--- MCP server stderr (tail) ---\n${tail}` : '';
   }
 }

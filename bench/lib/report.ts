@@ -43,7 +43,7 @@ export function table(report: BenchReport): string {
 }
 
 export function machineLine(m: MachineInfo): string {
-  return `${m.nproc} × ${m.cpuModel}, ${m.memTotalGb} GB, ${m.kernel}; Node ${m.node}; jupyter-server ${m.jupyterServer}, ipykernel ${m.ipykernel}, nbclient ${m.nbclient}, Python ${m.python}`;
+  return `${m.nproc} × ${m.cpuModel}, ${m.memTotalGb} GB, ${m.kernel}; Node ${m.node}; jupyter-server ${m.jupyterServer}, ipykernel ${m.ipykernel}, nbclient ${m.nbclient}, Python ${m.python}; load average at start ${m.loadavg.split(' ').slice(0, 3).join(' ')}`;
 }
 
 export function markdown(report: BenchReport): string {

@@ -14,8 +14,9 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-export function ratio(ours: number, baseline: number): number {
-  return baseline > 0 ? ours / baseline : Number.POSITIVE_INFINITY;
+/** ours ÷ baseline; null when either is not a positive number (no meaningful ratio). */
+export function ratio(ours: number, baseline: number): number | null {
+  return baseline > 0 && ours >= 0 && Number.isFinite(ours) ? ours / baseline : null;
 }
 
 export function round(value: number, digits = 2): number {

@@ -29,6 +29,7 @@ export type KernelLoss = 'died' | 'disconnected';
  */
 export class KernelHandle {
   private readonly lossListeners = new Set<(loss: KernelLoss) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
   /** How many times the server restarted this kernel after it died. */
   restarts = 0;
   /** The setup code must run (again) before the next user request: after start and every restart. */
@@ -50,6 +51,7 @@ export class KernelHandle {
     });
     connection.connectionStatusChanged.connect((_, status) => {
       if (status === 'disconnected') this.emitLoss('disconnected');
+      if (status === 'connecting') for (const listener of [...this.reconnectListeners]) listener();
     });
   }
 
@@ -95,6 +97,11 @@ export class KernelHandle {
   onLoss(listener: (loss: KernelLoss) => void): () => void {
     this.lossListeners.add(listener);
     return () => this.lossListeners.delete(listener);
+  }
+
+  /** Subscribes to the websocket dropping and reconnecting (maybe a blip, maybe the server gone). */
+  onReconnecting(listener: () => void): void {
+    this.reconnectListeners.add(listener);
   }
 
   /** The server is gone: end whatever waits on this kernel now, as a lost connection. */

@@ -34,13 +34,15 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
 
 export function statusOf(ctx: ToolContext): Record<string, unknown> {
   return {
-    server: ctx.sessions.supervisor.describe(),
+    server: ctx.sessions.servers.get().describe(),
+    servers: ctx.sessions.servers.describe(),
     notebook_dir: ctx.sessions.notebookDir,
     sessions: ctx.sessions.list().map((session) => ({
       session_id: session.id,
       experiment_name: session.experimentName,
       kernel: session.kernel.spec.name,
       kernel_id: session.kernel.id,
+      profile: session.supervisor.profile,
       kernel_state: session.lost ? 'lost' : session.kernel.status,
       connection: session.kernel.connectionStatus,
       busy: session.current !== undefined,

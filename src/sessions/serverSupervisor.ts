@@ -27,6 +27,8 @@ export class ServerSupervisor {
   constructor(
     readonly backend: JupyterBackend,
     readonly modeReason: string,
+    /** The profile this server runs for ("default" without profiles). */
+    readonly profile = 'default',
   ) {}
 
   /** Kicks off the start without waiting; failures are kept for the next `ready()`. */
@@ -64,6 +66,11 @@ export class ServerSupervisor {
     if (this.state.kind !== 'ready') return;
     const reason = await this.backend.checkLost();
     if (reason) this.markLost(reason);
+  }
+
+  /** True when the server of `generation` has been found lost (or replaced) since. */
+  isLost(generation: number): boolean {
+    return this.generation !== generation || this.state.kind !== 'ready';
   }
 
   /** Called by whoever finds the server gone (a backend check, a dropped websocket). */
@@ -108,7 +115,7 @@ export class ServerSupervisor {
 
   describe(): Record<string, unknown> {
     const state = this.state;
-    const base = { state: state.kind, modeReason: this.modeReason, backend: this.backend.describe() };
+    const base = { profile: this.profile, state: state.kind, modeReason: this.modeReason, backend: this.backend.describe() };
     if (state.kind === 'ready') return { ...base, url: displayUrl(state.client.endpoint.baseUrl), upSince: new Date(state.since).toISOString() };
     if (state.kind === 'failed') return { ...base, lastError: state.error.message, failedAt: new Date(state.at).toISOString() };
     return base;

@@ -6,6 +6,7 @@ import { log } from '../util/log.js';
 import { Mutex } from '../util/mutex.js';
 import { CellRun, type CellRunResult } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
+import type { ServerSupervisor } from './serverSupervisor.js';
 
 /** Finished cells whose results are kept for wait_for_cell until someone reads them. */
 const MAX_UNDELIVERED = 20;
@@ -33,6 +34,8 @@ export class Session {
     readonly experimentName: string,
     readonly kernel: KernelHandle,
     readonly notebook: NotebookDocument,
+    /** The server this session's kernel runs on, and that server's generation at birth. */
+    readonly supervisor: ServerSupervisor,
     readonly serverGeneration: number,
     private readonly outputLimit = 2_000_000,
   ) {}

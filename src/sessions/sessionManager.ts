@@ -6,9 +6,14 @@ import { NotebookDocument } from '../notebook/document.js';
 import { resolveNotebookPath } from '../notebook/confine.js';
 import { claimNotebookPath, sanitizeStem } from '../notebook/naming.js';
 import { JlabError } from '../util/errors.js';
+import { sleep } from '../util/deadline.js';
 import { log } from '../util/log.js';
+import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import { Session, type CellOutcome } from './session.js';
+
+/** How often a reconnecting kernel's server is checked, in ms. */
+const RECONNECT_CHECK_MS = 2500;
 
 export interface SessionManagerOptions {
   notebookDir: string;
@@ -23,26 +28,30 @@ export class SessionManager {
   private readonly sessions = new Map<string, Session>();
 
   constructor(
-    readonly supervisor: ServerSupervisor,
+    readonly servers: ServerPool,
     private readonly options: SessionManagerOptions,
   ) {
-    supervisor.onLost((reason) => {
-      for (const session of this.sessions.values()) session.markLost(`the Jupyter server was lost (${reason}).`);
-    });
+    servers.onCreated((supervisor) =>
+      supervisor.onLost((reason) => {
+        for (const session of this.sessions.values()) {
+          if (session.supervisor === supervisor) session.markLost(`the Jupyter server was lost (${reason}).`);
+        }
+      }),
+    );
   }
 
   get notebookDir(): string {
     return this.options.notebookDir;
   }
 
-  async startNew(experimentName: string, kernelName?: string): Promise<Session> {
-    const { kernel, generation } = await this.startKernel(kernelName ?? this.options.defaultKernel);
+  async startNew(experimentName: string, kernelName?: string, profile?: string): Promise<Session> {
+    const { kernel, supervisor, generation } = await this.startKernel(kernelName ?? this.options.defaultKernel, profile);
     try {
       await mkdir(this.options.notebookDir, { recursive: true });
       const notebookPath = await claimNotebookPath(this.options.notebookDir, sanitizeStem(experimentName));
       const notebook = NotebookDocument.create(notebookPath, kernel.spec, kernel.languageInfo);
       await notebook.save();
-      return this.register(experimentName, kernel, notebook, generation);
+      return this.register(experimentName, kernel, notebook, supervisor, generation);
     } catch (error) {
       await kernel.shutdown();
       throw error;
@@ -50,29 +59,29 @@ export class SessionManager {
   }
 
   /** Fresh kernel on an existing notebook; every code cell re-runs and its outputs are replaced. */
-  async resume(experimentName: string, notebookPath: string): Promise<{ session: Session; outcomes: CellOutcome[] }> {
+  async resume(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session; outcomes: CellOutcome[] }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     this.assertNotOpen(real);
     const notebook = await NotebookDocument.load(real);
-    const { kernel, generation } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel);
+    const { kernel, supervisor, generation } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel, profile);
     notebook.setKernelInfo(kernel.spec, kernel.languageInfo);
-    const session = this.register(experimentName, kernel, notebook, generation);
+    const session = this.register(experimentName, kernel, notebook, supervisor, generation);
     const outcomes = await session.replayAll();
     await notebook.save();
     return { session, outcomes };
   }
 
   /** Copies the notebook to a new file (the original is never touched) with a fresh kernel; nothing runs. */
-  async continueFrom(experimentName: string, notebookPath: string): Promise<{ session: Session; original: string }> {
+  async continueFrom(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session; original: string }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     const source = await NotebookDocument.load(real);
-    const { kernel, generation } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel);
+    const { kernel, supervisor, generation } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel, profile);
     try {
       const stem = `${path.basename(real, '.ipynb')}_continued`;
       source.path = await claimNotebookPath(path.dirname(real), stem);
       source.setKernelInfo(kernel.spec, kernel.languageInfo);
       await source.save();
-      return { session: this.register(experimentName, kernel, source, generation), original: real };
+      return { session: this.register(experimentName, kernel, source, supervisor, generation), original: real };
     } catch (error) {
       await kernel.shutdown();
       throw error;
@@ -95,7 +104,7 @@ export class SessionManager {
   /** The session, after checking (cheaply) that its server is still there. */
   async use(sessionId: string): Promise<Session> {
     const session = this.get(sessionId);
-    if (!session.lost) await this.supervisor.checkLost();
+    if (!session.lost) await session.supervisor.checkLost();
     return session;
   }
 
@@ -117,18 +126,22 @@ export class SessionManager {
     await Promise.all(all.map((session) => session.kernel.shutdown()));
   }
 
-  private async startKernel(kernelName: string | undefined): Promise<{ kernel: KernelHandle; generation: number }> {
-    const rest = await this.supervisor.ready();
-    const generation = this.supervisor.generation;
+  private async startKernel(
+    kernelName: string | undefined,
+    profile: string | undefined,
+  ): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor; generation: number }> {
+    const supervisor = this.servers.get(profile);
+    const rest = await supervisor.ready();
+    const generation = supervisor.generation;
     try {
       const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs);
+      // A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone,
+      // so a running cell ends now rather than after the library's reconnect attempts.
+      kernel.onReconnecting(() => void this.watchReconnect(kernel, supervisor));
       kernel.onLoss((loss) => {
-        if (loss === 'disconnected') {
-          // One dropped websocket may be a blip; ask the backend whether the server is really gone.
-          void this.supervisor.backend.checkLost().then((reason) => reason && this.supervisor.markLost(reason));
-        }
+        if (loss === 'disconnected') void supervisor.checkLost().catch(() => {});
       });
-      return { kernel, generation };
+      return { kernel, supervisor, generation };
     } catch (error) {
       if (kernelName && error instanceof JlabError) {
         const specs = await rest.kernelSpecs().catch(() => undefined);
@@ -142,10 +155,32 @@ export class SessionManager {
     }
   }
 
-  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, generation: number): Session {
+  private readonly watching = new WeakSet<KernelHandle>();
+
+  /**
+   * While a kernel's websocket tries to reconnect, ask the backend every few seconds whether the
+   * server is gone (its answer may lag the drop: a job still COMPLETING, a cached squeue), for at
+   * most a minute. Without this a dead server is noticed only after the library gives up.
+   */
+  private async watchReconnect(kernel: KernelHandle, supervisor: ServerSupervisor): Promise<void> {
+    if (this.watching.has(kernel)) return;
+    this.watching.add(kernel);
+    try {
+      const generation = supervisor.generation;
+      for (const until = Date.now() + 60_000; Date.now() < until; ) {
+        if (kernel.connectionStatus === 'connected' || supervisor.generation !== generation) return;
+        if (await supervisor.checkLost().then(() => supervisor.isLost(generation), () => false)) return;
+        await sleep(RECONNECT_CHECK_MS);
+      }
+    } finally {
+      this.watching.delete(kernel);
+    }
+  }
+
+  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor, generation: number): Session {
     let id = randomBytes(4).toString('hex');
     while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
-    const session = new Session(id, experimentName, kernel, notebook, generation, this.options.outputLimit);
+    const session = new Session(id, experimentName, kernel, notebook, supervisor, generation, this.options.outputLimit);
     this.sessions.set(id, session);
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;

@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { profile } from './schemas.js';
 
 export function registerListKernels(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -9,11 +10,11 @@ export function registerListKernels(server: McpServer, ctx: ToolContext): void {
     {
       title: 'List kernels',
       description: 'List the kernelspecs the Jupyter server offers (e.g. python3, ir, julia); pass a name as kernel_name to start_new_session.',
-      inputSchema: z.object({}),
+      inputSchema: z.object({ profile }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guarded(async () => {
-      const rest = await ctx.sessions.supervisor.ready();
+    guarded(async ({ profile: name }) => {
+      const rest = await ctx.sessions.servers.get(name).ready();
       const specs = await rest.kernelSpecs();
       return jsonResult({ default: specs.default, kernels: specs.specs });
     }),

@@ -16,3 +16,8 @@ export const timeout = z
   .positive()
   .optional()
   .describe('Seconds to wait before returning the output so far (the cell keeps running; use wait_for_cell for the rest). Default: the server setting (50 s).');
+export const profile = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('SLURM profile (e.g. gpu, cpu) from JLAB_MCP_SLURM_PROFILES; sessions of one profile share one job. Default: the default profile.');

@@ -2,8 +2,8 @@ import type { Session } from '../../sessions/session.js';
 import type { ToolContext } from '../context.js';
 
 /** The facts about a session that start_* and list_sessions return. */
-export function sessionSummary(ctx: ToolContext, session: Session): Record<string, unknown> {
-  const server = ctx.sessions.supervisor.describe();
+export function sessionSummary(_ctx: ToolContext, session: Session): Record<string, unknown> {
+  const server = session.supervisor.describe();
   return {
     session_id: session.id,
     experiment_name: session.experimentName,
@@ -15,5 +15,6 @@ export function sessionSummary(ctx: ToolContext, session: Session): Record<strin
     kernel_state: session.lost ? 'lost' : session.kernel.status,
     cells: session.notebook.cells.length,
     backend: (server.backend as { kind?: string }).kind,
+    profile: session.supervisor.profile,
   };
 }

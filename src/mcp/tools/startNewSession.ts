@@ -2,8 +2,9 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { withServerProgress } from '../serverProgress.js';
 import { sessionSummary } from './sessionSummary.js';
-import { experimentName } from './schemas.js';
+import { experimentName, profile } from './schemas.js';
 
 export function registerStartNewSession(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -15,11 +16,12 @@ export function registerStartNewSession(server: McpServer, ctx: ToolContext): vo
       inputSchema: z.object({
         experiment_name: experimentName,
         kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. python3, ir, julia-1.10 (see list_kernels). Default: the server default.'),
+        profile,
       }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ experiment_name, kernel_name }) => {
-      const session = await ctx.sessions.startNew(experiment_name, kernel_name);
+    guarded(async ({ experiment_name, kernel_name, profile: profileName }, requestCtx) => {
+      const session = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () => ctx.sessions.startNew(experiment_name, kernel_name, profileName));
       return jsonResult(sessionSummary(ctx, session));
     }),
   );

@@ -2,7 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
-import { experimentName, notebookPath } from './schemas.js';
+import { withServerProgress } from '../serverProgress.js';
+import { experimentName, notebookPath, profile } from './schemas.js';
 import { sessionSummary } from './sessionSummary.js';
 
 export function registerStartSessionContinueNotebook(server: McpServer, ctx: ToolContext): void {
@@ -12,11 +13,11 @@ export function registerStartSessionContinueNotebook(server: McpServer, ctx: Too
       title: 'Continue a notebook (fork)',
       description:
         'Copy an existing notebook to a new file (<name>_continued.ipynb; the original is never changed) and start a fresh kernel for it. Nothing is re-run: the kernel starts empty. New cells go into the copy.',
-      inputSchema: z.object({ experiment_name: experimentName, notebook_path: notebookPath }),
+      inputSchema: z.object({ experiment_name: experimentName, notebook_path: notebookPath, profile }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ experiment_name, notebook_path }) => {
-      const { session, original } = await ctx.sessions.continueFrom(experiment_name, notebook_path);
+    guarded(async ({ experiment_name, notebook_path, profile: profileName }, requestCtx) => {
+      const { session, original } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () => ctx.sessions.continueFrom(experiment_name, notebook_path, profileName));
       return jsonResult({ ...sessionSummary(ctx, session), original_notebook: original });
     }),
   );

@@ -1,0 +1,96 @@
+/**
+ * Thin runners for sbatch, squeue and scancel: argv only (never a shell), a timeout each, and
+ * their stderr kept for error messages. Parsing lives in parsers.ts.
+ */
+import { execFile } from 'node:child_process';
+import { JlabError } from '../../util/errors.js';
+import { redactSecrets } from '../../util/secrets.js';
+import { SQUEUE_FORMAT, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
+
+export interface RunResult {
+  /** Exit code; -1 when the command could not be run or was killed. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Why the command did not run to completion (not found, timeout, signal). */
+  failure?: string;
+}
+
+/** Environment for Slurm commands: the job inherits it (--export=ALL), so no token may be in it. */
+function slurmEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.JLAB_MCP_JUPYTER_TOKEN;
+  delete env.JUPYTER_TOKEN;
+  delete env.JLAB_MCP_TOKEN_FILE;
+  return env;
+}
+
+export function runCommand(cmd: string, args: string[], options: { timeoutMs: number; cwd?: string }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { timeout: options.timeoutMs, encoding: 'utf8', env: slurmEnv(), cwd: options.cwd, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout, stderr });
+        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
+        if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
+        const failure =
+          e.code === 'ENOENT'
+            ? `${cmd} was not found on PATH`
+            : e.killed || e.signal
+              ? `${cmd} did not answer within ${Math.round(options.timeoutMs / 1000)} s`
+              : `${cmd} failed: ${e.message}`;
+        resolve({ code: -1, stdout, stderr, failure });
+      },
+    );
+  });
+}
+
+/** The first lines of a command's stderr (or stdout), for an error message. */
+export function wordsOf(result: RunResult, lines = 6): string {
+  const text = (result.stderr.trim() || result.stdout.trim() || result.failure || `exit code ${result.code}`).split('\n').slice(0, lines).join('\n');
+  return redactSecrets(text);
+}
+
+/** `sbatch <args> <script>`; resolves to the job id, or throws SERVER_START_FAILED with sbatch's words. */
+export async function sbatch(args: string[], scriptFile: string, options: { timeoutMs: number; cwd?: string }): Promise<SbatchResult & { stderr: string }> {
+  const result = await runCommand('sbatch', [...args, scriptFile], options);
+  if (result.code !== 0) {
+    throw new JlabError('SERVER_START_FAILED', `sbatch refused the Jupyter job: ${wordsOf(result)}`, {
+      hint: result.failure?.includes('not found')
+        ? 'Run jlab-mcp on a machine with the Slurm client tools, or set JLAB_MCP_RUN_MODE=local.'
+        : 'Fix the SLURM settings (JLAB_MCP_SLURM_PARTITION, _GRES, _ACCOUNT, _QOS, _TIME, …) in the MCP server configuration; the next tool call submits again.',
+    });
+  }
+  try {
+    return { ...parseSbatchOutput(result.stdout), stderr: result.stderr };
+  } catch (error) {
+    throw new JlabError('SERVER_START_FAILED', `sbatch gave no job id: ${wordsOf(result)}`, { cause: error });
+  }
+}
+
+export type SqueueAnswer =
+  /** Slurm knows the job: its row. */
+  | { kind: 'row'; row: SqueueRow }
+  /** Slurm no longer knows the id (finished and purged): exit 0 with nothing, or "Invalid job id". */
+  | { kind: 'gone'; words: string }
+  /** squeue itself failed (controller down, timeout): nothing can be concluded. */
+  | { kind: 'error'; words: string };
+
+/** One job's row from `squeue --states=all`. */
+export async function squeueJob(jobId: string, options: { timeoutMs: number }): Promise<SqueueAnswer> {
+  const result = await runCommand('squeue', ['--noheader', `--jobs=${jobId}`, '--states=all', `--format=${SQUEUE_FORMAT}`], options);
+  if (result.code !== 0) {
+    if (/Invalid job id/i.test(result.stderr)) return { kind: 'gone', words: result.stderr.trim() };
+    return { kind: 'error', words: wordsOf(result) };
+  }
+  const row = parseSqueue(result.stdout).find((r) => r.jobId === jobId);
+  return row ? { kind: 'row', row } : { kind: 'gone', words: 'squeue no longer lists the job' };
+}
+
+/** `scancel <id>`; resolves to an error text when it failed, else undefined. */
+export async function scancel(jobId: string, options: { timeoutMs: number }): Promise<string | undefined> {
+  const result = await runCommand('scancel', [jobId], options);
+  return result.code === 0 ? undefined : wordsOf(result);
+}

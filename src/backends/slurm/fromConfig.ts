@@ -1,0 +1,42 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../../config/settings.js';
+import { splitCommand } from '../../util/which.js';
+import type { BatchSettings } from './batchScript.js';
+import type { SlurmBackendOptions } from './slurmBackend.js';
+
+/** Default parent of the per-job directories: in $HOME, which clusters share with compute nodes. */
+export function defaultSlurmStateDir(): string {
+  return path.join(os.homedir(), '.jlab-mcp', 'slurm');
+}
+
+/** The job settings from env/flags (profiles are laid over these). */
+export function batchSettingsFromConfig(config: Config): BatchSettings {
+  return {
+    partition: config.slurmPartition,
+    gres: config.slurmGres === '' ? undefined : config.slurmGres,
+    cpus: config.slurmCpus,
+    mem: config.slurmMem,
+    time: config.slurmTime,
+    modules: config.slurmModules?.split(/\s+/).filter(Boolean),
+    account: config.slurmAccount,
+    qos: config.slurmQos,
+    constraint: config.slurmConstraint,
+    extraArgs: config.slurmExtraArgs ? splitCommand(config.slurmExtraArgs) : undefined,
+    setup: config.slurmSetup,
+    jupyterCommand: splitCommand(config.slurmJupyterCommand),
+  };
+}
+
+/** Everything a SlurmBackend needs; `batch` overrides the job settings (e.g. a profile's). */
+export function slurmOptionsFromConfig(config: Config, batch: BatchSettings = batchSettingsFromConfig(config)): SlurmBackendOptions {
+  return {
+    batch,
+    rootDir: config.notebookDir,
+    stateDir: config.slurmStateDir ? path.resolve(config.slurmStateDir) : defaultSlurmStateDir(),
+    queueTimeoutMs: config.queueTimeout * 1000,
+    readyTimeoutMs: config.readyTimeout * 1000,
+    heartbeatTimeoutS: config.slurmHeartbeatTimeout,
+    keepOnQueueTimeout: config.slurmKeepOnQueueTimeout,
+  };
+}

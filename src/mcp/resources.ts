@@ -1,5 +1,4 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
-import { serializeNotebook } from '../notebook/document.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { ToolContext } from './context.js';
 
@@ -27,7 +26,7 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
     { title: 'Session notebook', description: 'The .ipynb document a session is writing.', mimeType: 'application/x-ipynb+json' },
     async (uri, variables) => {
       const session = ctx.sessions.get(String(variables.session_id));
-      return { contents: [{ uri: uri.href, mimeType: 'application/x-ipynb+json', text: serializeNotebook(session.notebook.content) }] };
+      return { contents: [{ uri: uri.href, mimeType: 'application/x-ipynb+json', text: session.notebook.serialize() }] };
     },
   );
 }

@@ -13,6 +13,8 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
  */
 export class NotebookDocument {
   private saving: Promise<void> = Promise.resolve();
+  /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
+  private readonly cellText = new WeakMap<Cell, string>();
 
   private constructor(
     public path: string,
@@ -112,9 +114,26 @@ export class NotebookDocument {
     if (languageInfo) this.content.metadata.language_info = languageInfo;
   }
 
+  /** Tells the document a cell's source, outputs or count changed (its cached text is stale). */
+  changed(cell: Cell): void {
+    this.cellText.delete(cell);
+  }
+
+  /** The file's text: Jupyter's layout, built from cached per-cell text where cells did not change. */
+  serialize(): string {
+    return serializeNotebook(this.content, (cell) => {
+      let text = this.cellText.get(cell);
+      if (text === undefined) {
+        text = serializeCell(cell);
+        this.cellText.set(cell, text);
+      }
+      return text;
+    });
+  }
+
   /** Serializes now and writes atomically, after any save already in flight. */
   save(): Promise<void> {
-    const text = serializeNotebook(this.content);
+    const text = this.serialize();
     const target = this.path;
     const next = this.saving.then(() => writeFileAtomic(target, text));
     this.saving = next.catch(() => {});
@@ -135,9 +154,21 @@ export class NotebookDocument {
 }
 
 /** Jupyter's own layout: one-space indent, multi-line strings as line arrays, trailing newline. */
-export function serializeNotebook(content: NotebookContent): string {
-  const cells = content.cells.map((cell) => ({ ...cell, source: splitLines(cell.source) }));
-  return `${JSON.stringify({ ...content, cells }, null, 1)}\n`;
+export function serializeNotebook(content: NotebookContent, cellText: (cell: Cell) => string = serializeCell): string {
+  // The cells are spliced in as text, so that unchanged cells need not be stringified again.
+  const marker = '\u0000jlab-mcp-cells\u0000';
+  const shell = JSON.stringify({ ...content, cells: marker }, null, 1);
+  const cells = content.cells.length === 0 ? '[]' : `[\n${content.cells.map(cellText).join(',\n')}\n ]`;
+  return `${shell.replace(JSON.stringify(marker), () => cells)}\n`;
+}
+
+/** One cell as JSON.stringify(…, null, 1) writes it inside the notebook's cells array (depth 2). */
+export function serializeCell(cell: Cell): string {
+  return indent(JSON.stringify({ ...cell, source: splitLines(cell.source) }, null, 1), '  ');
+}
+
+function indent(text: string, prefix: string): string {
+  return prefix + text.replace(/\n/g, `\n${prefix}`);
 }
 
 export function splitLines(text: string): string[] {

@@ -38,9 +38,11 @@ export class CellRun {
     this.collector = new OutputCollector(outputLimit);
     cell.outputs = [];
     cell.execution_count = null;
+    notebook.changed(cell);
     const { end } = executeOnKernel(kernel, cell.source, (message) => {
       this.collector.handle(message);
       cell.outputs = this.collector.outputs;
+      notebook.changed(cell);
     });
     this.done = end.then((ending) => this.finish(ending));
   }
@@ -76,6 +78,7 @@ export class CellRun {
     }
     this.cell.outputs = this.collector.outputs;
     this.cell.execution_count = 'executionCount' in ending ? ending.executionCount : null;
+    this.notebook.changed(this.cell);
     this.finished = true;
     const result: CellRunResult = { status, executionCount: this.cell.execution_count, outputs: this.cell.outputs, durationMs: Date.now() - this.startedAt };
     try {

@@ -92,6 +92,7 @@ export class Session {
     return this.enqueue(`edit of cell ${cellIndex}`, () => {
       if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before the edit could run.`);
       target.source = code;
+      this.notebook.changed(target);
       return target;
     });
   }
@@ -118,6 +119,7 @@ export class Session {
     return this.exclusive(async () => {
       const cell = this.notebook.markdownCellAt(cellIndex);
       cell.source = markdown;
+      this.notebook.changed(cell);
       await this.notebook.save();
       return this.notebook.indexOf(cell);
     });

@@ -85,6 +85,24 @@ describe('NotebookDocument', () => {
     }
   });
 
+  it('serializes exactly as JSON.stringify(…, null, 1) would, and re-serializes only changed cells', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'order.ipynb');
+    // Jupyter writes "cells" first; the key order of a loaded notebook must survive.
+    await writeFile(file, JSON.stringify({ cells: [{ cell_type: 'code', id: 'a1', metadata: {}, source: 'x = 1\ny = "q\\"uote"', outputs: [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }], execution_count: 1 }, { cell_type: 'markdown', id: 'b2', metadata: {}, source: '# T' }], metadata: { kernelspec: { name: 'python3', display_name: 'P' } }, nbformat: 4, nbformat_minor: 5 }));
+    const doc = await NotebookDocument.load(file);
+    const plain = (d: NotebookDocument) => `${JSON.stringify({ ...d.content, cells: d.cells.map((c) => ({ ...c, source: splitLines(c.source) })) }, null, 1)}\n`;
+    assert.equal(doc.serialize(), plain(doc));
+    assert.equal(serializeNotebook(doc.content), plain(doc));
+    const cell = doc.codeCellAt(0);
+    cell.source = 'changed';
+    assert.notEqual(doc.serialize(), plain(doc), 'a change not reported keeps the cached text');
+    doc.changed(cell);
+    assert.equal(doc.serialize(), plain(doc));
+    const empty = NotebookDocument.create(path.join(dir, 'e.ipynb'));
+    assert.equal(empty.serialize(), plain(empty));
+  });
+
   it('splitLines keeps line ends and gives [] for empty text', () => {
     assert.deepEqual(splitLines(''), []);
     assert.deepEqual(splitLines('a\nb\n'), ['a\n', 'b\n']);

@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { makeBackendFactory } from './backends/factory.js';
 import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
 import { createMcpServer } from './mcp/createServer.js';
+import { flushPendingFsyncs } from './notebook/atomicWrite.js';
 import { ServerPool } from './sessions/serverPool.js';
 import { SessionManager } from './sessions/sessionManager.js';
 import { JlabError, messageOf } from './util/errors.js';
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
       force.unref();
       try {
         await sessions.shutdownAll();
+        await flushPendingFsyncs();
         await servers.stop();
         await server.close().catch(() => {});
       } catch (error) {

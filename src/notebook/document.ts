@@ -145,10 +145,10 @@ export class NotebookDocument {
   }
 
   private freshCellId(): string {
-    const taken = new Set(this.cells.map((c) => c.id));
+    // 32 random bits; a clash with an existing id is rare, so checking it is a plain scan.
     for (;;) {
       const id = randomBytes(4).toString('hex');
-      if (!taken.has(id)) return id;
+      if (!this.cells.some((cell) => cell.id === id)) return id;
     }
   }
 }

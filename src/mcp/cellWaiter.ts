@@ -28,18 +28,25 @@ export async function awaitTicket(session: Session, ticket: CellTicket, options:
   const deadline = Date.now() + options.timeoutMs;
   const signal = ctx.mcpReq.signal;
   const stopProgress = startProgress(session, ticket, options);
+  // Ends the timeout's timer once the race is decided; a cancelled request ends it too.
+  const settled = new AbortController();
+  const forwardCancel = () => settled.abort();
+  signal.addEventListener('abort', forwardCancel, { once: true });
+  if (signal.aborted) settled.abort();
   try {
     const winner = await Promise.race([
       session.settle(ticket).then(() => 'done' as const),
-      sleep(Math.max(0, deadline - Date.now()), signal).then(
+      sleep(Math.max(0, deadline - Date.now()), settled.signal).then(
         () => 'timeout' as const,
-        () => 'cancelled' as const,
+        () => (signal.aborted ? ('cancelled' as const) : ('done' as const)),
       ),
     ]);
     if (winner === 'cancelled') return await cancel(session, ticket, options);
     if (winner === 'done' || ticket.outcome || ticket.withdrawn) return finalResult(session, ticket, options.budget);
     return { content: stillRunning(session, ticket, options.budget) };
   } finally {
+    signal.removeEventListener('abort', forwardCancel);
+    settled.abort();
     stopProgress();
   }
 }

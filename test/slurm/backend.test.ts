@@ -1,7 +1,7 @@
 // The SLURM backend against a real cluster (scripts/slurm-cluster.sh up); skipped without one.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -44,6 +44,27 @@ function jobIdOf(backend: SlurmBackend): string {
 }
 
 describe('SLURM backend', { skip, timeout: 400_000 }, () => {
+  it('picks another port when Jupyter cannot listen on the first one (it exits before listening)', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-port-'));
+    dirs.push(base);
+    const flag = path.join(base, 'first-attempt-done');
+    const wrapper = path.join(base, 'jupyter-once-busy');
+    // Stands in for a port taken between picking it and binding it: the first start fails.
+    await writeFile(wrapper, `#!/bin/sh\nif [ ! -e '${flag}' ]; then touch '${flag}'; echo "[E] simulated: Address already in use" >&2; exit 1; fi\nexec jupyter-server "$@"\n`, { mode: 0o755 });
+    const backend = await makeBackend({ batch: { partition: 'debug', cpus: 1, time: '5', jupyterCommand: [wrapper] } });
+    try {
+      const endpoint = await backend.start(new AbortController().signal);
+      jobIdOf(backend);
+      assert.ok(await new JupyterRestClient(endpoint).isUp());
+      const log = await readFile(String((backend.describe().logs as { stdout: string }).stdout), 'utf8');
+      assert.match(log, /simulated: Address already in use/);
+      assert.match(log, /Jupyter exited with code 1 before listening on port \d+/);
+      assert.match(log, /\(attempt 2\)/);
+    } finally {
+      await backend.stop();
+    }
+  });
+
   it('starts Jupyter in a job, runs 1+1 in a kernel, keeps the token out of Slurm and argv, stops the job', async () => {
     const backend = await makeBackend();
     try {

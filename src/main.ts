@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
     defaultKernel: config.defaultKernel,
     outputLimit: config.notebookOutputLimit,
+    stdinAnswer: config.stdinAnswer,
   });
   const server = createMcpServer(
     {

@@ -212,6 +212,12 @@ export const SETTINGS = {
     schema: z.string().min(1).optional(),
     help: 'JSON file of named SLURM profiles (e.g. gpu, cpu) laid over the JLAB_MCP_SLURM_* settings; start_new_session(profile=...) picks one; one job per profile in use.',
   },
+  stdinAnswer: {
+    env: 'JLAB_MCP_STDIN_ANSWER',
+    flag: '--stdin-answer',
+    schema: z.string().optional(),
+    help: 'What input() in a cell receives (e.g. "y"). Default: input() fails at once with StdinNotImplementedError; it never waits.',
+  },
   logLevel: {
     env: 'JLAB_MCP_LOG_LEVEL',
     flag: '--log-level',

@@ -41,6 +41,8 @@ export class KernelHandle {
     readonly languageInfo: Record<string, unknown>,
     private readonly rest: JupyterRestClient,
     private readonly setupCode?: string,
+    /** What input() gets; undefined means input() fails at once. */
+    private readonly stdinAnswer?: string,
   ) {
     connection.statusChanged.connect((_, status) => {
       if (status === 'autorestarting' || status === 'restarting' || status === 'dead') {
@@ -56,7 +58,7 @@ export class KernelHandle {
   }
 
   /** Starts a kernel through REST, opens its websocket and waits for kernel_info. */
-  static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number): Promise<KernelHandle> {
+  static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number, stdinAnswer?: string): Promise<KernelHandle> {
     const setup = await kernelSetup();
     const model = await rest.startKernel(name);
     const connection = new KernelConnection({ model, serverSettings: rest.settings, handleComms: false });
@@ -69,7 +71,7 @@ export class KernelHandle {
         language: specModel?.language ?? reply.language_info.name,
       };
       const setupCode = reply.language_info.name === 'python' ? setup.python : undefined;
-      return new KernelHandle(connection, spec, { ...reply.language_info }, rest, setupCode);
+      return new KernelHandle(connection, spec, { ...reply.language_info }, rest, setupCode, stdinAnswer);
     } catch (error) {
       connection.dispose();
       await rest.shutdownKernel(model.id).catch(() => {});
@@ -120,9 +122,16 @@ export class KernelHandle {
       );
     }
     this.setupPending = false;
-    // allow_stdin=false: input() fails at once inside the kernel instead of waiting for a reply
-    // nobody will send.
-    return this.connection.requestExecute({ code, allow_stdin: false, stop_on_error: true, store_history: true });
+    // Nobody can type: input() either fails at once inside the kernel (allow_stdin=false) or
+    // gets the configured answer at once — it never waits.
+    const answer = this.stdinAnswer;
+    const future = this.connection.requestExecute({ code, allow_stdin: answer !== undefined, stop_on_error: true, store_history: true });
+    if (answer !== undefined) {
+      future.onStdin = (message) => {
+        if (message.header.msg_type === 'input_request') future.sendInputReply({ status: 'ok', value: answer }, message.header as never);
+      };
+    }
+    return future;
   }
 
   async interrupt(): Promise<void> {

@@ -21,6 +21,8 @@ export interface SessionManagerOptions {
   defaultKernel?: string;
   /** Characters one stream output keeps in the notebook. */
   outputLimit?: number;
+  /** What input() in a cell receives; undefined: input() fails at once. */
+  stdinAnswer?: string;
 }
 
 /** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
@@ -134,7 +136,7 @@ export class SessionManager {
     const rest = await supervisor.ready();
     const generation = supervisor.generation;
     try {
-      const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs);
+      const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
       // A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone,
       // so a running cell ends now rather than after the library's reconnect attempts.
       kernel.onReconnecting(() => void this.watchReconnect(kernel, supervisor));

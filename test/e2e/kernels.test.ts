@@ -38,4 +38,18 @@ describe('kernel choice', () => {
       await server.close();
     }
   });
+
+  it('answers input() with JLAB_MCP_STDIN_ANSWER when one is configured', async () => {
+    const server = await spawnServer({ JLAB_MCP_STDIN_ANSWER: 'yes please' });
+    try {
+      const started = await call(server.client, 'start_new_session', { experiment_name: 'stdin' });
+      const sid = String(started.structuredContent?.session_id);
+      const answered = await call(server.client, 'execute_code', { session_id: sid, code: 'reply = input("continue? ")\nprint("got", repr(reply))' });
+      assert.match(textOf(answered), /got 'yes please'/);
+      const twice = await call(server.client, 'execute_code', { session_id: sid, code: 'print(input(), input())' });
+      assert.match(textOf(twice), /yes please yes please/);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -33,6 +33,13 @@ describe('config', () => {
     assert.equal(redactSecrets('token is secret-token-123'), 'token is <redacted>');
   });
 
+  it('documents every setting in the README', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = Object.values(SETTINGS).map((spec) => spec.env).filter((env) => !readme.includes(env));
+    assert.deepEqual(missing, []);
+  });
+
   it('lists every setting in --help', () => {
     const help = helpText('1.0.0');
     for (const spec of Object.values(SETTINGS)) assert.ok(help.includes(spec.env), spec.env);

@@ -1,7 +1,8 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { JlabError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets.js';
+import { which } from '../util/which.js';
 import { ConfigSchema, SETTINGS, type Config, type SettingKey } from './settings.js';
 
 export interface ParsedArgs {
@@ -64,26 +65,11 @@ export function loadConfig(args: ParsedArgs, env: NodeJS.ProcessEnv = process.en
 
 export type RunMode = 'local' | 'external' | 'slurm';
 
-/** Full path of `command` when an executable of that name is on `envPath` (sync: used once at start). */
-function onPath(command: string, envPath: string): string | undefined {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** Effective run mode and the reason it was chosen (shown in the status resource). */
 export function chooseRunMode(config: Config, envPath = process.env.PATH ?? ''): { mode: RunMode; reason: string } {
   if (config.runMode) return { mode: config.runMode, reason: 'set by JLAB_MCP_RUN_MODE / --run-mode' };
   if (config.jupyterUrl) return { mode: 'external', reason: 'JLAB_MCP_JUPYTER_URL is set' };
-  const sbatch = onPath('sbatch', envPath);
+  const sbatch = which('sbatch', envPath);
   if (sbatch) return { mode: 'slurm', reason: `default: sbatch found on PATH (${sbatch}) and no JLAB_MCP_JUPYTER_URL; set JLAB_MCP_RUN_MODE=local to run Jupyter here instead` };
   return { mode: 'local', reason: 'default: no JLAB_MCP_JUPYTER_URL and no sbatch on PATH' };
 }

@@ -70,18 +70,3 @@ export function installQuickAck(ws: WsWebSocket): void {
     setImmediate(flush);
   });
 }
-
-/**
- * Return a subclass of the `ws` WebSocket class that calls installQuickAck
- * from its constructor. Pass it as `WebSocket` to
- * `ServerConnection.makeSettings`.
- */
-export function makeQuickAckWebSocket(base: typeof WsWebSocket): typeof WsWebSocket {
-  class QuickAckWebSocket extends base {
-    constructor(...args: any[]) {
-      super(...(args as [any, any, any]));
-      installQuickAck(this);
-    }
-  }
-  return QuickAckWebSocket;
-}

@@ -47,10 +47,6 @@ export class JupyterRestClient {
     return this.call('shut down a kernel', () => KernelAPI.shutdownKernel(id, this.settings));
   }
 
-  listKernels(): Promise<KernelAPI.IModel[]> {
-    return this.call('list kernels', () => KernelAPI.listRunning(this.settings));
-  }
-
   private async call<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
       return await action();

@@ -39,9 +39,7 @@ function scheduleFsync(target: string): void {
   if (pendingFsyncs.has(target)) return;
   const timer = setTimeout(() => {
     pendingFsyncs.delete(target);
-    open(target, 'r')
-      .then((handle) => handle.sync().finally(() => handle.close()))
-      .catch((error: unknown) => log.warn(`fsync of ${target} failed: ${(error as Error).message}`));
+    void fsyncFile(target);
   }, FSYNC_DELAY_MS);
   timer.unref();
   pendingFsyncs.set(target, timer);
@@ -52,13 +50,17 @@ export async function flushPendingFsyncs(): Promise<void> {
   const targets = [...pendingFsyncs.keys()];
   for (const timer of pendingFsyncs.values()) clearTimeout(timer);
   pendingFsyncs.clear();
-  await Promise.all(
-    targets.map((target) =>
-      open(target, 'r')
-        .then((handle) => handle.sync().finally(() => handle.close()))
-        .catch(() => {}),
-    ),
-  );
+  await Promise.all(targets.map(fsyncFile));
+}
+
+/** fsync of the file now at `target`; a failure is logged, never thrown. */
+async function fsyncFile(target: string): Promise<void> {
+  try {
+    const handle = await open(target, 'r');
+    await handle.sync().finally(() => handle.close());
+  } catch (error) {
+    log.warn(`fsync of ${target} failed: ${(error as Error).message}`);
+  }
 }
 
 function writeSmall(temp: string, target: string, content: string): number {

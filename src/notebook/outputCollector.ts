@@ -13,15 +13,11 @@ type StreamOutput = { output_type: 'stream'; name: 'stdout' | 'stderr'; text: st
  */
 export class OutputCollector {
   outputs: Output[] = [];
-  /** Stream text cut out of the notebook copy because it went over the limit, in characters. */
-  omittedChars = 0;
   private readonly cuts = new WeakMap<object, { head: string; tail: string; omitted: number }>();
 
   /** @param streamLimit characters one stream output may hold in the notebook; beyond, head and tail are kept. */
   constructor(private readonly streamLimit = Number.POSITIVE_INFINITY) {}
 
-  /** Bumped on every change, so watchers can tell whether there is something new. */
-  version = 0;
   private clearPending = false;
   private readonly displays = new Map<string, Output[]>();
 
@@ -60,7 +56,6 @@ export class OutputCollector {
   push(output: Output): void {
     this.flushPendingClear();
     this.outputs.push(output);
-    this.version++;
   }
 
   private addStream(name: 'stdout' | 'stderr', text: string): void {
@@ -80,7 +75,6 @@ export class OutputCollector {
       this.outputs.push(target as Output);
     }
     this.capStream(target);
-    this.version++;
   }
 
   /**
@@ -100,7 +94,6 @@ export class OutputCollector {
     if (cut.tail.length > maxTail) {
       const drop = cut.tail.length - Math.floor(this.streamLimit / 4);
       cut.omitted += drop;
-      this.omittedChars += drop;
       cut.tail = detach(cut.tail.slice(drop));
     }
     output.text = `${cut.head}\n[... jlab-mcp kept the first and last part of this output; ${cut.omitted} characters in between were not recorded ...]\n${cut.tail}`;
@@ -129,7 +122,6 @@ export class OutputCollector {
       (target as { data: unknown }).data = content.data ?? {};
       (target as { metadata: unknown }).metadata = content.metadata ?? {};
     }
-    this.version++;
   }
 
   private flushPendingClear(): void {
@@ -140,7 +132,6 @@ export class OutputCollector {
     this.clearPending = false;
     this.outputs = [];
     this.displays.clear();
-    this.version++;
   }
 }
 

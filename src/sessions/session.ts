@@ -26,7 +26,6 @@ export class Session {
   private readonly lock = new Mutex();
   private lostReason?: string;
   private readonly tickets: CellTicket[] = [];
-  readonly createdAt = Date.now();
   lastActivity = Date.now();
 
   constructor(
@@ -34,9 +33,8 @@ export class Session {
     readonly experimentName: string,
     readonly kernel: KernelHandle,
     readonly notebook: NotebookDocument,
-    /** The server this session's kernel runs on, and that server's generation at birth. */
+    /** The server this session's kernel runs on. */
     readonly supervisor: ServerSupervisor,
-    readonly serverGeneration: number,
     private readonly outputLimit = 2_000_000,
   ) {}
 

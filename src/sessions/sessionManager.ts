@@ -47,13 +47,13 @@ export class SessionManager {
   }
 
   async startNew(experimentName: string, kernelName?: string, profile?: string): Promise<Session> {
-    const { kernel, supervisor, generation } = await this.startKernel(kernelName ?? this.options.defaultKernel, profile);
+    const { kernel, supervisor } = await this.startKernel(kernelName ?? this.options.defaultKernel, profile);
     try {
       await mkdir(this.options.notebookDir, { recursive: true });
       const notebookPath = await claimNotebookPath(this.options.notebookDir, sanitizeStem(experimentName));
       const notebook = NotebookDocument.create(notebookPath, kernel.spec, kernel.languageInfo);
       await notebook.save();
-      return this.register(experimentName, kernel, notebook, supervisor, generation);
+      return this.register(experimentName, kernel, notebook, supervisor);
     } catch (error) {
       await kernel.shutdown();
       throw error;
@@ -65,9 +65,9 @@ export class SessionManager {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     this.assertNotOpen(real);
     const notebook = await NotebookDocument.load(real);
-    const { kernel, supervisor, generation } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel, profile);
+    const { kernel, supervisor } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel, profile);
     notebook.setKernelInfo(kernel.spec, kernel.languageInfo);
-    const session = this.register(experimentName, kernel, notebook, supervisor, generation);
+    const session = this.register(experimentName, kernel, notebook, supervisor);
     const outcomes = await session.replayAll();
     await notebook.save();
     return { session, outcomes };
@@ -77,13 +77,13 @@ export class SessionManager {
   async continueFrom(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session; original: string }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     const source = await NotebookDocument.load(real);
-    const { kernel, supervisor, generation } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel, profile);
+    const { kernel, supervisor } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel, profile);
     try {
       const stem = `${path.basename(real, '.ipynb')}_continued`;
       source.path = await claimNotebookPath(path.dirname(real), stem);
       source.setKernelInfo(kernel.spec, kernel.languageInfo);
       await source.save();
-      return { session: this.register(experimentName, kernel, source, supervisor, generation), original: real };
+      return { session: this.register(experimentName, kernel, source, supervisor), original: real };
     } catch (error) {
       await kernel.shutdown();
       throw error;
@@ -131,10 +131,9 @@ export class SessionManager {
   private async startKernel(
     kernelName: string | undefined,
     profile: string | undefined,
-  ): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor; generation: number }> {
+  ): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor }> {
     const supervisor = this.servers.get(profile);
     const rest = await supervisor.ready();
-    const generation = supervisor.generation;
     try {
       const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
       // A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone,
@@ -143,7 +142,7 @@ export class SessionManager {
       kernel.onLoss((loss) => {
         if (loss === 'disconnected') void supervisor.checkLost().catch(() => {});
       });
-      return { kernel, supervisor, generation };
+      return { kernel, supervisor };
     } catch (error) {
       if (kernelName && error instanceof JlabError) {
         const specs = await rest.kernelSpecs().catch(() => undefined);
@@ -170,8 +169,8 @@ export class SessionManager {
     try {
       const generation = supervisor.generation;
       for (const until = Date.now() + 60_000; Date.now() < until; ) {
-        if (kernel.connectionStatus === 'connected' || supervisor.generation !== generation) return;
-        if (await supervisor.checkLost().then(() => supervisor.isLost(generation), () => false)) return;
+        if (kernel.connectionStatus === 'connected' || supervisor.isLost(generation)) return;
+        await supervisor.checkLost().catch(() => {});
         await sleep(RECONNECT_CHECK_MS);
       }
     } finally {
@@ -179,10 +178,10 @@ export class SessionManager {
     }
   }
 
-  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor, generation: number): Session {
+  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor): Session {
     let id = randomBytes(4).toString('hex');
     while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
-    const session = new Session(id, experimentName, kernel, notebook, supervisor, generation, this.options.outputLimit);
+    const session = new Session(id, experimentName, kernel, notebook, supervisor, this.options.outputLimit);
     this.sessions.set(id, session);
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;

@@ -48,10 +48,6 @@ export class JlabError extends Error {
   }
 }
 
-export function isJlabError(value: unknown): value is JlabError {
-  return value instanceof JlabError;
-}
-
 /** The message of anything thrown, without stack. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

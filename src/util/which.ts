@@ -1,20 +1,23 @@
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
-/** Full path of an executable on PATH, or undefined. */
-export async function which(command: string, envPath = process.env.PATH ?? ''): Promise<string | undefined> {
-  if (command.includes('/')) return (await isExecutable(command)) ? command : undefined;
+/**
+ * Full path of an executable on PATH, or undefined. Synchronous: a handful of access() calls,
+ * made when a server starts or the run mode is chosen, never on a hot path.
+ */
+export function which(command: string, envPath = process.env.PATH ?? ''): string | undefined {
+  if (command.includes('/')) return isExecutable(command) ? command : undefined;
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, command);
-    if (await isExecutable(candidate)) return candidate;
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+function isExecutable(file: string): boolean {
   try {
-    await access(file, constants.X_OK);
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     return false;

@@ -9,16 +9,16 @@ export const INSTALL_HINT =
 export async function resolveJupyterCommand(configured: string | undefined): Promise<string[]> {
   if (configured) {
     const words = splitCommand(configured);
-    if (words.length === 0 || !(await which(words[0]!))) {
+    if (words.length === 0 || !(which(words[0]!))) {
       throw new JlabError('SERVER_START_FAILED', `JLAB_MCP_JUPYTER_CMD names ${words[0] ?? '(nothing)'}, which is not an executable on PATH.`, {
         hint: INSTALL_HINT,
       });
     }
     return words;
   }
-  const server = await which('jupyter-server');
+  const server = which('jupyter-server');
   if (server) return [server];
-  const jupyter = await which('jupyter');
+  const jupyter = which('jupyter');
   if (jupyter) return [jupyter, 'server'];
   throw new JlabError('SERVER_START_FAILED', 'No Jupyter server found: neither jupyter-server nor jupyter is on PATH.', { hint: INSTALL_HINT });
 }

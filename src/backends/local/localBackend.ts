@@ -78,7 +78,7 @@ export class LocalBackend implements JupyterBackend {
       `--ServerApp.root_dir=${this.options.rootDir}`,
     ];
     if (process.getuid?.() === 0) args.push('--allow-root');
-    const setpriv = process.platform === 'linux' ? await which('setpriv') : undefined;
+    const setpriv = process.platform === 'linux' ? which('setpriv') : undefined;
     const argv = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', command[0]!, ...args] : [command[0]!, ...args];
     const env: NodeJS.ProcessEnv = {
       ...process.env,

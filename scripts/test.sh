@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds, then runs every tier.
 # Tiers: unit, integration (real Jupyter), e2e (built binary through real MCP clients),
-# slurm (real single-node Slurm), plus the benchmark suite in smoke mode.
+# faults (injected faults: kills, cut connections, full disk, traps, bad input), slurm (real
+# single-node Slurm), plus the benchmark suite in smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ unit=(test/unit/*.test.ts)
 integration=(test/integration/*.test.ts)
 e2e=(test/e2e/*.test.ts)
 slurm=(test/slurm/*.test.ts)
+faults=(test/faults/*.test.ts)
 
 # A real one-node Slurm for the slurm tier (idempotent; needs root to start daemons).
 if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: not root, the slurm tier will skip" >&2; fi
@@ -22,4 +24,4 @@ if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: n
 # so that the test runner's summary is the last thing printed.
 bash scripts/bench.sh --smoke
 
-node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${slurm[@]}"
+node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${faults[@]}" "${slurm[@]}"

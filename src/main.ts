@@ -42,6 +42,11 @@ export async function main(argv: string[]): Promise<void> {
     defaultKernel: config.defaultKernel,
     outputLimit: config.notebookOutputLimit,
     stdinAnswer: config.stdinAnswer,
+    session: {
+      saveIntervalMs: config.saveInterval * 1000,
+      interruptGraceMs: config.interruptGrace * 1000,
+      restartIgnoredInterrupt: config.interruptEscalation === 'restart',
+    },
   });
   const server = createMcpServer(
     {
@@ -49,10 +54,11 @@ export async function main(argv: string[]): Promise<void> {
       budget: {
         textBudget: config.outputBudget,
         maxImages: config.maxImages,
-        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes },
+        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes, maxPixels: config.imageMaxPixels },
       },
       execTimeoutMs: config.execTimeout * 1000,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
+      resumeCellTimeoutMs: config.resumeCellTimeout * 1000,
     },
     version,
   );

@@ -20,8 +20,11 @@ function single(create: () => JupyterBackend): BackendFactory {
  */
 export async function makeBackendFactory(config: Config, mode: RunMode): Promise<BackendFactory> {
   const startTimeoutMs = config.serverStartTimeout * 1000;
-  if (mode === 'external') return single(() => new ExternalBackend(config.jupyterUrl!, config.jupyterToken ?? '', startTimeoutMs));
-  if (mode === 'local') return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs }));
+  const requestTimeoutMs = config.requestTimeout * 1000;
+  if (mode === 'external') {
+    return single(() => new ExternalBackend({ url: config.jupyterUrl!, token: config.jupyterToken ?? '', startTimeoutMs, requestTimeoutMs }));
+  }
+  if (mode === 'local') return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs }));
   if (!config.slurmProfiles) return single(() => new SlurmBackend(slurmOptionsFromConfig(config)));
   const { profiles, defaultProfile } = await loadSlurmProfiles(path.resolve(config.slurmProfiles), batchSettingsFromConfig(config));
   return {

@@ -56,6 +56,12 @@ export const SETTINGS = {
     schema: seconds(60),
     help: 'Seconds to wait for the Jupyter server to answer /api/status.',
   },
+  requestTimeout: {
+    env: 'JLAB_MCP_REQUEST_TIMEOUT',
+    flag: '--request-timeout',
+    schema: seconds(30),
+    help: 'Seconds one request to the Jupyter server (REST call, websocket handshake) may take before it fails with TIMEOUT; a server that accepts connections and never answers cannot hang a call.',
+  },
   kernelStartTimeout: {
     env: 'JLAB_MCP_KERNEL_START_TIMEOUT',
     flag: '--kernel-start-timeout',
@@ -97,6 +103,12 @@ export const SETTINGS = {
     flag: '--image-max-bytes',
     schema: z.coerce.number().int().min(10_000).default(262_144),
     help: 'Bytes per image the agent gets; larger ones are scaled down and re-encoded (PNG, then JPEG) until they fit.',
+  },
+  imageMaxPixels: {
+    env: 'JLAB_MCP_IMAGE_MAX_PIXELS',
+    flag: '--image-max-pixels',
+    schema: z.coerce.number().int().min(1_000_000).default(50_000_000),
+    help: 'Pixels (width × height, read from the header) above which a PNG/JPEG is not decoded for the agent; the reply says why, the notebook keeps it.',
   },
   maxImages: {
     env: 'JLAB_MCP_MAX_IMAGES',
@@ -211,6 +223,30 @@ export const SETTINGS = {
     flag: '--slurm-profiles',
     schema: z.string().min(1).optional(),
     help: 'JSON file of named SLURM profiles (e.g. gpu, cpu) laid over the JLAB_MCP_SLURM_* settings; start_new_session(profile=...) picks one; one job per profile in use.',
+  },
+  interruptGrace: {
+    env: 'JLAB_MCP_INTERRUPT_GRACE',
+    flag: '--interrupt-grace',
+    schema: seconds(10),
+    help: 'Seconds a kernel may stay busy after an interrupt before interrupt_kernel reports it as ignoring the interrupt (and, with force or JLAB_MCP_INTERRUPT_ESCALATION=restart, restarts it).',
+  },
+  interruptEscalation: {
+    env: 'JLAB_MCP_INTERRUPT_ESCALATION',
+    flag: '--interrupt-escalation',
+    schema: z.enum(['report', 'restart']).default('report'),
+    help: 'What happens when a kernel ignores an interrupt for JLAB_MCP_INTERRUPT_GRACE: report (default: say so; interrupt_kernel(force=true) restarts) or restart (restart the kernel at once; its variables are lost).',
+  },
+  saveInterval: {
+    env: 'JLAB_MCP_SAVE_INTERVAL',
+    flag: '--save-interval',
+    schema: seconds(3),
+    help: 'Seconds between saves of a running cell\'s output so far (a cell that ends within ~1 s is saved once, when it ends); a crash loses at most this much output. Resume saves its replay on the same rhythm.',
+  },
+  resumeCellTimeout: {
+    env: 'JLAB_MCP_RESUME_CELL_TIMEOUT',
+    flag: '--resume-cell-timeout',
+    schema: seconds(900),
+    help: 'Default cell_timeout of start_session_resume_notebook: seconds one replayed cell may run before it is interrupted (and the kernel restarted if it ignores the interrupt); the replay goes on.',
   },
   stdinAnswer: {
     env: 'JLAB_MCP_STDIN_ANSWER',

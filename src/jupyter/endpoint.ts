@@ -1,6 +1,9 @@
 import { ServerConnection } from '@jupyterlab/services';
 import WebSocket from 'ws';
+import { log } from '../util/log.js';
+import { displayUrl } from '../util/secrets.js';
 import { installQuickAck } from './quickAck.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from './requestDeadline.js';
 
 /** Where a Jupyter server answers, and its token. `baseUrl` ends with `/`. */
 export interface ServerEndpoint {
@@ -11,6 +14,11 @@ export interface ServerEndpoint {
    * For servers we did not start (they may leave Nagle on); see quickAck.ts.
    */
   quickAck?: boolean;
+  /**
+   * Milliseconds one REST request (with its response body) and one websocket opening handshake
+   * may take before they fail with a TIMEOUT error. Default 30 000 (JLAB_MCP_REQUEST_TIMEOUT).
+   */
+  requestTimeoutMs?: number;
 }
 
 export function normalizeBaseUrl(url: string): string {
@@ -19,28 +27,46 @@ export function normalizeBaseUrl(url: string): string {
 
 /**
  * A `ws` class bound to one server: the token goes in the Authorization header of the upgrade
- * request (so it never appears in a URL the server logs), plus the optional quick-ACK.
+ * request (so it never appears in a URL the server logs), the opening handshake has a deadline
+ * (a server that accepts the connection and never upgrades it must not hold a kernel start),
+ * plus the optional quick-ACK.
  */
-function webSocketFor(endpoint: ServerEndpoint): unknown {
+function webSocketFor(endpoint: ServerEndpoint, handshakeTimeout: number): unknown {
   const headers = endpoint.token ? { Authorization: `token ${endpoint.token}` } : {};
   const quickAck = endpoint.quickAck === true;
   return class AuthorizedWebSocket extends WebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, { headers, perMessageDeflate: false });
+      super(url, protocols, { headers, perMessageDeflate: false, handshakeTimeout });
       if (quickAck) installQuickAck(this);
+      // The library only sees a close; say here why, for whoever reads the log. (A socket we
+      // close ourselves while it connects also errs: that one is only worth a debug line.)
+      let opened = false;
+      this.once('open', () => (opened = true));
+      this.once('error', (error) => {
+        if (opened) return;
+        const line = `websocket ${displayUrl(String(url))} did not open: ${error.message}`;
+        if (/timed out/.test(error.message)) log.warn(line);
+        else log.debug(line);
+      });
     }
   };
 }
 
-/** Settings for @jupyterlab/services: the token travels in Authorization headers only. */
+/**
+ * Settings for @jupyterlab/services: the token travels in Authorization headers only, and every
+ * REST call (the library's too: interrupt, restart, kernelspecs) and websocket handshake is
+ * bounded by `endpoint.requestTimeoutMs`.
+ */
 export function serverSettings(endpoint: ServerEndpoint): ServerConnection.ISettings {
   const baseUrl = normalizeBaseUrl(endpoint.baseUrl);
+  const timeoutMs = endpoint.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return ServerConnection.makeSettings({
     baseUrl,
     wsUrl: baseUrl.replace(/^http/, 'ws'),
     token: endpoint.token,
     appendToken: false,
-    WebSocket: webSocketFor(endpoint) as unknown as typeof globalThis.WebSocket,
+    fetch: fetchWithDeadline(baseUrl, timeoutMs),
+    WebSocket: webSocketFor(endpoint, timeoutMs) as unknown as typeof globalThis.WebSocket,
     // Node has no cookies or CSRF forms; the token header is the credential.
     init: { cache: 'no-store', credentials: 'omit' } as RequestInit,
   });

@@ -2,12 +2,19 @@ import { KernelAPI, KernelSpecAPI, ServerConnection } from '@jupyterlab/services
 import { JlabError, messageOf } from '../util/errors.js';
 import { redactSecrets } from '../util/secrets.js';
 import { serverSettings, type ServerEndpoint } from './endpoint.js';
+import { isRequestTimeout, REQUEST_TIMEOUT_HINT } from './requestDeadline.js';
 
 export interface KernelSpecSummary {
   name: string;
   display_name: string;
   language: string;
 }
+
+/**
+ * One look at `/api/status`: up, or why not. `words` completes "The Jupyter server at <url> …"
+ * in an error message.
+ */
+export type StatusProbe = { up: true } | { up: false; why: 'timeout' | 'token' | 'http' | 'network'; words: string };
 
 /** Stateless calls on one Jupyter server. Errors come back as JlabErrors without tokens. */
 export class JupyterRestClient {
@@ -19,15 +26,31 @@ export class JupyterRestClient {
 
   /** True when `/api/status` answers 200 with this token within `timeoutMs`. */
   async isUp(timeoutMs = 2000): Promise<boolean> {
+    return (await this.probeStatus(timeoutMs)).up;
+  }
+
+  /**
+   * GET `/api/status` with this token, bounded by `timeoutMs` (and `signal`, if given).
+   * Never throws except when `signal` aborts.
+   */
+  async probeStatus(timeoutMs: number, signal?: AbortSignal): Promise<StatusProbe> {
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
       const response = await fetch(new URL('api/status', this.settings.baseUrl), {
         headers: { Authorization: `token ${this.endpoint.token}` },
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
       await response.body?.cancel();
-      return response.ok;
-    } catch {
-      return false;
+      if (response.ok) return { up: true };
+      if (response.status === 401 || response.status === 403) {
+        return { up: false, why: 'token', words: `does not answer /api/status with the given token (HTTP ${response.status})` };
+      }
+      return { up: false, why: 'http', words: `answered /api/status with HTTP ${response.status}` };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (deadline.aborted) return { up: false, why: 'timeout', words: `did not answer GET /api/status within ${timeoutMs / 1000} s` };
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      return { up: false, why: 'network', words: redactSecrets(`could not be reached (${String(cause?.code ?? cause?.message ?? messageOf(error))})`) };
     }
   }
 
@@ -56,8 +79,14 @@ export class JupyterRestClient {
   }
 }
 
-/** Turns a services ResponseError / NetworkError into a JlabError that names the server's words. */
+/**
+ * Turns a services ResponseError / NetworkError into a JlabError that names the server's words.
+ * A request that ran out of time (JLAB_MCP_REQUEST_TIMEOUT) becomes TIMEOUT.
+ */
 export function toJupyterError(what: string, error: unknown): JlabError {
+  if (isRequestTimeout(error)) {
+    return new JlabError('TIMEOUT', redactSecrets(`Could not ${what}: ${messageOf(error)}`), { hint: REQUEST_TIMEOUT_HINT, cause: error });
+  }
   if (error instanceof JlabError) return error;
   if (error instanceof ServerConnection.ResponseError) {
     const status = error.response.status;

@@ -42,7 +42,7 @@ export function finishedContent(sessionId: string, ticket: CellTicket, outcome: 
   const notes: string[] = [];
   const note = STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
-  if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError}`);
+  if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`);
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;
   notes.push(`[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${sessionId}]`);
   if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });

@@ -1,8 +1,10 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
-import { cleanStreamText } from '../output/carriage.js';
+import { agentText } from '../output/agentContent.js';
+import { wellFormed } from '../output/wellFormed.js';
 import type { CellTicket } from '../sessions/cellTicket.js';
 import type { Session } from '../sessions/session.js';
-import { sleep } from '../util/deadline.js';
+import { sleep, within } from '../util/deadline.js';
+import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import { finishedContent, isFailure, unseenContent, type OutputBudget } from './cellResult.js';
@@ -93,10 +95,11 @@ async function cancel(session: Session, ticket: CellTicket, options: WaitOptions
     return { content: [{ type: 'text', text: 'Cancelled before it ran.' }] };
   }
   log.info(`session ${session.id}: request cancelled, interrupting ${ticket.description}`);
-  ticket.run.interruptRequested = true;
-  await session.kernel.interrupt().catch((error: unknown) => log.warn(`interrupt failed: ${String(error)}`));
+  // In the background: a kernel that ignores the interrupt is restarted after the grace period
+  // when the settings say so; nobody is waiting for this request's answer any more.
+  void session.stopCell(ticket, { cause: 'interrupt' }).catch((error: unknown) => log.warn(`interrupt failed: ${messageOf(error)}`));
   // Give the kernel a moment to stop, so the next cell can start at once.
-  await Promise.race([ticket.done, sleep(5000)]);
+  await within(ticket.done, 5000);
   return ticket.outcome ? finalResult(session, ticket, options.budget) : { content: [{ type: 'text', text: 'Cancelled; the kernel was interrupted.' }] };
 }
 
@@ -123,9 +126,10 @@ function lastLine(outputs: readonly { output_type: string; text?: unknown }[]): 
     const output = outputs[i]!;
     if (output.output_type !== 'stream') continue;
     const tail = String(output.text).slice(-2000);
-    const lines = cleanStreamText(tail).split('\n').filter((line) => line.trim() !== '');
+    const lines = agentText(tail).split('\n').filter((line) => line.trim() !== '');
     const line = lines[lines.length - 1];
-    if (line) return ` · ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+    // Why wellFormed: the cut at 200 may split a surrogate pair.
+    if (line) return ` · ${line.length > 200 ? `${wellFormed(line.slice(0, 200))}…` : line}`;
   }
   return '';
 }

@@ -9,6 +9,8 @@ export interface ToolContext {
   execTimeoutMs: number;
   /** Interval of MCP progress notifications while a call waits, in ms. */
   progressIntervalMs: number;
+  /** Default cell_timeout of a resume's replay, in ms. */
+  resumeCellTimeoutMs: number;
 }
 
 /** Timeout (from the call, else the setting), budget and progress interval for a waiting call. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { closeSync, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../util/log.js';
 
@@ -12,8 +12,10 @@ const FSYNC_DELAY_MS = 1000;
 /**
  * Writes `content` to `target` so that readers see either the old file or the new one, never a
  * half-written one: temp file in the same directory (same filesystem, so rename is atomic),
- * rename over the target. The temp file is removed on any failure. The mode comes from the
- * umask (0666 & ~umask), like any file a user creates.
+ * every byte written (a short write on a full disk is continued until it fails), closed, then
+ * renamed over the target. On any failure the temp file is removed and the target is untouched.
+ * An existing target keeps its mode; a new file gets its mode from the umask (0666 & ~umask),
+ * like any file a user creates.
  *
  * Resolves once the new file is in place. The fsync that makes it durable against a power cut
  * follows within a second (one per burst of saves); a process exit loses nothing either way
@@ -23,9 +25,41 @@ const FSYNC_DELAY_MS = 1000;
  */
 export async function writeFileAtomic(target: string, content: string): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  if (content.length >= SYNC_WRITE_LIMIT) await writeLarge(temp, target, content);
-  else closeSync(writeSmall(temp, target, content));
+  const bytes = Buffer.from(content, 'utf8');
+  // Read on every save (stat ~3 µs, fchmod ~2 µs; a save takes ~200 µs): a cached mode would
+  // undo a chmod the user made while the session ran.
+  const mode = statSync(target, { throwIfNoEntry: false })?.mode;
+  if (bytes.length >= SYNC_WRITE_LIMIT) await writeLarge(temp, target, bytes, mode);
+  else writeSmall(temp, target, bytes, mode);
   scheduleFsync(target);
+}
+
+const FULL = 'Free space on that disk';
+const LOCKED = 'Make the notebook and its directory writable';
+/** errno code → the cause in plain words and what a person does about it. */
+const WRITE_ERRORS: Record<string, { words: string; remedy: string }> = {
+  ENOSPC: { words: 'disk full', remedy: FULL },
+  EDQUOT: { words: 'disk quota exceeded', remedy: FULL },
+  EACCES: { words: 'permission denied', remedy: LOCKED },
+  EPERM: { words: 'permission denied', remedy: LOCKED },
+  EROFS: { words: 'read-only file system', remedy: LOCKED },
+};
+
+/**
+ * The cause of a failed write in plain words: "disk full", "disk quota exceeded", "permission
+ * denied", "read-only file system", or else the system's own message.
+ */
+export function describeWriteError(error: unknown): string {
+  return WRITE_ERRORS[errnoOf(error) ?? '']?.words ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** What to do about a failed write, in one imperative phrase ("Free space on that disk"). */
+export function remedyForWriteError(error: unknown): string {
+  return WRITE_ERRORS[errnoOf(error) ?? '']?.remedy ?? 'Fix the cause above';
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null | undefined)?.code;
 }
 
 const pendingFsyncs = new Map<string, NodeJS.Timeout>();
@@ -63,15 +97,29 @@ async function fsyncFile(target: string): Promise<void> {
   }
 }
 
-function writeSmall(temp: string, target: string, content: string): number {
+/** Permission bits (and setuid/setgid/sticky) of a mode from stat. */
+const MODE_BITS = 0o7777;
+
+function writeSmall(temp: string, target: string, bytes: Buffer, mode: number | undefined): void {
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', 0o666);
-    writeSync(fd, content, null, 'utf8');
+    // open() applies the umask, so the old file's mode is set explicitly.
+    if (mode !== undefined) fchmodSync(fd, mode & MODE_BITS);
+    for (let offset = 0; offset < bytes.length; ) {
+      offset += progressOf(writeSync(fd, bytes, offset, bytes.length - offset), temp);
+    }
+    // close() before rename(): on NFS a write error (a full disk, a quota) may only show here.
+    const written = fd;
+    fd = undefined;
+    closeSync(written);
     renameSync(temp, target);
-    return fd;
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {
+      // the write already failed; that error is the one to report
+    }
     try {
       unlinkSync(temp);
     } catch {
@@ -81,16 +129,28 @@ function writeSmall(temp: string, target: string, content: string): number {
   }
 }
 
-async function writeLarge(temp: string, target: string, content: string): Promise<void> {
-  let handle;
+async function writeLarge(temp: string, target: string, bytes: Buffer, mode: number | undefined): Promise<void> {
+  let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', 0o666);
-    await handle.writeFile(content, 'utf8');
+    if (mode !== undefined) await handle.chmod(mode & MODE_BITS);
+    for (let offset = 0; offset < bytes.length; ) {
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+      offset += progressOf(bytesWritten, temp);
+    }
+    const opened = handle;
+    handle = undefined;
+    await opened.close();
     await rename(temp, target);
   } catch (error) {
     await handle?.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw error;
   }
-  await handle.close();
+}
+
+/** The byte count a write() returned; 0 for a non-empty write would loop forever, so it is an error. */
+function progressOf(written: number, temp: string): number {
+  if (written > 0) return written;
+  throw Object.assign(new Error(`write to ${temp} wrote 0 bytes`), { code: 'EIO' });
 }

@@ -2,7 +2,8 @@ import type { Output } from '../notebook/types.js';
 import { stripTerminalControls } from './ansi.js';
 import { cleanStreamText } from './carriage.js';
 import { renderMimeBundleAsText } from './mime.js';
-import { fitImage, type ImageLimits } from './images.js';
+import { fitImage, isRefusal, type ImageLimits } from './images.js';
+import { wellFormed } from './wellFormed.js';
 import { truncateMiddle } from './truncate.js';
 
 export type AgentContent =
@@ -22,16 +23,25 @@ export interface AgentViewOptions {
 
 const AGENT_IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
 
+/** An image of a cell's outputs, not yet checked against the limits. */
+export type AgentImage = Extract<AgentContent, { type: 'image' }> & {
+  /** 1-based position among the cell's images, for the note when it is not shown. */
+  figure?: number;
+};
+
 export interface AgentParts {
   /** Clean text of all outputs, in order, not yet budgeted. */
   text: string;
-  images: Array<Extract<AgentContent, { type: 'image' }>>;
+  images: AgentImage[];
 }
 
 /**
  * What the agent sees of a cell's outputs, before the budget: clean text (no terminal control
  * sequences, progress bars collapsed), errors as `ename: evalue` plus the traceback, and
  * png/jpeg images.
+ *
+ * The text is always well-formed Unicode with no control characters but `\n` and `\t`: kernels
+ * send lone surrogates, NULs and raw binary (see {@link agentText}).
  */
 export function agentParts(outputs: readonly Output[]): AgentParts {
   const textParts: string[] = [];
@@ -39,11 +49,11 @@ export function agentParts(outputs: readonly Output[]): AgentParts {
   for (const output of outputs) {
     switch (output.output_type) {
       case 'stream':
-        textParts.push(cleanStreamText(joinText(output.text)));
+        textParts.push(agentText(joinText(output.text)));
         break;
       case 'error': {
-        const traceback = Array.isArray(output.traceback) ? output.traceback.map((line) => stripTerminalControls(String(line))).join('\n') : '';
-        textParts.push(`${String(output.ename)}: ${String(output.evalue)}${traceback ? `\n${traceback}` : ''}\n`);
+        const traceback = Array.isArray(output.traceback) ? output.traceback.map((line) => String(line)).join('\n') : '';
+        textParts.push(agentValueText(`${String(output.ename)}: ${String(output.evalue)}${traceback ? `\n${traceback}` : ''}\n`));
         break;
       }
       case 'execute_result':
@@ -51,11 +61,11 @@ export function agentParts(outputs: readonly Output[]): AgentParts {
         const data = (output.data ?? {}) as Record<string, unknown>;
         const imageType = AGENT_IMAGE_TYPES.find((type) => typeof data[type] === 'string' || Array.isArray(data[type]));
         if (imageType) {
-          images.push({ type: 'image', mimeType: imageType, data: joinText(data[imageType]).replace(/\s+/g, '') });
+          images.push({ type: 'image', mimeType: imageType, data: joinText(data[imageType]).replace(/\s+/g, ''), figure: images.length + 1 });
           break;
         }
         const text = renderMimeBundleAsText(data);
-        if (text !== undefined) textParts.push(ensureNewline(stripTerminalControls(text)));
+        if (text !== undefined) textParts.push(ensureNewline(agentValueText(text)));
         break;
       }
       default:
@@ -70,16 +80,17 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
   let text = parts.text;
   const skipped = Math.max(0, parts.images.length - options.maxImages);
   if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
-  const images: AgentParts['images'] = [];
+  const images: Array<Extract<AgentContent, { type: 'image' }>> = [];
   const notes: string[] = [];
-  for (const image of parts.images.slice(0, options.maxImages)) {
+  for (const [position, image] of parts.images.slice(0, options.maxImages).entries()) {
     if (!options.imageLimits) {
-      images.push(image);
+      images.push({ type: 'image', mimeType: image.mimeType, data: image.data });
       continue;
     }
     const fitted = fitImage(image.data, image.mimeType, options.imageLimits);
-    if (!fitted) {
-      notes.push('an image could not be decoded or made small enough to show');
+    if (isRefusal(fitted)) {
+      const size = fitted.width === undefined ? '' : ` (${fitted.width}×${fitted.height} px)`;
+      text += `[figure ${image.figure ?? position + 1}${size} not shown: ${fitted.reason}; it is in ${options.cellLabel} of the notebook]\n`;
       continue;
     }
     images.push({ type: 'image', mimeType: fitted.mimeType, data: fitted.data });
@@ -91,7 +102,8 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
     const cut = truncateMiddle(text.replace(/\n+$/, ''), options.textBudget, (chars, lines) =>
       `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook ...]`,
     );
-    content.push({ type: 'text', text: cut.text });
+    // Why again: callers slice parts.text (cellResult drops what was seen); this is the last gate.
+    content.push({ type: 'text', text: wellFormed(cut.text) });
   }
   content.push(...images);
   return content;
@@ -100,6 +112,26 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
 /** Everything at once: what the agent sees of these outputs, within the budget. */
 export function toAgentContent(outputs: readonly Output[], options: AgentViewOptions): AgentContent[] {
   return budgetAgentParts(agentParts(outputs), options);
+}
+
+/**
+ * Stream text as the agent gets it: terminal controls stripped, `\r`/`\b` applied as a terminal
+ * would, lone surrogates replaced by U+FFFD. NUL and the other C0 controls are removed rather
+ * than shown (as `\x00` or ␀): a terminal and JupyterLab show nothing for them either, and binary
+ * dumped to stdout would otherwise spend the text budget on escapes; the U+FFFD that invalid
+ * UTF-8 already became still tells the agent that binary was printed.
+ */
+export function agentText(text: string): string {
+  return wellFormed(cleanStreamText(text));
+}
+
+/**
+ * Error and mime-bundle text as the agent gets it: like {@link agentText}, but a `\r` is a line
+ * break, not an overwrite: progress bars live in streams, and an overwrite here would erase an
+ * exception's name from its message.
+ */
+export function agentValueText(text: string): string {
+  return wellFormed(stripTerminalControls(text).replace(/\r\n?/g, '\n').replace(/\x08/g, ''));
 }
 
 export function joinText(value: unknown): string {

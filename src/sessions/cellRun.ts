@@ -3,6 +3,7 @@ import type { KernelHandle } from '../jupyter/kernel.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import { OutputCollector } from '../notebook/outputCollector.js';
 import type { CodeCell, Output } from '../notebook/types.js';
+import { clearRunningMark, setRunningMark } from './runningMark.js';
 
 export type CellStatus = 'ok' | 'error' | 'aborted' | 'kernel_died' | 'server_lost';
 
@@ -15,6 +16,28 @@ export interface CellRunResult {
   saveError?: string;
 }
 
+export interface CellRunOptions {
+  /** Characters one stream output keeps in the notebook. */
+  outputLimit: number;
+  /** A running cell's outputs so far are saved at least this often, in ms. */
+  saveIntervalMs: number;
+  /**
+   * false: the final save is only scheduled (within saveIntervalMs) — a replay of many cells
+   * writes the file once per interval; the replay flushes at its end.
+   */
+  saveWhenDone: boolean;
+}
+
+/**
+ * A cell that ends within this many ms is written once, when it ends (the hot path: one save
+ * per quick cell). A longer one is written with a "running" mark after this delay, then its
+ * outputs so far every saveIntervalMs, so a crash of jlab-mcp loses at most that interval.
+ */
+const RUNNING_MARK_DELAY_MS = 1000;
+
+/** Why the run ended the way it did, when jlab-mcp (not the kernel) caused it. */
+export type StopCause = 'interrupt' | 'restart' | 'escalated_restart' | 'cell_timeout' | 'shutdown';
+
 /**
  * One execution of one notebook cell: outputs flow into the cell as they arrive, and when the
  * kernel is done (or dies) the cell gets its execution_count and the notebook is saved.
@@ -25,24 +48,26 @@ export class CellRun {
   readonly startedAt = Date.now();
   readonly done: Promise<CellRunResult>;
   finished = false;
-  /** Set by interrupt_kernel / restart_kernel so the recorded ending names what happened. */
-  interruptRequested = false;
-  restartRequested = false;
+  /** Set by interrupt/restart/shutdown so the recorded ending names what happened. */
+  stopCause?: StopCause;
 
   constructor(
     readonly cell: CodeCell,
     kernel: KernelHandle,
     private readonly notebook: NotebookDocument,
-    outputLimit = 2_000_000,
+    private readonly options: CellRunOptions,
   ) {
-    this.collector = new OutputCollector(outputLimit);
+    this.collector = new OutputCollector(options.outputLimit);
     cell.outputs = [];
     cell.execution_count = null;
+    setRunningMark(cell, this.startedAt);
     notebook.changed(cell);
+    notebook.scheduleSave(RUNNING_MARK_DELAY_MS);
     const { end } = executeOnKernel(kernel, cell.source, (message) => {
       this.collector.handle(message);
       cell.outputs = this.collector.outputs;
       notebook.changed(cell);
+      notebook.scheduleSave(options.saveIntervalMs);
     });
     this.done = end.then((ending) => this.finish(ending));
   }
@@ -54,33 +79,18 @@ export class CellRun {
 
   private async finish(ending: ExecutionEnd): Promise<CellRunResult> {
     const status = statusOf(ending);
-    if (status === 'kernel_died' && this.restartRequested) {
-      this.collector.push({
-        output_type: 'error',
-        ename: 'KernelRestarted',
-        evalue: 'The kernel was restarted (restart_kernel) while this cell ran; all variables are lost.',
-        traceback: [],
-      });
-    } else if (status === 'kernel_died') {
-      this.collector.push({
-        output_type: 'error',
-        ename: 'KernelDied',
-        evalue: 'The kernel died while running this cell (it was restarted by the server; all variables are lost).',
-        traceback: [],
-      });
-    } else if (status === 'server_lost') {
-      this.collector.push({
-        output_type: 'error',
-        ename: 'ServerLost',
-        evalue: 'The connection to the Jupyter server was lost while running this cell.',
-        traceback: [],
-      });
-    }
+    const note = endingNote(ending, status, this.stopCause);
+    if (note) this.collector.push({ output_type: 'error', ename: note.ename, evalue: note.evalue, traceback: [] });
     this.cell.outputs = this.collector.outputs;
     this.cell.execution_count = 'executionCount' in ending ? ending.executionCount : null;
+    clearRunningMark(this.cell);
     this.notebook.changed(this.cell);
     this.finished = true;
     const result: CellRunResult = { status, executionCount: this.cell.execution_count, outputs: this.cell.outputs, durationMs: Date.now() - this.startedAt };
+    if (!this.options.saveWhenDone) {
+      this.notebook.scheduleSave(this.options.saveIntervalMs);
+      return result;
+    }
     try {
       await this.notebook.save();
     } catch (error) {
@@ -92,5 +102,35 @@ export class CellRun {
 
 function statusOf(ending: ExecutionEnd): CellStatus {
   if (ending.kind === 'lost') return ending.loss === 'died' ? 'kernel_died' : 'server_lost';
+  if (ending.kind === 'no_reply') return 'error';
   return ending.kind;
+}
+
+/** The error output jlab-mcp adds to the cell to say how it ended, when the kernel did not say. */
+function endingNote(ending: ExecutionEnd, status: CellStatus, cause: StopCause | undefined): { ename: string; evalue: string } | undefined {
+  if (ending.kind === 'no_reply') {
+    return { ename: 'NoReply', evalue: 'The kernel went idle without answering this request: it could not handle the code at all (the Jupyter server log may say why). The kernel is usable.' };
+  }
+  if (cause === 'shutdown' && (status === 'kernel_died' || status === 'server_lost')) {
+    return { ename: 'SessionShutDown', evalue: 'The session was shut down (or jlab-mcp exited) while this cell ran; the output up to then is kept.' };
+  }
+  if (status === 'kernel_died' && cause === 'escalated_restart') {
+    return { ename: 'KernelRestarted', evalue: 'The cell ignored the interrupt, so the kernel was restarted to stop it; all variables are lost.' };
+  }
+  if (status === 'kernel_died' && cause === 'cell_timeout') {
+    return { ename: 'CellTimeout', evalue: 'The cell ran past its cell_timeout and ignored the interrupt, so the kernel was restarted; all variables are lost.' };
+  }
+  if (status === 'kernel_died' && cause === 'restart') {
+    return { ename: 'KernelRestarted', evalue: 'The kernel was restarted (restart_kernel) while this cell ran; all variables are lost.' };
+  }
+  if (status === 'kernel_died') {
+    return { ename: 'KernelDied', evalue: 'The kernel died while running this cell (it was restarted by the server; all variables are lost).' };
+  }
+  if (status === 'server_lost') {
+    return { ename: 'ServerLost', evalue: 'The connection to the Jupyter server was lost while running this cell.' };
+  }
+  if (cause === 'cell_timeout') {
+    return { ename: 'CellTimeout', evalue: 'The cell ran past its cell_timeout during the resume and was interrupted.' };
+  }
+  return undefined;
 }

@@ -1,32 +1,70 @@
 import type { KernelHandle } from '../jupyter/kernel.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import type { Cell, CodeCell } from '../notebook/types.js';
-import { JlabError } from '../util/errors.js';
+import { JlabError, messageOf } from '../util/errors.js';
+import { within } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { Mutex } from '../util/mutex.js';
-import { CellRun, type CellRunResult } from './cellRun.js';
+import { CellRun, type CellRunResult, type StopCause } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
+import { assertRunnableCode } from './codeCheck.js';
+import { Replay, runReplay, type ReplayOptions } from './replay.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 
 /** Finished cells whose results are kept for wait_for_cell until someone reads them. */
 const MAX_UNDELIVERED = 20;
+/** How long a cell may take to end once its kernel was restarted or shut down under it, in ms. */
+const END_AFTER_KILL_MS = 10_000;
 
 export interface CellOutcome extends CellRunResult {
   cellIndex: number;
   cellId: string;
 }
 
+export interface SessionOptions {
+  /** Characters one stream output keeps in the notebook. */
+  outputLimit: number;
+  /** A running cell's output is saved at least this often, in ms. */
+  saveIntervalMs: number;
+  /** How long a kernel may stay busy after an interrupt before it counts as ignoring it, in ms. */
+  interruptGraceMs: number;
+  /** Restart a kernel that ignores an interrupt without being asked (force) to. */
+  restartIgnoredInterrupt: boolean;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  outputLimit: 2_000_000,
+  saveIntervalMs: 3000,
+  interruptGraceMs: 10_000,
+  restartIgnoredInterrupt: false,
+};
+
+/** How an interrupt went: no cell was running; the cell stopped; it ignored the interrupt; the kernel was restarted. */
+export type InterruptState = 'idle' | 'stopped' | 'still_busy' | 'restarted';
+
+export interface InterruptReport {
+  running?: CellTicket;
+  dropped: number;
+  state: InterruptState;
+}
+
 /**
- * A kernel and the notebook it writes. Work on one session runs one at a time, in arrival order
- * (a FIFO lock); sessions run in parallel. A cell keeps running after the tool call that
+ * A kernel and the notebook it writes. Cells run one at a time, in arrival order (a FIFO lock);
+ * sessions run in parallel. Markdown edits and deletions never wait for a running cell: they
+ * change the in-memory notebook at once, and a running cell's outputs still land in its own
+ * cell (runs hold the cell, not its index). A cell keeps running after the tool call that
  * started it returned (timeout); its ticket stays here for wait_for_cell. A session whose
  * server was lost refuses work with a message that says how to go on.
  */
 export class Session {
   private readonly lock = new Mutex();
   private lostReason?: string;
+  private closing = false;
   private readonly tickets: CellTicket[] = [];
+  /** The resume replay, while it runs and until its summary was delivered. */
+  replay?: Replay;
   lastActivity = Date.now();
+  private readonly options: SessionOptions;
 
   constructor(
     readonly id: string,
@@ -35,8 +73,10 @@ export class Session {
     readonly notebook: NotebookDocument,
     /** The server this session's kernel runs on. */
     readonly supervisor: ServerSupervisor,
-    private readonly outputLimit = 2_000_000,
-  ) {}
+    options: Partial<SessionOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_SESSION_OPTIONS, ...options };
+  }
 
   get notebookPath(): string {
     return this.notebook.path;
@@ -49,6 +89,7 @@ export class Session {
   markLost(reason: string): void {
     if (this.lostReason) return;
     this.lostReason = reason;
+    this.replay?.cancel('the Jupyter server was lost');
     this.withdrawQueued('the Jupyter server was lost');
     this.kernel.abandon();
   }
@@ -76,6 +117,7 @@ export class Session {
 
   /** Appends (or inserts at `cellIndex`) a code cell and queues it to run. */
   executeCode(code: string, cellIndex?: number): CellTicket {
+    assertRunnableCode(code);
     this.notebook.resolveInsertIndex(cellIndex);
     return this.enqueue(`new cell: ${firstLine(code)}`, () => {
       const cell = this.notebook.newCodeCell(code);
@@ -86,6 +128,7 @@ export class Session {
 
   /** Replaces a code cell's source (index checked first, now and again when it runs) and re-runs it. */
   editCell(cellIndex: number, code: string): CellTicket {
+    assertRunnableCode(code);
     const target = this.notebook.codeCellAt(cellIndex);
     return this.enqueue(`edit of cell ${cellIndex}`, () => {
       if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before the edit could run.`);
@@ -98,56 +141,55 @@ export class Session {
   /** Runs an existing code cell as it is. */
   runCell(cellIndex: number): CellTicket {
     const target = this.notebook.codeCellAt(cellIndex);
+    assertRunnableCode(target.source);
     return this.enqueue(`re-run of cell ${cellIndex}`, () => {
       if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before it could run.`);
       return target;
     });
   }
 
-  addMarkdown(markdown: string, cellIndex?: number): Promise<number> {
-    return this.exclusive(async () => {
-      const position = this.notebook.resolveInsertIndex(cellIndex);
-      this.notebook.insert(this.notebook.newMarkdownCell(markdown), position);
-      await this.notebook.save();
-      return position;
-    });
+  async addMarkdown(markdown: string, cellIndex?: number): Promise<number> {
+    this.assertUsable();
+    const position = this.notebook.resolveInsertIndex(cellIndex);
+    this.notebook.insert(this.notebook.newMarkdownCell(markdown), position);
+    await this.notebook.save();
+    return position;
   }
 
-  editMarkdown(cellIndex: number, markdown: string): Promise<number> {
-    return this.exclusive(async () => {
-      const cell = this.notebook.markdownCellAt(cellIndex);
-      cell.source = markdown;
-      this.notebook.changed(cell);
-      await this.notebook.save();
-      return this.notebook.indexOf(cell);
-    });
+  async editMarkdown(cellIndex: number, markdown: string): Promise<number> {
+    this.assertUsable();
+    const cell = this.notebook.markdownCellAt(cellIndex);
+    cell.source = markdown;
+    this.notebook.changed(cell);
+    await this.notebook.save();
+    return this.notebook.indexOf(cell);
   }
 
-  deleteCell(cellIndex: number): Promise<Cell> {
-    return this.exclusive(async () => {
-      const position = this.notebook.resolveIndex(cellIndex);
-      if (this.current?.run?.cell === this.notebook.cells[position]) {
-        throw new JlabError('INVALID_ARGUMENT', `Cell ${cellIndex} is running; interrupt it first (interrupt_kernel).`);
-      }
-      const removed = this.notebook.remove(position);
-      await this.notebook.save();
-      return removed;
-    });
-  }
-
-  /** Runs every code cell in order (resume); returns each cell's outcome. Stops if the kernel dies. */
-  async replayAll(): Promise<CellOutcome[]> {
-    const outcomes: CellOutcome[] = [];
-    for (const cell of [...this.notebook.cells]) {
-      if (cell.cell_type !== 'code' || cell.source.trim() === '') continue;
-      const ticket = this.enqueue(`replay of cell ${this.notebook.indexOf(cell)}`, () => cell);
-      const outcome = await this.settle(ticket);
-      if (!outcome) break;
-      this.forget(ticket);
-      outcomes.push(outcome);
-      if (outcome.status === 'kernel_died' || outcome.status === 'server_lost') break;
+  async deleteCell(cellIndex: number): Promise<Cell> {
+    this.assertUsable();
+    const position = this.notebook.resolveIndex(cellIndex);
+    if (this.current?.run?.cell === this.notebook.cells[position]) {
+      throw new JlabError('INVALID_ARGUMENT', `Cell ${cellIndex} is running; interrupt it first (interrupt_kernel).`);
     }
-    return outcomes;
+    const removed = this.notebook.remove(position);
+    await this.notebook.save();
+    return removed;
+  }
+
+  /** Starts re-running every code cell in order (resume); the replay goes on after the call that started it returns. */
+  startReplay(options: ReplayOptions): Replay {
+    const replay = new Replay(this.notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code' && cell.source.trim() !== ''), options);
+    this.replay = replay;
+    replay.start(() =>
+      runReplay(replay, {
+        enqueue: (cell) => this.enqueue(`replay of cell ${this.notebook.indexOf(cell)}`, () => cell, { replay: true }),
+        forget: (ticket) => this.forget(ticket),
+        indexOf: (cell) => this.notebook.indexOf(cell),
+        stopCell: (ticket) => this.stopCell(ticket, { cause: 'cell_timeout', force: true }),
+        flush: () => this.notebook.save(),
+      }),
+    );
+    return replay;
   }
 
   /** Waits for a ticket's outcome; rethrows a validation failure from the queue. */
@@ -165,27 +207,75 @@ export class Session {
     return queued.length;
   }
 
-  /** Sends an interrupt (SIGINT for ipykernel) to the kernel; queued cells are dropped, as Jupyter does. */
-  interrupt(): Promise<{ running?: CellTicket; dropped: number }> {
-    return this.stopRunning('interrupted', (run) => (run.interruptRequested = true), () => this.kernel.interrupt());
+  /**
+   * Interrupts the running cell (KeyboardInterrupt in Python) and drops the queue and any
+   * replay. If the cell is still running after the grace period it ignored the interrupt (a
+   * debugger, C code, a handler that swallows KeyboardInterrupt): with `force` (or the
+   * restart setting) the kernel is restarted so nothing waits on it; otherwise that is reported.
+   */
+  async interrupt(options: { force?: boolean } = {}): Promise<InterruptReport> {
+    this.assertUsable();
+    this.replay?.cancel('the kernel was interrupted');
+    const running = this.current;
+    const dropped = this.withdrawQueued('the kernel was interrupted');
+    if (!running) {
+      await this.kernel.interrupt();
+      return { dropped, state: 'idle' };
+    }
+    const state = await this.stopCell(running, { cause: 'interrupt', force: options.force });
+    return { running, dropped, state };
+  }
+
+  /**
+   * Stops one running cell: interrupt, wait up to the grace period, then (with `force` or the
+   * restart setting) restart the kernel. The queue is left alone.
+   */
+  async stopCell(ticket: CellTicket, options: { cause: StopCause; force?: boolean }): Promise<InterruptState> {
+    const run = ticket.run;
+    if (!run || run.finished) return 'idle';
+    run.stopCause = options.cause;
+    try {
+      await this.kernel.interrupt();
+    } catch (error) {
+      log.warn(`session ${this.id}: interrupt failed (${messageOf(error)}); waiting for the grace period anyway`);
+    }
+    if (await endsWithin(ticket, this.options.interruptGraceMs)) return 'stopped';
+    if (!(options.force ?? this.options.restartIgnoredInterrupt)) return 'still_busy';
+    log.warn(`session ${this.id}: ${ticket.description} ignored the interrupt for ${this.options.interruptGraceMs / 1000} s; restarting the kernel`);
+    if (options.cause === 'interrupt') run.stopCause = 'escalated_restart';
+    await this.kernel.restart();
+    await endsWithin(ticket, END_AFTER_KILL_MS);
+    return 'restarted';
   }
 
   /** Restarts the kernel: state is gone, the notebook keeps its cells, the session goes on. */
-  restart(): Promise<{ running?: CellTicket; dropped: number }> {
-    return this.stopRunning('kernel restarted', (run) => (run.restartRequested = true), () => this.kernel.restart());
-  }
-
-  /** Drops the queue, labels the running cell with what is about to happen to it, then does it. */
-  private async stopRunning(reason: string, label: (run: CellRun) => void, act: () => Promise<void>): Promise<{ running?: CellTicket; dropped: number }> {
+  async restart(): Promise<{ running?: CellTicket; dropped: number }> {
     this.assertUsable();
+    this.replay?.cancel('the kernel was restarted');
     const running = this.current;
-    const dropped = this.withdrawQueued(reason);
-    if (running?.run) label(running.run);
-    await act();
+    const dropped = this.withdrawQueued('the kernel was restarted');
+    if (running?.run) running.run.stopCause = 'restart';
+    await this.kernel.restart();
+    if (running) await endsWithin(running, END_AFTER_KILL_MS);
     return { running, dropped };
   }
 
-  private enqueue(description: string, prepare: () => CodeCell): CellTicket {
+  /**
+   * Ends the session: queued work and any replay dropped, the kernel shut down, the running
+   * cell recorded with what it printed so far, the notebook written. Never throws.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.replay?.cancel('the session was shut down');
+    this.withdrawQueued('the session was shut down');
+    const running = this.current;
+    if (running?.run) running.run.stopCause = 'shutdown';
+    await this.kernel.shutdown();
+    if (running) await endsWithin(running, END_AFTER_KILL_MS);
+    await this.notebook.flush().catch((error: unknown) => log.warn(`session ${this.id}: final save: ${messageOf(error)}`));
+  }
+
+  private enqueue(description: string, prepare: () => CodeCell, kind: { replay?: boolean } = {}): CellTicket {
     this.assertUsable();
     this.lastActivity = Date.now();
     const ticket = new CellTicket(description);
@@ -194,38 +284,31 @@ export class Session {
     const stale = this.undelivered();
     for (const old of stale.slice(0, Math.max(0, stale.length - MAX_UNDELIVERED + 1))) this.forget(old);
     this.tickets.push(ticket);
-    void this.lock
-      .run(async () => {
-        if (ticket.withdrawn) return;
-        try {
-          this.assertUsable();
-          const cell = prepare();
-          const run = new CellRun(cell, this.kernel, this.notebook, this.outputLimit);
-          ticket.markStarted(run);
-          const result = await run.done;
-          ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
-        } catch (error) {
-          ticket.fail(error);
-          const index = this.tickets.indexOf(ticket);
-          if (index >= 0) this.tickets.splice(index, 1);
-        } finally {
-          this.lastActivity = Date.now();
-        }
-      })
+    // The agent's own cells wait for a replay to finish, so they never run between its cells.
+    const replayRunning = !kind.replay && this.replay && !this.replay.finished ? this.replay.done : undefined;
+    const saveWhenDone = !kind.replay;
+    void (replayRunning ?? Promise.resolve())
+      .then(() =>
+        this.lock.run(async () => {
+          if (ticket.withdrawn) return;
+          try {
+            this.assertUsable();
+            const cell = prepare();
+            const run = new CellRun(cell, this.kernel, this.notebook, { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, saveWhenDone });
+            ticket.markStarted(run);
+            const result = await run.done;
+            ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
+          } catch (error) {
+            ticket.fail(error);
+            const index = this.tickets.indexOf(ticket);
+            if (index >= 0) this.tickets.splice(index, 1);
+          } finally {
+            this.lastActivity = Date.now();
+          }
+        }),
+      )
       .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
     return ticket;
-  }
-
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    this.lastActivity = Date.now();
-    return this.lock.run(async () => {
-      this.assertUsable();
-      try {
-        return await task();
-      } finally {
-        this.lastActivity = Date.now();
-      }
-    });
   }
 
   private assertUsable(): void {
@@ -235,7 +318,17 @@ export class Session {
         context: { sessionId: this.id, kernelId: this.kernel.id },
       });
     }
+    if (this.closing) {
+      throw new JlabError('UNKNOWN_SESSION', `Session ${this.id} is shutting down.`, {
+        hint: `Its notebook is saved at ${this.notebookPath}; start_session_resume_notebook brings it back.`,
+      });
+    }
   }
+}
+
+/** True when the ticket ended (or never started) within `ms`. */
+async function endsWithin(ticket: CellTicket, ms: number): Promise<boolean> {
+  return (await within(ticket.done, ms)) !== undefined;
 }
 
 function firstLine(code: string): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KernelHandle } from '../jupyter/kernel.js';
 import { NotebookDocument } from '../notebook/document.js';
@@ -10,7 +10,9 @@ import { sleep } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
-import { Session, type CellOutcome } from './session.js';
+import type { Replay, ReplayOptions } from './replay.js';
+import { settleStaleMarks } from './runningMark.js';
+import { Session, type SessionOptions } from './session.js';
 
 /** How often a reconnecting kernel's server is checked, in ms. */
 const RECONNECT_CHECK_MS = 2500;
@@ -23,11 +25,15 @@ export interface SessionManagerOptions {
   outputLimit?: number;
   /** What input() in a cell receives; undefined: input() fails at once. */
   stdinAnswer?: string;
+  /** Saving, interrupt grace and escalation of every session (defaults: DEFAULT_SESSION_OPTIONS). */
+  session?: Partial<SessionOptions>;
 }
 
 /** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
+  /** Notebooks a start call is opening right now: a second start on one of them is refused. */
+  private readonly opening = new Set<string>();
 
   constructor(
     readonly servers: ServerPool,
@@ -52,7 +58,7 @@ export class SessionManager {
       await mkdir(this.options.notebookDir, { recursive: true });
       const notebookPath = await claimNotebookPath(this.options.notebookDir, sanitizeStem(experimentName));
       const notebook = NotebookDocument.create(notebookPath, kernel.spec, kernel.languageInfo);
-      await notebook.save();
+      await saveOrUnclaim(notebook);
       return this.register(experimentName, kernel, notebook, supervisor);
     } catch (error) {
       await kernel.shutdown();
@@ -60,17 +66,20 @@ export class SessionManager {
     }
   }
 
-  /** Fresh kernel on an existing notebook; every code cell re-runs and its outputs are replaced. */
-  async resume(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session; outcomes: CellOutcome[] }> {
+  /**
+   * Fresh kernel on an existing notebook; every code cell re-runs and its outputs are replaced.
+   * The replay starts here and goes on in the background; the caller waits for it as it likes.
+   */
+  async resume(experimentName: string, notebookPath: string, profile: string | undefined, replayOptions: ReplayOptions): Promise<{ session: Session; replay: Replay }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
-    this.assertNotOpen(real);
-    const notebook = await NotebookDocument.load(real);
-    const { kernel, supervisor } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel, profile);
-    notebook.setKernelInfo(kernel.spec, kernel.languageInfo);
-    const session = this.register(experimentName, kernel, notebook, supervisor);
-    const outcomes = await session.replayAll();
-    await notebook.save();
-    return { session, outcomes };
+    const session = await this.whileOpening(real, async () => {
+      const notebook = await NotebookDocument.load(real);
+      const { kernel, supervisor } = await this.startKernel(kernelNameOf(notebook) ?? this.options.defaultKernel, profile);
+      notebook.setKernelInfo(kernel.spec, kernel.languageInfo);
+      settleStaleMarks(notebook.cells);
+      return this.register(experimentName, kernel, notebook, supervisor);
+    });
+    return { session, replay: session.startReplay(replayOptions) };
   }
 
   /** Copies the notebook to a new file (the original is never touched) with a fresh kernel; nothing runs. */
@@ -82,7 +91,8 @@ export class SessionManager {
       const stem = `${path.basename(real, '.ipynb')}_continued`;
       source.path = await claimNotebookPath(path.dirname(real), stem);
       source.setKernelInfo(kernel.spec, kernel.languageInfo);
-      await source.save();
+      settleStaleMarks(source.cells);
+      await saveOrUnclaim(source);
       return { session: this.register(experimentName, kernel, source, supervisor), original: real };
     } catch (error) {
       await kernel.shutdown();
@@ -118,14 +128,15 @@ export class SessionManager {
   async shutdown(sessionId: string): Promise<Session> {
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
-    await session.kernel.shutdown();
+    await session.close();
     return session;
   }
 
+  /** Ends every session: running cells recorded as far as they got, kernels stopped, notebooks written. */
   async shutdownAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(all.map((session) => session.kernel.shutdown()));
+    await Promise.all(all.map((session) => session.close()));
   }
 
   private async startKernel(
@@ -181,13 +192,32 @@ export class SessionManager {
   private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor): Session {
     let id = randomBytes(4).toString('hex');
     while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
-    const session = new Session(id, experimentName, kernel, notebook, supervisor, this.options.outputLimit);
+    const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session });
     this.sessions.set(id, session);
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;
   }
 
+  /**
+   * Runs a start on an existing notebook while holding it: a second start on the same file, or
+   * one already open in a session, is refused, so there is never a second writer.
+   */
+  private async whileOpening<T>(realPath: string, start: () => Promise<T>): Promise<T> {
+    this.assertNotOpen(realPath);
+    this.opening.add(realPath);
+    try {
+      return await start();
+    } finally {
+      this.opening.delete(realPath);
+    }
+  }
+
   private assertNotOpen(realPath: string): void {
+    if (this.opening.has(realPath)) {
+      throw new JlabError('NOTEBOOK_BUSY', `Notebook ${realPath} is already being opened by another start call; two writers would corrupt it.`, {
+        hint: 'Wait for that call to return and use its session (list_sessions shows it).',
+      });
+    }
     for (const session of [...this.sessions.values()]) {
       if (session.notebookPath !== realPath) continue;
       if (session.lost) {
@@ -195,10 +225,20 @@ export class SessionManager {
         this.sessions.delete(session.id);
         continue;
       }
-      throw new JlabError('INVALID_ARGUMENT', `Notebook ${realPath} is already open in session ${session.id}; two writers would corrupt it.`, {
+      throw new JlabError('NOTEBOOK_BUSY', `Notebook ${realPath} is already open in session ${session.id}; two writers would corrupt it.`, {
         hint: `Keep using session ${session.id}, shut it down first, or fork the notebook with start_session_continue_notebook.`,
       });
     }
+  }
+}
+
+/** First save of a file we just claimed; if it fails the empty claimed file is removed again. */
+async function saveOrUnclaim(notebook: NotebookDocument): Promise<void> {
+  try {
+    await notebook.save();
+  } catch (error) {
+    await unlink(notebook.path).catch(() => {});
+    throw error;
   }
 }
 

@@ -56,3 +56,17 @@ export async function pollUntil<T>(
     interval = Math.min(interval * 1.5, options.maxIntervalMs ?? 1000);
   }
 }
+
+/**
+ * `promise`'s value if it settles within `ms`, else undefined (a rejection counts as settled
+ * with no value). The timer is cleared either way. For waits that must give up quietly.
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise.then((value) => ({ value }), () => ({ value: undefined as T })), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -43,7 +43,7 @@ describe('Jupyter layer against a real local server', () => {
   async function run(code: string) {
     const cell = notebook.newCodeCell(code);
     notebook.insert(cell, notebook.cells.length);
-    return new CellRun(cell, kernel, notebook).done;
+    return new CellRun(cell, kernel, notebook, { outputLimit: 2_000_000, saveIntervalMs: 3000, saveWhenDone: true }).done;
   }
 
   it('keeps the token out of argv and environment, in 0600 files', async () => {

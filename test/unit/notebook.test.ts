@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { NotebookDocument, serializeNotebook, splitLines } from '../../src/notebook/document.js';
 import { claimNotebookPath, sanitizeStem } from '../../src/notebook/naming.js';
 import { resolveNotebookPath } from '../../src/notebook/confine.js';
-import { writeFileAtomic } from '../../src/notebook/atomicWrite.js';
+import { describeWriteError, writeFileAtomic } from '../../src/notebook/atomicWrite.js';
 import { JlabError } from '../../src/util/errors.js';
+import { fillUntil, mountTmpfs, remount, TMPFS_SKIP, type Tmpfs } from '../helpers/tmpfs.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'jlab-unit-'));
 
@@ -138,13 +139,113 @@ describe('writeFileAtomic', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o666 & ~umask);
   });
 
-  it('leaves the old content and no temp file when the write fails', async () => {
+  it('keeps the mode of an existing file (0640) across rewrites, small and large', async () => {
     const dir = await tmp();
     const file = path.join(dir, 'n.ipynb');
-    await writeFileAtomic(file, 'old');
-    await assert.rejects(writeFileAtomic(path.join(dir, 'missing-dir', 'x.ipynb'), 'new'));
-    assert.equal(await readFile(file, 'utf8'), 'old');
+    await writeFileAtomic(file, 'one');
+    await chmod(file, 0o640);
+    await writeFileAtomic(file, 'two');
+    assert.equal((await stat(file)).mode & 0o7777, 0o640);
+    await chmod(file, 0o604);
+    await writeFileAtomic(file, 'x'.repeat(600 * 1024)); // above the sync-write limit: the async path
+    assert.equal((await stat(file)).mode & 0o7777, 0o604);
+    assert.equal((await readFile(file, 'utf8')).length, 600 * 1024);
     assert.deepEqual(await readdir(dir), ['n.ipynb']);
+  });
+
+  it('names the cause of a failed write in plain words', () => {
+    const failure = (code: string) => Object.assign(new Error(`${code}: system words, write`), { code });
+    assert.equal(describeWriteError(failure('ENOSPC')), 'disk full');
+    assert.equal(describeWriteError(failure('EDQUOT')), 'disk quota exceeded');
+    assert.equal(describeWriteError(failure('EACCES')), 'permission denied');
+    assert.equal(describeWriteError(failure('EPERM')), 'permission denied');
+    assert.equal(describeWriteError(failure('EROFS')), 'read-only file system');
+    assert.equal(describeWriteError(failure('EIO')), 'EIO: system words, write');
+  });
+});
+
+describe('writeFileAtomic on a really full disk (tmpfs)', { skip: TMPFS_SKIP }, () => {
+  let disk: Tmpfs | undefined;
+  before(async () => {
+    disk = await mountTmpfs('1m');
+  });
+  after(async () => {
+    await disk?.unmount();
+  });
+
+  /** A notebook file with `size` bytes of old content, the rest of the disk filled but `leave` bytes. */
+  async function fullDiskWith(name: string, size: number, leave: number): Promise<{ file: string; old: Buffer; filler: string }> {
+    const file = path.join(disk!.dir, name);
+    const old = Buffer.from(`{"old": "${'o'.repeat(size - 12)}"}\n`);
+    await writeFileAtomic(file, old.toString());
+    const filler = await fillUntil(disk!.dir, leave);
+    return { file, old, filler };
+  }
+
+  for (const [label, newSize] of [
+    ['small (sync path)', 40 * 1024],
+    ['large (async path)', 600 * 1024],
+  ] as const) {
+    it(`${label}: a write cut short by a full disk fails, the old bytes and mode stay, no temp file`, async () => {
+      const { file, old, filler } = await fullDiskWith('n.ipynb', 20 * 1024, 8192);
+      await chmod(file, 0o640);
+      // 8 KiB free and 40 KiB to write: the first write() is short, the next one fails.
+      const failed = await writeFileAtomic(file, 'n'.repeat(newSize)).then(
+        () => assert.fail('the write succeeded on a full disk'),
+        (error: NodeJS.ErrnoException) => error,
+      );
+      assert.equal(failed.code, 'ENOSPC');
+      assert.deepEqual(await readFile(file), old);
+      assert.equal((await stat(file)).mode & 0o7777, 0o640);
+      assert.deepEqual((await readdir(disk!.dir)).sort(), ['filler.bin', 'n.ipynb']);
+      await rm(filler);
+      await writeFileAtomic(file, 'n'.repeat(newSize));
+      assert.equal((await readFile(file, 'utf8')).length, newSize);
+      assert.equal((await stat(file)).mode & 0o7777, 0o640);
+      await rm(file);
+    });
+  }
+
+  it('NotebookDocument.save() on a full disk: NOTEBOOK_WRITE_FAILED names the path and "disk full", the file stays', async () => {
+    const file = path.join(disk!.dir, 'doc.ipynb');
+    const doc = NotebookDocument.create(file, { name: 'python3', display_name: 'Python 3', language: 'python' });
+    await doc.save();
+    const old = await readFile(file);
+    const filler = await fillUntil(disk!.dir, 0);
+    doc.insert(doc.newMarkdownCell('m'.repeat(10_000)), 0);
+    await assert.rejects(doc.save(), (error: JlabError) => {
+      assert.equal(error.code, 'NOTEBOOK_WRITE_FAILED');
+      assert.equal(error.message, `Could not write ${file}: disk full; the previous version of the file (if any) is intact.`);
+      assert.match(error.hint ?? '', /^Free space on that disk; .*next save that succeeds writes them all/);
+      return true;
+    });
+    assert.deepEqual(await readFile(file), old);
+    assert.deepEqual((await readdir(disk!.dir)).sort(), ['doc.ipynb', 'filler.bin']);
+    await rm(filler);
+    await doc.save();
+    assert.match(await readFile(file, 'utf8'), /mmmm/);
+    await rm(file);
+  });
+
+  it('NotebookDocument.save() on a read-only file system: "read-only file system", the file stays', async () => {
+    const file = path.join(disk!.dir, 'ro.ipynb');
+    const doc = NotebookDocument.create(file, { name: 'python3', display_name: 'Python 3', language: 'python' });
+    await doc.save();
+    const old = await readFile(file);
+    await remount(disk!.dir, 'ro');
+    try {
+      doc.insert(doc.newMarkdownCell('late'), 0);
+      await assert.rejects(doc.save(), (error: JlabError) => {
+        assert.equal(error.message, `Could not write ${file}: read-only file system; the previous version of the file (if any) is intact.`);
+        assert.match(error.hint ?? '', /^Make the notebook and its directory writable; /);
+        return true;
+      });
+    } finally {
+      await remount(disk!.dir, 'rw');
+    }
+    assert.deepEqual(await readFile(file), old);
+    assert.deepEqual(await readdir(disk!.dir), ['ro.ipynb']);
+    await rm(file);
   });
 });
 

@@ -8,6 +8,16 @@ import {
   stripTerminalControls,
   truncateMiddle,
 } from '../../src/output/index.js';
+import { agentParts, agentText, budgetAgentParts } from '../../src/output/agentContent.js';
+import { wellFormed } from '../../src/output/wellFormed.js';
+import type { Output } from '../../src/notebook/types.js';
+
+declare global {
+  interface String {
+    /** Node 20 has it; our ES2022 lib types do not. */
+    toWellFormed(): string;
+  }
+}
 
 const ESC = '\x1b';
 const BEL = '\x07';
@@ -236,5 +246,64 @@ describe('renderMimeBundleAsText', () => {
   it('returns undefined for image-only or empty bundles', () => {
     assert.equal(renderMimeBundleAsText({ 'image/png': 'iVBORw0KGgo=', 'image/jpeg': '/9j/' }), undefined);
     assert.equal(renderMimeBundleAsText({}), undefined);
+  });
+});
+
+/** Every C0 control but \t and \n, DEL and the C1 controls: none may reach the agent. */
+const FORBIDDEN_CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+function assertAgentSafe(text: string): void {
+  assert.equal(text, text.toWellFormed(), 'no lone surrogates');
+  assert.doesNotMatch(text, FORBIDDEN_CONTROLS);
+}
+
+describe('wellFormed', () => {
+  it('replaces lone surrogates with U+FFFD and keeps pairs', () => {
+    assert.equal(wellFormed('a\ud800b'), 'a\ufffdb');
+    assert.equal(wellFormed('a\udc00b'), 'a\ufffdb');
+    assert.equal(wellFormed('\udc00\ud800'), '\ufffd\ufffd', 'a pair in the wrong order is two lone halves');
+    assert.equal(wellFormed('end\ud83d'), 'end\ufffd');
+    assert.equal(wellFormed('ok \ud83d\ude00'), 'ok \ud83d\ude00');
+  });
+});
+
+describe('agentText and agentParts: hostile output reaches the agent as valid text', () => {
+  it('removes NUL and the other C0/C1 controls, keeps \\t and \\n, applies \\r and \\b', () => {
+    assert.equal(agentText('a\x00b\x01c\x7fd\x85e\tf\n'), 'abcde\tf\n');
+    assert.equal(agentText('10%\r100%\r\nx\by\n'), '100%\ny\n');
+  });
+
+  it('turns 256 raw bytes (as latin-1 or as invalid UTF-8) into safe text', () => {
+    const raw = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    for (const decoded of [raw.toString('latin1'), raw.toString('utf8'), new TextDecoder().decode(raw)]) {
+      const text = agentText(decoded);
+      assertAgentSafe(text);
+      assert.ok(text.includes(' !"#$%&'), 'printable ASCII survives');
+      assert.ok(text.includes('\n') && text.includes('\t'));
+    }
+  });
+
+  it('never lets a lone surrogate or NUL through, whatever the output type', () => {
+    const outputs: Output[] = [
+      { output_type: 'stream', name: 'stdout', text: ['half \ud800 pair\n', 'nul \x00 here\n'] },
+      { output_type: 'display_data', data: { 'text/plain': 'display \udfff\x00\x1b[31mred\x1b[0m' }, metadata: {} },
+      { output_type: 'execute_result', data: { 'text/html': '<b>&#0;&#xD800;\ud800</b>' }, metadata: {}, execution_count: 1 },
+      { output_type: 'error', ename: 'Bad\x00Error', evalue: 'lone \udc80 and \r cr', traceback: ['\x1b[0;31mline\ud800\x00\x1b[0m'] },
+    ];
+    const { text } = agentParts(outputs);
+    assertAgentSafe(text);
+    assert.ok(text.includes('half \ufffd pair\nnul  here\n'));
+    assert.ok(text.includes('display \ufffdred\n'));
+    assert.ok(text.includes('BadError: lone \ufffd and \n cr\nline\ufffd\n'), 'a \\r in an error is a line break, not an overwrite');
+    const content = budgetAgentParts(agentParts(outputs), { textBudget: 30, maxImages: 1, cellLabel: 'cell 0' });
+    assertAgentSafe((content[0] as { text: string }).text);
+  });
+
+  it('a budget cut through pairs of astral characters leaves no lone half', () => {
+    const text = '\ud83d\ude00'.repeat(5000);
+    for (const budget of [501, 502, 503, 777]) {
+      const content = budgetAgentParts({ text, images: [] }, { textBudget: budget, maxImages: 0, cellLabel: 'cell 0' });
+      assertAgentSafe((content[0] as { text: string }).text);
+    }
   });
 });

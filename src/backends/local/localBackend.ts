@@ -21,6 +21,8 @@ export interface LocalBackendOptions {
   jupyterCommand?: string;
   rootDir: string;
   startTimeoutMs: number;
+  /** Milliseconds per REST request and websocket handshake. Default 30 000 (JLAB_MCP_REQUEST_TIMEOUT). */
+  requestTimeoutMs?: number;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -106,7 +108,7 @@ export class LocalBackend implements JupyterBackend {
       child.once('error', (error) => fail(`could not be started (${error.message})`));
       child.once('exit', (code, sig) => fail(`exited (${sig ?? `code ${code}`})`));
     });
-    const endpoint: ServerEndpoint = { baseUrl: `http://127.0.0.1:${port}/`, token };
+    const endpoint: ServerEndpoint = { baseUrl: `http://127.0.0.1:${port}/`, token, requestTimeoutMs: this.options.requestTimeoutMs };
     const rest = new JupyterRestClient(endpoint);
     const deadline = Date.now() + this.options.startTimeoutMs;
     const ready = (async () => {

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { InterruptState } from '../../sessions/session.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
@@ -10,19 +11,32 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
     {
       title: 'Interrupt the kernel',
       description:
-        'Interrupt the running cell (KeyboardInterrupt in Python; it is recorded in the notebook) and drop cells queued behind it. Kernel state is kept. Use wait_for_cell to read how the cell ended.',
-      inputSchema: z.object({ session_id: sessionId }),
+        'Interrupt the running cell (KeyboardInterrupt in Python; it is recorded in the notebook) and drop cells queued behind it (and a resume replay). Kernel state is kept. If the cell ignores the interrupt (a debugger, C code, a handler that swallows KeyboardInterrupt) the answer says so after a grace period; force=true then restarts the kernel (its variables are lost) so the session can go on.',
+      inputSchema: z.object({
+        session_id: sessionId,
+        force: z.boolean().optional().describe('Restart the kernel if the cell is still running after the grace period (default: only report it).'),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    guarded(async ({ session_id }) => {
+    guarded(async ({ session_id, force }) => {
       const session = await ctx.sessions.use(session_id);
-      const { running, dropped } = await session.interrupt();
+      const { running, dropped, state } = await session.interrupt({ force });
+      const cell = running?.run?.cellIndex ?? null;
       return jsonResult({
         session_id: session.id,
-        interrupted_cell: running?.run?.cellIndex ?? null,
+        interrupted_cell: cell,
         dropped_queued_cells: dropped,
-        message: running ? `Interrupt sent to cell ${running.run?.cellIndex}.` : 'Interrupt sent; no cell was running.',
+        state,
+        message: MESSAGES[state](cell, session.id),
       });
     }),
   );
 }
+
+const MESSAGES: Record<InterruptState, (cell: number | null, sessionId: string) => string> = {
+  idle: () => 'Interrupt sent; no cell was running.',
+  stopped: (cell) => `Cell ${cell} stopped (KeyboardInterrupt recorded). Kernel state is kept.`,
+  still_busy: (cell, sessionId) =>
+    `Cell ${cell} is still running: it ignored the interrupt (a debugger, C code, or code that catches KeyboardInterrupt). Call interrupt_kernel(session_id="${sessionId}", force=true) to restart the kernel (its variables are lost; the notebook keeps its cells), or wait_for_cell if it may finish.`,
+  restarted: (cell) => `Cell ${cell} ignored the interrupt, so the kernel was restarted: its variables are lost, the notebook keeps its cells (the cell is recorded as killed). Re-run what you need.`,
+};

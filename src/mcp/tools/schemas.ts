@@ -11,11 +11,25 @@ export const insertIndex = z
   .int()
   .optional()
   .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end).');
+/** The longest wait a call accepts, in seconds (one day; a timer cannot hold more than ~24.8 days). */
+export const MAX_WAIT_SECONDS = 86_400;
+
 export const timeout = z
   .number()
-  .positive()
+  .min(0, 'timeout cannot be negative; use 0 to return at once with what is there')
+  .max(MAX_WAIT_SECONDS, `timeout is at most ${MAX_WAIT_SECONDS} s (one day); a longer cell keeps running anyway — call wait_for_cell again`)
   .optional()
-  .describe('Seconds to wait before returning the output so far (the cell keeps running; use wait_for_cell for the rest). Default: the server setting (50 s).');
+  .describe('Seconds to wait before returning the output so far (the cell keeps running; use wait_for_cell for the rest). 0 returns at once. Default: the server setting (50 s).');
+export const cellTimeout = z
+  .number()
+  .positive('cell_timeout must be more than 0 seconds')
+  .max(MAX_WAIT_SECONDS, `cell_timeout is at most ${MAX_WAIT_SECONDS} s (one day)`)
+  .optional()
+  .describe('Seconds one replayed cell may run before it is interrupted (the kernel is restarted if it ignores the interrupt) and the replay goes on. Default: the server setting (900 s).');
+export const stopOnError = z
+  .boolean()
+  .optional()
+  .describe('Stop the replay at the first cell that fails (default false: every cell runs and the failures are listed).');
 export const profile = z
   .string()
   .min(1)

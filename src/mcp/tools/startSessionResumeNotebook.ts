@@ -1,9 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
+import { awaitReplay } from '../replayWaiter.js';
 import { guarded, jsonResult } from '../results.js';
 import { withServerProgress } from '../serverProgress.js';
-import { experimentName, notebookPath, profile } from './schemas.js';
+import { cellTimeout, experimentName, notebookPath, profile, stopOnError, timeout } from './schemas.js';
 import { sessionSummary } from './sessionSummary.js';
 
 export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolContext): void {
@@ -12,28 +13,31 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
     {
       title: 'Resume a notebook',
       description:
-        'Start a fresh kernel on an existing notebook and re-run every code cell in order to restore its state; outputs are updated in place in the same file. Returns the session and the cells that raised errors.',
-      inputSchema: z.object({ experiment_name: experimentName, notebook_path: notebookPath, profile }),
+        'Start a fresh kernel on an existing notebook and re-run every code cell in order to restore its state; outputs are updated in place in the same file. Returns the session and the cells that raised errors. If the replay takes longer than timeout, you get the session and the progress so far and the replay goes on in the background (wait_for_cell follows it; cells you send run after it). A cell running longer than cell_timeout is interrupted and the replay goes on. Cancelling the request stops the replay.',
+      inputSchema: z.object({
+        experiment_name: experimentName,
+        notebook_path: notebookPath,
+        profile,
+        timeout,
+        cell_timeout: cellTimeout,
+        stop_on_error: stopOnError,
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ experiment_name, notebook_path, profile: profileName }, requestCtx) => {
-      const { session, outcomes } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () => ctx.sessions.resume(experiment_name, notebook_path, profileName));
-      const errors = outcomes
-        .filter((outcome) => outcome.status !== 'ok')
-        .map((outcome) => {
-          const error = outcome.outputs.find((output) => output.output_type === 'error');
-          return {
-            cell_index: outcome.cellIndex,
-            status: outcome.status,
-            ename: error ? String(error.ename) : undefined,
-            evalue: error ? String(error.evalue) : undefined,
-          };
-        });
-      return jsonResult({
-        ...sessionSummary(ctx, session),
-        cells_run: outcomes.length,
-        restored_with_errors: errors.length ? errors : null,
+    guarded(async ({ experiment_name, notebook_path, profile: profileName, timeout: timeoutSeconds, cell_timeout, stop_on_error }, requestCtx) => {
+      const { session, replay } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () =>
+        ctx.sessions.resume(experiment_name, notebook_path, profileName, {
+          cellTimeoutMs: cell_timeout !== undefined ? cell_timeout * 1000 : ctx.resumeCellTimeoutMs,
+          stopOnError: stop_on_error ?? false,
+        }),
+      );
+      const progress = await awaitReplay(session, replay, {
+        timeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : ctx.execTimeoutMs,
+        ctx: requestCtx,
+        cancelOnAbort: true,
+        progressIntervalMs: ctx.progressIntervalMs,
       });
+      return jsonResult({ ...sessionSummary(ctx, session), ...progress });
     }),
   );
 }

@@ -2,7 +2,8 @@ import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { awaitTicket, finalResult } from '../cellWaiter.js';
 import { waitOptions, type ToolContext } from '../context.js';
-import { guarded } from '../results.js';
+import { awaitReplay } from '../replayWaiter.js';
+import { guarded, jsonResult } from '../results.js';
 import { sessionId, timeout } from './schemas.js';
 
 export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
@@ -11,12 +12,17 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Wait for a running cell',
       description:
-        'Wait for the cell that is running in the background (after a call returned at its timeout) and return its output since the last look, with its final status once it ends. Returns at once when nothing is running. Cancelling this call does not stop the cell.',
+        'Wait for the cell that is running in the background (after a call returned at its timeout) and return its output since the last look, with its final status once it ends. After a resume that went on in the background, it follows the replay and returns its summary. Returns at once when nothing is running. Cancelling this call does not stop the cell.',
       inputSchema: z.object({ session_id: sessionId, timeout }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded(async ({ session_id, timeout: timeoutSeconds }, requestCtx) => {
       const session = await ctx.sessions.use(session_id);
+      const options = waitOptions(ctx, timeoutSeconds);
+      const replay = session.replay;
+      if (replay && !replay.delivered) {
+        return jsonResult({ session_id: session.id, ...(await awaitReplay(session, replay, { ...options, ctx: requestCtx, cancelOnAbort: false })) });
+      }
       const content: CallToolResult['content'] = [];
       let isError = false;
       // Cells that finished while nobody was looking come first, in the order they ran.
@@ -27,7 +33,7 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
       }
       const next = session.current ?? session.queued[0];
       if (next) {
-        const result = await awaitTicket(session, next, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: false });
+        const result = await awaitTicket(session, next, { ...options, ctx: requestCtx, interruptOnCancel: false });
         content.push(...result.content);
         isError ||= result.isError === true;
       }

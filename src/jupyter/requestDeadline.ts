@@ -1,0 +1,58 @@
+import { JlabError } from '../util/errors.js';
+import { displayUrl } from '../util/secrets.js';
+
+/** Default of `ServerEndpoint.requestTimeoutMs` (JLAB_MCP_REQUEST_TIMEOUT): 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The setting named in every timeout message: it is what the user can change. */
+const SETTING = 'JLAB_MCP_REQUEST_TIMEOUT';
+
+/** The next step after a request timeout. */
+export const REQUEST_TIMEOUT_HINT = `Check that the Jupyter server is alive and reachable from here, or raise ${SETTING} if it is just slow; the next call tries again.`;
+
+/** Statuses whose Response may not carry a body (the Response constructor throws otherwise). */
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+/**
+ * The error of a request that got no complete answer in time. Its message stands on its own
+ * (server URL without token, method, path, the setting) because @jupyterlab/services re-wraps it
+ * in a NetworkError that keeps only the message.
+ */
+export class RequestTimeoutError extends JlabError {
+  constructor(serverUrl: string, method: string, url: string, timeoutMs: number) {
+    const path = new URL(url).pathname;
+    super('TIMEOUT', `The Jupyter server at ${displayUrl(serverUrl)} did not answer ${method} ${path} within ${formatSeconds(timeoutMs)} (${SETTING}).`, {
+      hint: REQUEST_TIMEOUT_HINT,
+    });
+  }
+}
+
+/** True for a RequestTimeoutError, also after @jupyterlab/services re-wrapped it (message only). */
+export function isRequestTimeout(error: unknown): boolean {
+  return error instanceof RequestTimeoutError || (error instanceof Error && error.message.includes(` (${SETTING}).`));
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+}
+
+/**
+ * A `fetch` in which the request and its whole response body must arrive within `timeoutMs`
+ * (a caller's own signal still aborts it). The body is read inside the deadline — Jupyter's
+ * REST answers are small JSON — so a server that sends headers and then stalls is caught too.
+ * @param serverUrl the server's base URL, named in the timeout error (shown without credentials).
+ */
+export function fetchWithDeadline(serverUrl: string, timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await fetch(request, { signal: AbortSignal.any([request.signal, deadline]) });
+      const body = NULL_BODY_STATUS.has(response.status) ? null : await response.arrayBuffer();
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      if (deadline.aborted && !request.signal.aborted) throw new RequestTimeoutError(serverUrl, request.method, request.url, timeoutMs);
+      throw error;
+    }
+  };
+}

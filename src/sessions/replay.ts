@@ -1,0 +1,123 @@
+import type { CodeCell } from '../notebook/types.js';
+import { within } from '../util/deadline.js';
+import { messageOf } from '../util/errors.js';
+import type { CellTicket } from './cellTicket.js';
+import type { CellOutcome } from './session.js';
+
+/** How long a cell stopped for its timeout may take to end before the replay gives up on the kernel, in ms. */
+const AFTER_STOP_MS = 15_000;
+
+export interface ReplayOptions {
+  /** How long one cell may run before it is interrupted (and its kernel restarted if it ignores that), in ms. */
+  cellTimeoutMs: number;
+  /** Stop at the first cell that does not end ok. */
+  stopOnError: boolean;
+}
+
+/** What the replay needs from its session; a seam that keeps this loop apart from the session's locking. */
+export interface ReplayHost {
+  enqueue(cell: CodeCell): CellTicket;
+  forget(ticket: CellTicket): void;
+  indexOf(cell: CodeCell): number;
+  /** Interrupts a cell past its timeout, restarting the kernel if it ignores the interrupt. */
+  stopCell(ticket: CellTicket): Promise<unknown>;
+  flush(): Promise<void>;
+}
+
+/**
+ * A resume's re-run of a notebook's code cells, in order, one at a time. It lives on after the
+ * tool call that started it returns (that call has a timeout); wait_for_cell follows it.
+ */
+export class Replay {
+  readonly total: number;
+  readonly outcomes: CellOutcome[] = [];
+  /** The cell running now. */
+  current?: CellTicket;
+  finished = false;
+  /** Why it stopped before the last cell (cancelled, kernel died, stop_on_error…). */
+  stoppedBecause?: string;
+  saveError?: string;
+  /** The summary has been returned to the agent. */
+  delivered = false;
+  readonly startedAt = Date.now();
+  done: Promise<void> = Promise.resolve();
+  private cancelReason?: string;
+
+  constructor(
+    readonly cells: readonly CodeCell[],
+    readonly options: ReplayOptions,
+  ) {
+    this.total = cells.length;
+  }
+
+  /** 1-based position of the cell running now (or the count done). */
+  get position(): number {
+    return this.outcomes.length + (this.current && !this.current.outcome ? 1 : 0);
+  }
+
+  get cancelled(): string | undefined {
+    return this.cancelReason;
+  }
+
+  start(loop: () => Promise<void>): void {
+    this.done = loop().finally(() => {
+      this.current = undefined;
+      this.finished = true;
+    });
+  }
+
+  /** Stops after the cell running now (the caller interrupts that one if it must). */
+  cancel(reason: string): void {
+    if (!this.finished) this.cancelReason ??= reason;
+  }
+}
+
+/** Runs the replay's cells through the host; never throws. */
+export async function runReplay(replay: Replay, host: ReplayHost): Promise<void> {
+  try {
+    for (const cell of replay.cells) {
+      if (replay.cancelled) {
+        replay.stoppedBecause = replay.cancelled;
+        break;
+      }
+      if (host.indexOf(cell) < 0) continue; // deleted meanwhile
+      const ticket = host.enqueue(cell);
+      replay.current = ticket;
+      const outcome = await withCellTimeout(ticket, replay.options.cellTimeoutMs, () => host.stopCell(ticket));
+      if (!outcome) {
+        replay.stoppedBecause = ticket.withdrawn ?? (ticket.failure ? messageOf(ticket.failure) : `the kernel did not end cell ${host.indexOf(cell)} after its timeout`);
+        break;
+      }
+      host.forget(ticket);
+      replay.outcomes.push(outcome);
+      const why = stopReason(outcome, replay.options, ticket);
+      if (why) {
+        replay.stoppedBecause = why;
+        break;
+      }
+    }
+  } catch (error) {
+    replay.stoppedBecause = messageOf(error);
+  }
+  try {
+    await host.flush();
+  } catch (error) {
+    replay.saveError = messageOf(error);
+  }
+}
+
+/** The ticket's outcome; past `timeoutMs` the cell is stopped, and a kernel that then never ends it gives undefined. */
+async function withCellTimeout(ticket: CellTicket, timeoutMs: number, stop: () => Promise<unknown>): Promise<CellOutcome | undefined> {
+  const inTime = await within(ticket.done, timeoutMs);
+  if (inTime) return inTime.value;
+  await stop();
+  return (await within(ticket.done, AFTER_STOP_MS))?.value;
+}
+
+function stopReason(outcome: CellOutcome, options: ReplayOptions, ticket: CellTicket): string | undefined {
+  if (outcome.status === 'server_lost') return 'the Jupyter server was lost';
+  const timedOut = ticket.run?.stopCause === 'cell_timeout';
+  if (outcome.status === 'kernel_died' && !timedOut) return `the kernel died while running cell ${outcome.cellIndex}`;
+  if (options.stopOnError && outcome.status !== 'ok') return `cell ${outcome.cellIndex} failed and stop_on_error is set`;
+  return undefined;
+}

@@ -19,6 +19,18 @@ function kernelSetup(): Promise<{ python?: string }> {
   return setupFiles;
 }
 
+/**
+ * The Python setup with what input() and debugger prompts get in front of it (None: they fail at
+ * once). A JSON string is also a valid Python string literal.
+ */
+function pythonSetup(code: string | undefined, stdinAnswer: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  return `_jlab_mcp_stdin_answer = ${stdinAnswer === undefined ? 'None' : JSON.stringify(stdinAnswer)}\n${code}`;
+}
+
+/** Deadline of an interrupt or restart request, in ms (a restart includes the new kernel's websocket). */
+const CONTROL_TIMEOUT_MS = 30_000;
+
 /** Why a kernel stopped answering in the middle of something. */
 export type KernelLoss = 'died' | 'disconnected';
 
@@ -70,7 +82,7 @@ export class KernelHandle {
         display_name: specModel?.display_name ?? model.name,
         language: specModel?.language ?? reply.language_info.name,
       };
-      const setupCode = reply.language_info.name === 'python' ? setup.python : undefined;
+      const setupCode = reply.language_info.name === 'python' ? pythonSetup(setup.python, stdinAnswer) : undefined;
       return new KernelHandle(connection, spec, { ...reply.language_info }, rest, setupCode, stdinAnswer);
     } catch (error) {
       connection.dispose();
@@ -106,9 +118,13 @@ export class KernelHandle {
     this.reconnectListeners.add(listener);
   }
 
-  /** The server is gone: end whatever waits on this kernel now, as a lost connection. */
+  /**
+   * The server is gone: end whatever waits on this kernel now, as a lost connection, and stop
+   * the websocket's reconnect attempts (they would go on for as long as the process lives).
+   */
   abandon(): void {
     this.emitLoss('disconnected');
+    this.connection.dispose();
   }
 
   requestExecute(code: string): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
@@ -134,12 +150,14 @@ export class KernelHandle {
     return future;
   }
 
-  async interrupt(): Promise<void> {
-    await this.connection.interrupt();
+  /** Sends an interrupt (SIGINT for ipykernel) through the server, within `timeoutMs`. */
+  async interrupt(timeoutMs = CONTROL_TIMEOUT_MS): Promise<void> {
+    await withDeadline(this.connection.interrupt(), timeoutMs, `Interrupt of kernel ${this.id}`);
   }
 
-  async restart(): Promise<void> {
-    await this.connection.restart();
+  /** Restarts the kernel and waits until its websocket is back, within `timeoutMs`. */
+  async restart(timeoutMs = CONTROL_TIMEOUT_MS): Promise<void> {
+    await withDeadline(this.connection.restart(), timeoutMs, `Restart of kernel ${this.id}`);
   }
 
   /** Asks the server to stop the kernel; never throws (the server may already be gone). */

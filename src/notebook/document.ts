@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { JlabError } from '../util/errors.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import { JlabError, messageOf } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
 import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Output } from './types.js';
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
@@ -13,6 +14,7 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
  */
 export class NotebookDocument {
   private saving: Promise<void> = Promise.resolve();
+  private pendingSave?: { timer: NodeJS.Timeout; due: number };
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
   private readonly cellText = new WeakMap<Cell, string>();
 
@@ -28,15 +30,14 @@ export class NotebookDocument {
     return new NotebookDocument(path, { nbformat: 4, nbformat_minor: 5, metadata, cells: [] });
   }
 
-  /** Reads and loosely validates a notebook; unknown fields are kept and written back. */
+  /**
+   * Reads and loosely validates a notebook; unknown fields (cell types' extras, unknown output
+   * types, attachments) are kept and written back. Notebooks before 4.5 get cell ids and become
+   * 4.5. Anything that is not an nbformat 4 notebook is a NOTEBOOK_INVALID error naming the
+   * problem; nothing is ever changed silently.
+   */
   static async load(path: string): Promise<NotebookDocument> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(path, 'utf8'));
-    } catch (error) {
-      throw new JlabError('NOTEBOOK_INVALID', `Cannot read ${path} as a notebook: ${(error as Error).message}`);
-    }
-    return new NotebookDocument(path, normalizeNotebook(parsed, path));
+    return new NotebookDocument(path, normalizeNotebook(parseNotebookJson(await readNotebookText(path), path), path));
   }
 
   get cells(): Cell[] {
@@ -131,15 +132,44 @@ export class NotebookDocument {
     });
   }
 
+  /**
+   * Saves within `delayMs` unless a save is already due sooner; a `save()` meanwhile covers it.
+   * For output that streams in (a running cell) and for replays: one write per interval, not
+   * one per message or per cell. A failure is logged; the next save tries again.
+   */
+  scheduleSave(delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (this.pendingSave && this.pendingSave.due <= due) return;
+    if (this.pendingSave) clearTimeout(this.pendingSave.timer);
+    const timer = setTimeout(() => {
+      this.pendingSave = undefined;
+      this.save().catch((error: unknown) => log.warn(`scheduled save: ${messageOf(error)}`));
+    }, delayMs);
+    timer.unref();
+    this.pendingSave = { timer, due };
+  }
+
+  /** Writes now if a scheduled save is pending (shutdown, end of a replay); else waits for saves in flight. */
+  async flush(): Promise<void> {
+    if (this.pendingSave) await this.save();
+    else await this.saving;
+  }
+
   /** Serializes now and writes atomically, after any save already in flight. */
   save(): Promise<void> {
+    if (this.pendingSave) {
+      clearTimeout(this.pendingSave.timer);
+      this.pendingSave = undefined;
+    }
     const text = this.serialize();
     const target = this.path;
     const next = this.saving.then(() => writeFileAtomic(target, text));
     this.saving = next.catch(() => {});
     return next.catch((error: unknown) => {
-      throw new JlabError('NOTEBOOK_WRITE_FAILED', `Could not write ${target}: ${(error as Error).message}`, {
-        hint: 'Check free space and permissions of the notebook directory; the previous version of the file is intact.',
+      throw new JlabError('NOTEBOOK_WRITE_FAILED', `Could not write ${target}: ${describeWriteError(error)}; the previous version of the file (if any) is intact.`, {
+        hint: `${remedyForWriteError(error)}; the session keeps every cell (a cell's outputs are still returned), and the next save that succeeds writes them all.`,
+        context: { path: target, errno: (error as NodeJS.ErrnoException).code },
+        cause: error,
       });
     });
   }
@@ -176,42 +206,114 @@ export function splitLines(text: string): string[] {
   return lines.length === 1 && lines[0] === '' ? [] : lines;
 }
 
-function joinSource(source: unknown): string {
-  if (Array.isArray(source)) return source.join('');
-  return typeof source === 'string' ? source : '';
+/** A cell's source as one string; `undefined` when it is neither a string nor a list of strings. */
+function joinSource(source: unknown): string | undefined {
+  if (source === undefined) return '';
+  if (typeof source === 'string') return source;
+  if (Array.isArray(source) && source.every((line) => typeof line === 'string')) return source.join('');
+  return undefined;
+}
+
+/** The refusal of a file that is not a usable notebook; the hint says what would be. */
+function notANotebook(path: string, why: string, hint = 'Pass a Jupyter notebook (.ipynb, nbformat 4) inside the notebook directory.'): JlabError {
+  return new JlabError('NOTEBOOK_INVALID', `Cannot use ${path} as a notebook: ${why}.`, { hint });
+}
+
+/** The file as text: UTF-8 with any BOM dropped. Bytes that are not UTF-8 are refused, not replaced. */
+async function readNotebookText(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw notANotebook(path, `it cannot be read (${messageOf(error)})`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw notANotebook(path, code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'it is not UTF-8 text' : `it cannot be decoded (${messageOf(error)})`);
+  }
+}
+
+function parseNotebookJson(text: string, path: string): unknown {
+  if (text.trim() === '') throw notANotebook(path, 'the file is empty');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw notANotebook(path, `it is not JSON (${messageOf(error)})`);
+  }
+}
+
+/** A shell word for `text` (single-quoted unless it is plainly safe). */
+function shellWord(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Checks the notebook's own fields; the cells are checked by normalizeCell. */
+function checkNotebookShape(raw: unknown, path: string): Record<string, unknown> {
+  if (Array.isArray(raw)) throw notANotebook(path, 'it is a JSON array, not a notebook object');
+  if (typeof raw !== 'object' || raw === null) throw notANotebook(path, `it is a JSON ${raw === null ? 'null' : typeof raw}, not a notebook object`);
+  const nb = raw as Record<string, unknown>;
+  if (nb.nbformat === undefined) {
+    throw notANotebook(path, Array.isArray(nb.cells) ? 'it has no nbformat field' : 'it is a JSON object without nbformat and cells, not a Jupyter notebook');
+  }
+  if (typeof nb.nbformat === 'number' && nb.nbformat < 4) {
+    throw notANotebook(path, `it is an nbformat ${nb.nbformat} notebook, and only nbformat 4 is supported`, `Convert it first: jupyter nbconvert --to notebook --nbformat 4 ${shellWord(path)} (writes ${shellWord(`${path.replace(/\.[^./]*$/, '')}.nbconvert.ipynb`)} next to it), then pass that file.`);
+  }
+  if (typeof nb.nbformat === 'number' && nb.nbformat > 4) {
+    throw notANotebook(path, `it is an nbformat ${nb.nbformat} notebook, newer than the nbformat 4 this server writes`, 'Save it as nbformat 4 (jupyter nbconvert --to notebook --nbformat 4), then pass that file.');
+  }
+  if (nb.nbformat !== 4) throw notANotebook(path, `its nbformat is ${JSON.stringify(nb.nbformat)}, not the number 4`);
+  if (!Array.isArray(nb.cells)) throw notANotebook(path, nb.cells === undefined ? 'it has no cells list' : 'its cells field is not a list');
+  if (nb.metadata !== undefined && !isPlainObject(nb.metadata)) throw notANotebook(path, 'its metadata is not an object');
+  return nb;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function normalizeNotebook(raw: unknown, path: string): NotebookContent {
-  const invalid = (why: string) => new JlabError('NOTEBOOK_INVALID', `${path} is not an nbformat 4 notebook: ${why}.`);
-  if (typeof raw !== 'object' || raw === null) throw invalid('not a JSON object');
-  const nb = raw as Record<string, unknown>;
-  if (nb.nbformat !== 4) throw invalid(`nbformat is ${String(nb.nbformat)}, expected 4`);
-  if (!Array.isArray(nb.cells)) throw invalid('no cells array');
+  const nb = checkNotebookShape(raw, path);
   const seen = new Set<string>();
-  const cells = nb.cells.map((value, i): Cell => {
-    if (typeof value !== 'object' || value === null) throw invalid(`cell ${i} is not an object`);
-    const cell = { ...(value as Record<string, unknown>) };
-    const type = cell.cell_type;
-    if (type !== 'code' && type !== 'markdown' && type !== 'raw') throw invalid(`cell ${i} has cell_type ${String(type)}`);
-    let id = typeof cell.id === 'string' && CELL_ID.test(cell.id) && !seen.has(cell.id) ? cell.id : undefined;
-    while (!id || seen.has(id)) id = randomBytes(4).toString('hex');
-    seen.add(id);
-    const metadata = (typeof cell.metadata === 'object' && cell.metadata !== null ? cell.metadata : {}) as Record<string, unknown>;
-    const base = { ...cell, id, metadata, source: joinSource(cell.source) };
-    if (type === 'code') {
-      return {
-        ...base,
-        cell_type: 'code',
-        outputs: Array.isArray(cell.outputs) ? (cell.outputs as Output[]) : [],
-        execution_count: typeof cell.execution_count === 'number' ? cell.execution_count : null,
-      };
-    }
-    delete (base as Record<string, unknown>).outputs;
-    delete (base as Record<string, unknown>).execution_count;
-    return { ...base, cell_type: type } as Cell;
-  });
-  const minor = typeof nb.nbformat_minor === 'number' ? nb.nbformat_minor : 0;
-  const metadata = typeof nb.metadata === 'object' && nb.metadata !== null ? (nb.metadata as NotebookContent['metadata']) : {};
+  const cells = (nb.cells as unknown[]).map((value, i) => normalizeCell(value, i, seen, path));
+  const minor = typeof nb.nbformat_minor === 'number' && Number.isInteger(nb.nbformat_minor) ? nb.nbformat_minor : 0;
+  const metadata = (nb.metadata ?? {}) as NotebookContent['metadata'];
   // Cell ids arrived in 4.5; a notebook we gave ids to is a 4.5 notebook now.
   return { ...nb, nbformat: 4, nbformat_minor: Math.max(minor, 5), metadata, cells } as NotebookContent;
+}
+
+/**
+ * One cell in memory: source joined, a unique valid id (kept when it has one), every other field
+ * kept as it is (attachments, unknown output types, extra metadata). A field of the wrong type
+ * is refused rather than dropped, so that a save never loses what the file held.
+ */
+function normalizeCell(value: unknown, i: number, seen: Set<string>, path: string): Cell {
+  const bad = (why: string) => notANotebook(path, `cell ${i} ${why}`);
+  if (!isPlainObject(value)) throw bad('is not an object');
+  const cell = { ...value };
+  const type = cell.cell_type;
+  if (type !== 'code' && type !== 'markdown' && type !== 'raw') throw bad(`has cell_type ${JSON.stringify(type)} (expected code, markdown or raw)`);
+  const source = joinSource(cell.source);
+  if (source === undefined) throw bad('has a source that is neither a string nor a list of strings');
+  if (cell.metadata !== undefined && !isPlainObject(cell.metadata)) throw bad('has metadata that is not an object');
+  let id = typeof cell.id === 'string' && CELL_ID.test(cell.id) && !seen.has(cell.id) ? cell.id : undefined;
+  while (!id || seen.has(id)) id = randomBytes(4).toString('hex');
+  seen.add(id);
+  const base = { ...cell, id, metadata: cell.metadata ?? {}, source };
+  if (type === 'code') {
+    const outputs = cell.outputs ?? [];
+    if (!Array.isArray(outputs)) throw bad('has outputs that are not a list');
+    const wrong = outputs.findIndex((output) => !isPlainObject(output) || typeof output.output_type !== 'string');
+    if (wrong >= 0) throw bad(`has output ${wrong} without an output_type`);
+    return {
+      ...base,
+      cell_type: 'code',
+      outputs: outputs as Output[],
+      execution_count: typeof cell.execution_count === 'number' ? cell.execution_count : null,
+    };
+  }
+  delete (base as Record<string, unknown>).outputs;
+  delete (base as Record<string, unknown>).execution_count;
+  return { ...base, cell_type: type } as Cell;
 }

@@ -14,6 +14,8 @@ export interface BenchOptions {
   /** P3: cells in the generated notebook, runs per side. */
   p3Cells: number;
   p3Runs: number;
+  /** Cells of the one large resume that shows replay cost per cell stays flat. */
+  p3LargeCells: number;
   /** P3: unmeasured warm-up rounds first. */
   p3Warmup: number;
   /** P4: cells in one session; windows [5,15] and [cells-10, cells]. */
@@ -54,6 +56,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (argv.includes('--smoke') && argv.includes('--full')) throw new Error('--smoke and --full exclude each other');
   const base = { strict: strict && !smoke, only };
   return smoke
-    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, watchdogMs: 5 * 60_000 }
-    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, watchdogMs: 15 * 60_000 };
+    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3LargeCells: 200, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, watchdogMs: 5 * 60_000 }
+    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, watchdogMs: 15 * 60_000 };
 }

@@ -15,6 +15,8 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
 export class NotebookDocument {
   private saving: Promise<void> = Promise.resolve();
   private pendingSave?: { timer: NodeJS.Timeout; due: number };
+  /** Last known position of each cell, checked on use (a replay of 20,000 cells asks for each one's). */
+  private readonly positions = new WeakMap<Cell, number>();
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
   private readonly cellText = new WeakMap<Cell, string>();
 
@@ -33,8 +35,8 @@ export class NotebookDocument {
   /**
    * Reads and loosely validates a notebook; unknown fields (cell types' extras, unknown output
    * types, attachments) are kept and written back. Notebooks before 4.5 get cell ids and become
-   * 4.5. Anything that is not an nbformat 4 notebook is a NOTEBOOK_INVALID error naming the
-   * problem; nothing is ever changed silently.
+   * 4.5. Anything that is not an nbformat 4 notebook, or a field of the wrong type, is a
+   * NOTEBOOK_INVALID error naming the problem rather than a value quietly dropped.
    */
   static async load(path: string): Promise<NotebookDocument> {
     return new NotebookDocument(path, normalizeNotebook(parseNotebookJson(await readNotebookText(path), path), path));
@@ -106,8 +108,14 @@ export class NotebookDocument {
     return this.cells.splice(position, 1)[0]!;
   }
 
+  /** The cell's position, or -1. O(1) while no cell was inserted or removed before it since the last lookup. */
   indexOf(cell: Cell): number {
-    return this.cells.indexOf(cell);
+    const known = this.positions.get(cell);
+    if (known !== undefined && this.cells[known] === cell) return known;
+    // Positions moved (an insert or delete) or the cell is new or gone: one scan refreshes them all.
+    this.cells.forEach((each, position) => this.positions.set(each, position));
+    const position = this.positions.get(cell);
+    return position !== undefined && this.cells[position] === cell ? position : -1;
   }
 
   setKernelInfo(kernelspec: KernelSpecInfo, languageInfo?: Record<string, unknown>): void {
@@ -258,7 +266,12 @@ function checkNotebookShape(raw: unknown, path: string): Record<string, unknown>
     throw notANotebook(path, Array.isArray(nb.cells) ? 'it has no nbformat field' : 'it is a JSON object without nbformat and cells, not a Jupyter notebook');
   }
   if (typeof nb.nbformat === 'number' && nb.nbformat < 4) {
-    throw notANotebook(path, `it is an nbformat ${nb.nbformat} notebook, and only nbformat 4 is supported`, `Convert it first: jupyter nbconvert --to notebook --nbformat 4 ${shellWord(path)} (writes ${shellWord(`${path.replace(/\.[^./]*$/, '')}.nbconvert.ipynb`)} next to it), then pass that file.`);
+    const converted = `${path.replace(/\.[^./]*$/, '')}.nbconvert.ipynb`;
+    throw notANotebook(
+      path,
+      `it is an nbformat ${nb.nbformat} notebook, and only nbformat 4 is supported`,
+      `Convert it first: jupyter nbconvert --to notebook --nbformat 4 ${shellWord(path)} (writes ${shellWord(converted)} next to it), then pass that file.`,
+    );
   }
   if (typeof nb.nbformat === 'number' && nb.nbformat > 4) {
     throw notANotebook(path, `it is an nbformat ${nb.nbformat} notebook, newer than the nbformat 4 this server writes`, 'Save it as nbformat 4 (jupyter nbconvert --to notebook --nbformat 4), then pass that file.');
@@ -313,6 +326,7 @@ function normalizeCell(value: unknown, i: number, seen: Set<string>, path: strin
       execution_count: typeof cell.execution_count === 'number' ? cell.execution_count : null,
     };
   }
+  // The one repair: outputs and a count on a markdown or raw cell make the notebook invalid.
   delete (base as Record<string, unknown>).outputs;
   delete (base as Record<string, unknown>).execution_count;
   return { ...base, cell_type: type } as Cell;

@@ -50,6 +50,8 @@ export class CellRun {
   finished = false;
   /** Set by interrupt/restart/shutdown so the recorded ending names what happened. */
   stopCause?: StopCause;
+  /** What the cell held before this run: a run the kernel aborted unrun gives it back. */
+  private readonly previous: { outputs: Output[]; executionCount: number | null };
 
   constructor(
     readonly cell: CodeCell,
@@ -58,6 +60,7 @@ export class CellRun {
     private readonly options: CellRunOptions,
   ) {
     this.collector = new OutputCollector(options.outputLimit);
+    this.previous = { outputs: cell.outputs, executionCount: cell.execution_count };
     cell.outputs = [];
     cell.execution_count = null;
     setRunningMark(cell, this.startedAt);
@@ -81,8 +84,9 @@ export class CellRun {
     const status = statusOf(ending);
     const note = endingNote(ending, status, this.stopCause);
     if (note) this.collector.push({ output_type: 'error', ename: note.ename, evalue: note.evalue, traceback: [] });
-    this.cell.outputs = this.collector.outputs;
-    this.cell.execution_count = 'executionCount' in ending ? ending.executionCount : null;
+    const neverRan = ending.kind === 'aborted' && this.collector.outputs.length === 0;
+    this.cell.outputs = neverRan ? this.previous.outputs : this.collector.outputs;
+    this.cell.execution_count = neverRan ? this.previous.executionCount : 'executionCount' in ending ? ending.executionCount : null;
     clearRunningMark(this.cell);
     this.notebook.changed(this.cell);
     this.finished = true;

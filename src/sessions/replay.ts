@@ -16,7 +16,8 @@ export interface ReplayOptions {
 
 /** What the replay needs from its session; a seam that keeps this loop apart from the session's locking. */
 export interface ReplayHost {
-  enqueue(cell: CodeCell): CellTicket;
+  /** Sends the cell to the kernel now (the replay holds the session's lock) and returns its ticket. */
+  start(cell: CodeCell): CellTicket;
   forget(ticket: CellTicket): void;
   indexOf(cell: CodeCell): number;
   /** Interrupts a cell past its timeout, restarting the kernel if it ignores the interrupt. */
@@ -72,24 +73,48 @@ export class Replay {
   }
 }
 
-/** Runs the replay's cells through the host; never throws. */
+/**
+ * Runs the replay's cells through the host; never throws. While one cell runs, the next one is
+ * already sent (the kernel queues it), so the kernel never waits for a round trip between
+ * cells. Requests carry stop_on_error, so after a failing cell the kernel aborts the one sent
+ * ahead; that one never ran and is sent again — unless the replay stops there.
+ */
 export async function runReplay(replay: Replay, host: ReplayHost): Promise<void> {
+  const cells = replay.cells;
+  let ahead: { cell: CodeCell; ticket: CellTicket } | undefined;
+  /** Whether the kernel may abort a cell sent ahead now (the cell before it failed). */
+  let lastFailed = false;
+  /** The cell before was stopped by restarting the kernel: a cell sent ahead died with it, unrun. */
+  let lastRestarted = false;
   try {
-    for (const cell of replay.cells) {
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
       if (replay.cancelled) {
         replay.stoppedBecause = replay.cancelled;
         break;
       }
       if (host.indexOf(cell) < 0) continue; // deleted meanwhile
-      const ticket = host.enqueue(cell);
+      let ticket = ahead?.cell === cell ? ahead.ticket : host.start(cell);
+      ahead = undefined;
       replay.current = ticket;
-      const outcome = await withCellTimeout(ticket, replay.options.cellTimeoutMs, () => host.stopCell(ticket));
+      let outcome = await runOne(replay, host, ticket, lastFailed ? undefined : cells[i + 1], (sent) => (ahead = sent));
+      const unrun = outcome?.status === 'aborted' || (outcome?.status === 'kernel_died' && lastRestarted);
+      if (unrun && !replay.cancelled) {
+        // Sent ahead and dropped by the kernel after the cell before failed (or died with the
+        // kernel restarted to stop that cell): it never ran.
+        host.forget(ticket);
+        ticket = host.start(cell);
+        replay.current = ticket;
+        outcome = await runOne(replay, host, ticket, cells[i + 1], (sent) => (ahead = sent));
+      }
       if (!outcome) {
         replay.stoppedBecause = ticket.withdrawn ?? (ticket.failure ? messageOf(ticket.failure) : `the kernel did not end cell ${host.indexOf(cell)} after its timeout`);
         break;
       }
       host.forget(ticket);
       replay.outcomes.push(outcome);
+      lastFailed = outcome.status !== 'ok';
+      lastRestarted = outcome.status === 'kernel_died' && ticket.run?.stopCause === 'cell_timeout';
       const why = stopReason(outcome, replay.options, ticket);
       if (why) {
         replay.stoppedBecause = why;
@@ -99,11 +124,35 @@ export async function runReplay(replay: Replay, host: ReplayHost): Promise<void>
   } catch (error) {
     replay.stoppedBecause = messageOf(error);
   }
+  if (ahead) await settleAhead(replay, host, ahead.ticket);
   try {
     await host.flush();
   } catch (error) {
     replay.saveError = messageOf(error);
   }
+}
+
+/** Sends `following` ahead (when there is one and the replay goes on), then waits for `ticket` under the cell timeout. */
+async function runOne(
+  replay: Replay,
+  host: ReplayHost,
+  ticket: CellTicket,
+  following: CodeCell | undefined,
+  sentAhead: (sent: { cell: CodeCell; ticket: CellTicket }) => void,
+): Promise<CellOutcome | undefined> {
+  if (following && !replay.cancelled && host.indexOf(following) >= 0) sentAhead({ cell: following, ticket: host.start(following) });
+  return withCellTimeout(ticket, replay.options.cellTimeoutMs, () => host.stopCell(ticket));
+}
+
+/**
+ * The cell sent ahead of a replay that stopped: usually aborted by the kernel (the last cell
+ * failed); if it runs, a cancelled replay interrupts it. Either way it ends before the session
+ * takes the next request.
+ */
+async function settleAhead(replay: Replay, host: ReplayHost, ticket: CellTicket): Promise<void> {
+  if (replay.cancelled && !(await within(ticket.done, 200))) await host.stopCell(ticket);
+  await within(ticket.done, AFTER_STOP_MS);
+  host.forget(ticket);
 }
 
 /** The ticket's outcome; past `timeoutMs` the cell is stopped, and a kernel that then never ends it gives undefined. */

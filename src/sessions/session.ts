@@ -176,19 +176,27 @@ export class Session {
     return removed;
   }
 
-  /** Starts re-running every code cell in order (resume); the replay goes on after the call that started it returns. */
+  /**
+   * Starts re-running every code cell in order (resume); the replay goes on after the call that
+   * started it returns. It holds the session's lock throughout, so no other cell runs between
+   * its cells.
+   */
   startReplay(options: ReplayOptions): Replay {
+    this.assertUsable();
     const replay = new Replay(this.notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code' && cell.source.trim() !== ''), options);
     this.replay = replay;
-    replay.start(() =>
-      runReplay(replay, {
-        enqueue: (cell) => this.enqueue(`replay of cell ${this.notebook.indexOf(cell)}`, () => cell, { replay: true }),
-        forget: (ticket) => this.forget(ticket),
-        indexOf: (cell) => this.notebook.indexOf(cell),
-        stopCell: (ticket) => this.stopCell(ticket, { cause: 'cell_timeout', force: true }),
-        flush: () => this.notebook.save(),
-      }),
-    );
+    const host = {
+      start: (cell: CodeCell) => {
+        const ticket = this.track(new CellTicket(`replay of cell ${this.notebook.indexOf(cell)}`));
+        void this.runTicket(ticket, () => cell, false);
+        return ticket;
+      },
+      forget: (ticket: CellTicket) => this.forget(ticket),
+      indexOf: (cell: CodeCell) => this.notebook.indexOf(cell),
+      stopCell: (ticket: CellTicket) => this.stopCell(ticket, { cause: 'cell_timeout', force: true }),
+      flush: () => this.notebook.save(),
+    };
+    replay.start(() => this.lock.run(() => runReplay(replay, host)));
     return replay;
   }
 
@@ -275,40 +283,46 @@ export class Session {
     await this.notebook.flush().catch((error: unknown) => log.warn(`session ${this.id}: final save: ${messageOf(error)}`));
   }
 
-  private enqueue(description: string, prepare: () => CodeCell, kind: { replay?: boolean } = {}): CellTicket {
+  /** Queues a cell: it runs when the cells before it (and any replay) are done. */
+  private enqueue(description: string, prepare: () => CodeCell): CellTicket {
     this.assertUsable();
+    const ticket = this.track(new CellTicket(description));
+    // Never between a replay's cells: the replay holds the lock, and this waits for it to end.
+    const replayRunning = this.replay && !this.replay.finished ? this.replay.done : undefined;
+    void (replayRunning ?? Promise.resolve())
+      .then(() => this.lock.run(() => this.runTicket(ticket, prepare, true)))
+      .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
+    return ticket;
+  }
+
+  /** Adds a ticket to the session's list, dropping the oldest results nobody came back for. */
+  private track(ticket: CellTicket): CellTicket {
     this.lastActivity = Date.now();
-    const ticket = new CellTicket(description);
     // Results nobody came back for are kept for wait_for_cell, but not without end: their
     // outputs are in the notebook anyway.
     const stale = this.undelivered();
     for (const old of stale.slice(0, Math.max(0, stale.length - MAX_UNDELIVERED + 1))) this.forget(old);
     this.tickets.push(ticket);
-    // The agent's own cells wait for a replay to finish, so they never run between its cells.
-    const replayRunning = !kind.replay && this.replay && !this.replay.finished ? this.replay.done : undefined;
-    const saveWhenDone = !kind.replay;
-    void (replayRunning ?? Promise.resolve())
-      .then(() =>
-        this.lock.run(async () => {
-          if (ticket.withdrawn) return;
-          try {
-            this.assertUsable();
-            const cell = prepare();
-            const run = new CellRun(cell, this.kernel, this.notebook, { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, saveWhenDone });
-            ticket.markStarted(run);
-            const result = await run.done;
-            ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
-          } catch (error) {
-            ticket.fail(error);
-            const index = this.tickets.indexOf(ticket);
-            if (index >= 0) this.tickets.splice(index, 1);
-          } finally {
-            this.lastActivity = Date.now();
-          }
-        }),
-      )
-      .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
     return ticket;
+  }
+
+  /** Runs a ticket's cell now (the caller holds the lock); failures go to the ticket, never thrown. */
+  private async runTicket(ticket: CellTicket, prepare: () => CodeCell, saveWhenDone: boolean): Promise<void> {
+    if (ticket.withdrawn) return;
+    try {
+      this.assertUsable();
+      const cell = prepare();
+      const run = new CellRun(cell, this.kernel, this.notebook, { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, saveWhenDone });
+      ticket.markStarted(run);
+      const result = await run.done;
+      ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
+    } catch (error) {
+      ticket.fail(error);
+      const index = this.tickets.indexOf(ticket);
+      if (index >= 0) this.tickets.splice(index, 1);
+    } finally {
+      this.lastActivity = Date.now();
+    }
   }
 
   private assertUsable(): void {

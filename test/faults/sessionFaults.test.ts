@@ -176,6 +176,29 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     await call(server.client, 'shutdown_session', { session_id: session.session_id });
   });
 
+  it('[fault] a failing cell mid-replay: the cells after it still run, in order, once each (stop_on_error=false); with stop_on_error=true the rest keep their old outputs', async () => {
+    const file = path.join(server.notebookDir, 'failing-replay.ipynb');
+    const sources = ['import os\nlog = []\nlog.append(0)', 'log.append(1)\n1/0', 'log.append(2)', 'log.append(3)\nprint(log)'];
+    await writeNotebook(file, sources);
+    const goOn = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'go-on', notebook_path: file, timeout: 60 });
+    assert.equal((goOn.structuredContent?.replay as { cells_run: number }).cells_run, 4, textOf(goOn));
+    const errors = goOn.structuredContent?.restored_with_errors as Array<{ cell_index: number; ename: string }>;
+    assert.deepEqual(errors.map((e) => [e.cell_index, e.ename]), [[1, 'ZeroDivisionError']]);
+    let cells = await readCells(file);
+    assert.equal(cells[3]!.outputs?.[0]?.text, '[0, 1, 2, 3]\n', 'every cell ran exactly once, in order');
+    await call(server.client, 'shutdown_session', { session_id: String(goOn.structuredContent?.session_id) });
+
+    const stop = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'stop', notebook_path: file, timeout: 60, stop_on_error: true });
+    const replay = stop.structuredContent?.replay as { status: string; cells_run: number; stopped_because: string };
+    assert.equal(replay.status, 'stopped', textOf(stop));
+    assert.equal(replay.cells_run, 2);
+    assert.match(replay.stopped_because, /cell 1 failed and stop_on_error is set/);
+    cells = await readCells(file);
+    assert.equal(cells[3]!.outputs?.[0]?.text, '[0, 1, 2, 3]\n', 'a cell the replay did not reach keeps its old output');
+    await validateWithPython([file]);
+    await call(server.client, 'shutdown_session', { session_id: String(stop.structuredContent?.session_id) });
+  });
+
   it('[fault] two resumes of one notebook at once → exactly one wins, the other is told the notebook is busy', async () => {
     const file = path.join(server.notebookDir, 'contested.ipynb');
     await writeNotebook(file, ['print("contested")']);

@@ -5,10 +5,10 @@ export const sessionId = z.string().min(1).describe('Session id returned by star
 export const experimentName = z.string().min(1).max(200).describe('Name for the experiment; the notebook file is named after it.');
 export const notebookPath = z.string().min(1).describe('Path of an existing notebook inside the notebook directory (as returned by a start_* call).');
 export const code = z.string().describe('Code to run in the kernel.');
-export const cellIndex = z.number().int().describe('Cell position in the notebook, 0-based; negative counts from the end (-1 = last cell).');
+export const cellIndex = z.number().int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = last cell)').describe('Cell position in the notebook, 0-based; negative counts from the end (-1 = last cell).');
 export const insertIndex = z
   .number()
-  .int()
+  .int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = the last cell)')
   .optional()
   .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end).');
 /** The longest wait a call accepts, in seconds (one day; a timer cannot hold more than ~24.8 days). */

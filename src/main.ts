@@ -1,11 +1,16 @@
 import { mkdir, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { writeSync } from 'node:fs';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { makeBackendFactory } from './backends/factory.js';
 import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
 import { createMcpServer } from './mcp/createServer.js';
 import { flushPendingFsyncs } from './notebook/atomicWrite.js';
+import { reattach } from './sessions/reattach.js';
+import { RegistrySync } from './sessions/registrySync.js';
 import { ServerPool } from './sessions/serverPool.js';
+import { SessionRegistry } from './state/registry.js';
+import { defaultStateDir } from './state/stateDir.js';
 import { SessionManager } from './sessions/sessionManager.js';
 import { JlabError, messageOf } from './util/errors.js';
 import { guardStdout, log, setLogLevel } from './util/log.js';
@@ -34,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
   await mkdir(config.notebookDir, { recursive: true });
   config.notebookDir = await realpath(config.notebookDir);
 
+  const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
   const { mode, reason } = chooseRunMode(config);
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
   const sessions = new SessionManager(servers, {
@@ -62,8 +68,16 @@ export async function main(argv: string[]): Promise<void> {
     },
     version,
   );
-  log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}`);
-  servers.get().startInBackground();
+  log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
+  const registry = await openRegistry(stateDir);
+  const sync = registry ? new RegistrySync(registry) : undefined;
+  if (sync) sessions.useRegistry(sync);
+  // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
+  void sessions
+    .reattachWith(async () => {
+      if (registry) await reattach(sessions, registry);
+    })
+    .finally(() => servers.get().startInBackground());
 
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string, exitCode = 0) => {
@@ -75,9 +89,17 @@ export async function main(argv: string[]): Promise<void> {
       }, SHUTDOWN_DEADLINE_MS);
       force.unref();
       try {
-        await sessions.shutdownAll();
-        await flushPendingFsyncs();
-        await servers.stop();
+        if (config.onExit === 'keep') {
+          await sessions.detachAll();
+          await flushPendingFsyncs();
+          await servers.detach();
+        } else {
+          await sessions.shutdownAll();
+          await flushPendingFsyncs();
+          await servers.stop();
+          sync?.serversStopped(servers);
+        }
+        await sync?.flush(true);
         await server.close().catch(() => {});
       } catch (error) {
         log.error(`during shutdown: ${messageOf(error)}`);
@@ -100,6 +122,16 @@ export async function main(argv: string[]): Promise<void> {
   const transport = new StdioServerTransport();
   transport.onclose = () => void shutdown('transport closed');
   await server.connect(transport);
+}
+
+/** The session registry, or none (logged) when the state directory cannot be used: sessions then just do not outlive us. */
+async function openRegistry(dir: string): Promise<SessionRegistry | undefined> {
+  try {
+    return await SessionRegistry.open(dir);
+  } catch (error) {
+    log.warn(`the state directory ${dir} cannot be used (${messageOf(error)}); sessions will not outlive this jlab-mcp`);
+    return undefined;
+  }
 }
 
 export function reportFatal(error: unknown): never {

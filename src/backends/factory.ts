@@ -24,7 +24,9 @@ export async function makeBackendFactory(config: Config, mode: RunMode): Promise
   if (mode === 'external') {
     return single(() => new ExternalBackend({ url: config.jupyterUrl!, token: config.jupyterToken ?? '', startTimeoutMs, requestTimeoutMs }));
   }
-  if (mode === 'local') return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs }));
+  if (mode === 'local') {
+    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout }));
+  }
   if (!config.slurmProfiles) return single(() => new SlurmBackend(slurmOptionsFromConfig(config)));
   const { profiles, defaultProfile } = await loadSlurmProfiles(path.resolve(config.slurmProfiles), batchSettingsFromConfig(config));
   return {

@@ -1,4 +1,5 @@
 import type { ServerEndpoint } from '../jupyter/endpoint.js';
+import type { ServerRecord } from '../state/records.js';
 
 export type BackendKind = 'local' | 'external' | 'slurm';
 
@@ -21,4 +22,10 @@ export interface JupyterBackend {
   watch?(listener: (reason: string) => void): void;
   /** Facts for the status resource: no tokens. */
   describe(): Record<string, unknown>;
+  /** How a later jlab-mcp reaches the server started here (no token: a file name); undefined when none runs. */
+  record?(): Omit<ServerRecord, 'profile'> | undefined;
+  /** Takes over a server an earlier jlab-mcp left running; undefined when it is gone or does not answer. */
+  adopt?(record: ServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined>;
+  /** Leaves the server running for a later jlab-mcp (exit policy keep): stops watching it, keeps its files. */
+  detach?(): Promise<void>;
 }

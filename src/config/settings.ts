@@ -224,6 +224,24 @@ export const SETTINGS = {
     schema: z.string().min(1).optional(),
     help: 'JSON file of named SLURM profiles (e.g. gpu, cpu) laid over the JLAB_MCP_SLURM_* settings; start_new_session(profile=...) picks one; one job per profile in use.',
   },
+  stateDir: {
+    env: 'JLAB_MCP_STATE_DIR',
+    flag: '--state-dir',
+    schema: z.string().min(1).optional(),
+    help: 'Directory (0700) for the session registry that lets a restarted jlab-mcp adopt the servers, kernels and running cells of the previous one. Default: one per notebook directory under $XDG_STATE_HOME/jlab-mcp (else ~/.local/state/jlab-mcp).',
+  },
+  onExit: {
+    env: 'JLAB_MCP_ON_EXIT',
+    flag: '--on-exit',
+    schema: z.enum(['shutdown', 'keep']).default('shutdown'),
+    help: 'What a normal exit does: shutdown (stop kernels, the Jupyter server, the SLURM job) or keep (leave them running for the next jlab-mcp to adopt; they end by themselves after JLAB_MCP_IDLE_TIMEOUT without jlab-mcp and without a busy kernel). A killed jlab-mcp (SIGKILL) always behaves like keep.',
+  },
+  idleTimeout: {
+    env: 'JLAB_MCP_IDLE_TIMEOUT',
+    flag: '--idle-timeout',
+    schema: z.coerce.number().int().min(5).default(3600),
+    help: 'Seconds a server left running without jlab-mcp (keep, or a killed jlab-mcp) lives on: Jupyter culls kernels idle and unconnected this long (never a busy one), then shuts down; a SLURM job also ends after this long without a heartbeat.',
+  },
   interruptGrace: {
     env: 'JLAB_MCP_INTERRUPT_GRACE',
     flag: '--interrupt-grace',
@@ -252,7 +270,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_STDIN_ANSWER',
     flag: '--stdin-answer',
     schema: z.string().optional(),
-    help: 'What input() in a cell receives (e.g. "y"). Default: input() fails at once with StdinNotImplementedError; it never waits.',
+    help: 'What input() in a cell receives (e.g. "y"); debugger prompts get it too, at most 20 per cell. Default: input(), debuggers, help() and sys.stdin reads fail at once with StdinNotAvailable; nothing waits.',
   },
   logLevel: {
     env: 'JLAB_MCP_LOG_LEVEL',

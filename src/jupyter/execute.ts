@@ -27,8 +27,9 @@ export function executeOnKernel(
   kernel: KernelHandle,
   code: string,
   onIOPub: (message: KernelMessage.IIOPubMessage) => void,
+  stopOnError = false,
 ): { end: Promise<ExecutionEnd>; msgId: string } {
-  const future = kernel.requestExecute(code);
+  const future = kernel.requestExecute(code, stopOnError);
   const msgId = future.msg.header.msg_id;
   let settle!: (end: ExecutionEnd) => void;
   const end = new Promise<ExecutionEnd>((resolve) => (settle = resolve));

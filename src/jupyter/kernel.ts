@@ -8,24 +8,43 @@ import { redactSecrets } from '../util/secrets.js';
 import type { KernelSpecInfo } from '../notebook/types.js';
 import type { JupyterRestClient } from './restClient.js';
 
-let setupFiles: Promise<{ python?: string }> | undefined;
+interface SetupFiles {
+  python?: string;
+  pythonSpool?: string;
+}
+
+let setupFiles: Promise<SetupFiles> | undefined;
 
 /** Per-language code run silently in each kernel we start (assets/kernel), read once. */
-function kernelSetup(): Promise<{ python?: string }> {
-  setupFiles ??= readFile(fileURLToPath(new URL('../../assets/kernel/python_setup.py', import.meta.url)), 'utf8').then(
-    (python) => ({ python }),
-    () => ({}),
-  );
+function kernelSetup(): Promise<SetupFiles> {
+  const asset = (name: string) => readFile(fileURLToPath(new URL(`../../assets/kernel/${name}`, import.meta.url)), 'utf8').catch(() => undefined);
+  setupFiles ??= Promise.all([asset('python_setup.py'), asset('python_spool.py')]).then(([python, pythonSpool]) => ({ python, pythonSpool }));
   return setupFiles;
 }
 
 /**
  * The Python setup with what input() and debugger prompts get in front of it (None: they fail at
- * once). A JSON string is also a valid Python string literal.
+ * once), then the output spool when the session has one. A JSON string is also a valid Python
+ * string literal.
  */
-function pythonSetup(code: string | undefined, stdinAnswer: string | undefined): string | undefined {
-  if (code === undefined) return undefined;
-  return `_jlab_mcp_stdin_answer = ${stdinAnswer === undefined ? 'None' : JSON.stringify(stdinAnswer)}\n${code}`;
+function pythonSetup(files: SetupFiles, stdinAnswer: string | undefined, spoolPath: string | undefined): string | undefined {
+  if (files.python === undefined) return undefined;
+  const setup = `_jlab_mcp_stdin_answer = ${stdinAnswer === undefined ? 'None' : JSON.stringify(stdinAnswer)}\n${files.python}`;
+  if (!spoolPath || !files.pythonSpool) return setup;
+  return `${setup}\n_jlab_mcp_spool_path = ${JSON.stringify(spoolPath)}\n${files.pythonSpool}`;
+}
+
+/** Resolves once the kernel's websocket is connected. */
+function connected(connection: Kernel.IKernelConnection): Promise<void> {
+  if (connection.connectionStatus === 'connected') return Promise.resolve();
+  return new Promise((resolve) => {
+    const onChange = (_: unknown, status: Kernel.ConnectionStatus) => {
+      if (status !== 'connected') return;
+      connection.connectionStatusChanged.disconnect(onChange);
+      resolve();
+    };
+    connection.connectionStatusChanged.connect(onChange);
+  });
 }
 
 /** Deadline of an interrupt or restart request, in ms (a restart includes the new kernel's websocket). */
@@ -46,16 +65,20 @@ export class KernelHandle {
   restarts = 0;
   /** The setup code must run (again) before the next user request: after start and every restart. */
   private setupPending = true;
+  private setupCode?: string;
+  /** Where a Python kernel spools the current cell's messages (see assets/kernel/python_spool.py). */
+  spoolPath?: string;
 
   private constructor(
     readonly connection: Kernel.IKernelConnection,
     readonly spec: KernelSpecInfo,
     readonly languageInfo: Record<string, unknown>,
     private readonly rest: JupyterRestClient,
-    private readonly setupCode?: string,
+    private readonly setup: SetupFiles,
     /** What input() gets; undefined means input() fails at once. */
     private readonly stdinAnswer?: string,
   ) {
+    this.setupCode = languageInfo.name === 'python' ? pythonSetup(setup, stdinAnswer, undefined) : undefined;
     connection.statusChanged.connect((_, status) => {
       if (status === 'autorestarting' || status === 'restarting' || status === 'dead') {
         this.setupPending = true;
@@ -71,21 +94,10 @@ export class KernelHandle {
 
   /** Starts a kernel through REST, opens its websocket and waits for kernel_info. */
   static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number, stdinAnswer?: string): Promise<KernelHandle> {
-    const setup = await kernelSetup();
     const model = await rest.startKernel(name);
-    const connection = new KernelConnection({ model, serverSettings: rest.settings, handleComms: false });
     try {
-      const reply = await withDeadline(connection.info, timeoutMs, `Kernel ${model.id} (${model.name}) start`);
-      const specModel = await connection.spec;
-      const spec: KernelSpecInfo = {
-        name: model.name,
-        display_name: specModel?.display_name ?? model.name,
-        language: specModel?.language ?? reply.language_info.name,
-      };
-      const setupCode = reply.language_info.name === 'python' ? pythonSetup(setup.python, stdinAnswer) : undefined;
-      return new KernelHandle(connection, spec, { ...reply.language_info }, rest, setupCode, stdinAnswer);
+      return await KernelHandle.connect(rest, model, timeoutMs, stdinAnswer);
     } catch (error) {
-      connection.dispose();
       await rest.shutdownKernel(model.id).catch(() => {});
       throw new JlabError('KERNEL_START_FAILED', redactSecrets(`Kernel ${model.name} did not start: ${messageOf(error)}`), {
         context: { kernelId: model.id },
@@ -93,6 +105,61 @@ export class KernelHandle {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Connects to a kernel an earlier jlab-mcp started (reattach); undefined when the server no
+   * longer has it. It may be busy with a long cell, and a busy kernel answers kernel_info only
+   * after it: so this waits for the websocket alone, and the language comes from the notebook.
+   */
+  static async adopt(
+    rest: JupyterRestClient,
+    kernelId: string,
+    timeoutMs: number,
+    stdinAnswer: string | undefined,
+    languageInfo: Record<string, unknown> | undefined,
+  ): Promise<KernelHandle | undefined> {
+    const model = await rest.kernelModel(kernelId);
+    if (!model) return undefined;
+    return KernelHandle.connect(rest, model, timeoutMs, stdinAnswer, languageInfo);
+  }
+
+  /**
+   * Opens the websocket and learns the kernel's spec and language — from kernel_info, or from
+   * `knownLanguage` without waiting for it; the connection is disposed on failure.
+   */
+  private static async connect(
+    rest: JupyterRestClient,
+    model: Kernel.IModel,
+    timeoutMs: number,
+    stdinAnswer?: string,
+    knownLanguage?: Record<string, unknown>,
+  ): Promise<KernelHandle> {
+    const setup = await kernelSetup();
+    const connection = new KernelConnection({ model, serverSettings: rest.settings, handleComms: false });
+    try {
+      const what = `Kernel ${model.id} (${model.name}) ${knownLanguage ? 'connection' : 'start'}`;
+      const languageInfo = knownLanguage ?? { ...(await withDeadline(connection.info, timeoutMs, what)).language_info };
+      if (knownLanguage) await withDeadline(connected(connection), timeoutMs, what);
+      const specModel = await connection.spec;
+      const spec: KernelSpecInfo = {
+        name: model.name,
+        display_name: specModel?.display_name ?? model.name,
+        language: specModel?.language ?? String(languageInfo.name ?? ''),
+      };
+      return new KernelHandle(connection, spec, languageInfo, rest, setup, stdinAnswer);
+    } catch (error) {
+      connection.dispose();
+      throw error;
+    }
+  }
+
+  /** Makes a Python kernel spool each cell's messages to `path` (from its next request on). */
+  setSpoolPath(path: string): void {
+    if (this.languageInfo.name !== 'python' || !this.setup.pythonSpool) return;
+    this.spoolPath = path;
+    this.setupCode = pythonSetup(this.setup, this.stdinAnswer, path);
+    this.setupPending = true;
   }
 
   get id(): string {
@@ -127,7 +194,12 @@ export class KernelHandle {
     this.connection.dispose();
   }
 
-  requestExecute(code: string): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
+  /**
+   * Sends an execute request. `stopOnError` asks the kernel to abort requests queued behind this
+   * one if it fails — only for a resume's replay, which sends a cell ahead; for one cell at a
+   * time it would do nothing but (ipykernel 6) now and then abort the next request as well.
+   */
+  requestExecute(code: string, stopOnError = false): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
     if (this.setupPending && this.setupCode) {
       // Silent: no execution count, no history, no outputs in anyone's cell. The shell channel
       // keeps order, so it runs before the request below.
@@ -141,7 +213,7 @@ export class KernelHandle {
     // Nobody can type: input() either fails at once inside the kernel (allow_stdin=false) or
     // gets the configured answer at once — it never waits.
     const answer = this.stdinAnswer;
-    const future = this.connection.requestExecute({ code, allow_stdin: answer !== undefined, stop_on_error: true, store_history: true });
+    const future = this.connection.requestExecute({ code, allow_stdin: answer !== undefined, stop_on_error: stopOnError, store_history: true });
     if (answer !== undefined) {
       future.onStdin = (message) => {
         if (message.header.msg_type === 'input_request') future.sendInputReply({ status: 'ok', value: answer }, message.header as never);

@@ -66,6 +66,16 @@ export class JupyterRestClient {
     return this.call('start a kernel', () => KernelAPI.startNew(name ? { name } : {}, this.settings));
   }
 
+  /** The kernel's model, or undefined when the server has no such kernel (404). */
+  async kernelModel(id: string): Promise<KernelAPI.IModel | undefined> {
+    try {
+      return await this.call('look up a kernel', () => KernelAPI.getKernelModel(id, this.settings));
+    } catch (error) {
+      if (error instanceof JlabError && error.code === 'UNKNOWN_KERNEL') return undefined;
+      throw error;
+    }
+  }
+
   shutdownKernel(id: string): Promise<void> {
     return this.call('shut down a kernel', () => KernelAPI.shutdownKernel(id, this.settings));
   }

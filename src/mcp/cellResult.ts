@@ -16,7 +16,6 @@ type Content = CallToolResult['content'];
 const STATUS_NOTES: Record<string, string> = {
   kernel_died:
     'The kernel died (or was restarted) while running this cell: every variable is lost. Re-run the cells you need (run_cell), or start_session_resume_notebook to replay the whole notebook.',
-  server_lost: 'The Jupyter server was lost while running this cell. The notebook is saved; start_session_resume_notebook with its path to go on.',
   aborted: 'The cell was not run because an earlier request failed (aborted).',
 };
 
@@ -36,11 +35,14 @@ export function unseenContent(ticket: CellTicket, outputs: CellOutcome['outputs'
 }
 
 /** A finished cell as the agent sees it: its (unseen) outputs and one line saying where it landed. */
-export function finishedContent(sessionId: string, ticket: CellTicket, outcome: CellOutcome, budget: OutputBudget): Content {
+export function finishedContent(sessionId: string, notebookPath: string, ticket: CellTicket, outcome: CellOutcome, budget: OutputBudget): Content {
   const label = `cell ${outcome.cellIndex}`;
   const content = unseenContent(ticket, outcome.outputs, label, budget);
   const notes: string[] = [];
-  const note = STATUS_NOTES[outcome.status];
+  const note =
+    outcome.status === 'server_lost'
+      ? `The Jupyter server was lost while running this cell. The notebook is saved; go on with start_session_resume_notebook(notebook_path="${notebookPath}").`
+      : STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
   if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`);
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;

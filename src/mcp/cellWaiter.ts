@@ -60,7 +60,7 @@ export function finalResult(session: Session, ticket: CellTicket, budget: Output
     return { content: [{ type: 'text', text: `The queued ${ticket.description} did not run: ${ticket.withdrawn}.` }] };
   }
   const outcome = ticket.outcome!;
-  const content = finishedContent(session.id, ticket, outcome, budget);
+  const content = finishedContent(session.id, session.notebookPath, ticket, outcome, budget);
   session.forget(ticket);
   return { content, isError: isFailure(outcome) };
 }

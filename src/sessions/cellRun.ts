@@ -1,4 +1,6 @@
+import type { KernelMessage } from '@jupyterlab/services';
 import { executeOnKernel, type ExecutionEnd } from '../jupyter/execute.js';
+import { followExecution } from '../jupyter/follow.js';
 import type { KernelHandle } from '../jupyter/kernel.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import { OutputCollector } from '../notebook/outputCollector.js';
@@ -26,6 +28,8 @@ export interface CellRunOptions {
    * writes the file once per interval; the replay flushes at its end.
    */
   saveWhenDone: boolean;
+  /** The kernel aborts requests queued behind this one if it fails (a replay with stop_on_error). */
+  stopOnError?: boolean;
 }
 
 /**
@@ -45,34 +49,71 @@ export type StopCause = 'interrupt' | 'restart' | 'escalated_restart' | 'cell_ti
  */
 export class CellRun {
   readonly collector: OutputCollector;
-  readonly startedAt = Date.now();
+  readonly startedAt: number = Date.now();
   readonly done: Promise<CellRunResult>;
   finished = false;
   /** Set by interrupt/restart/shutdown so the recorded ending names what happened. */
   stopCause?: StopCause;
+  /** The execute request's message id (a followed run: the earlier jlab-mcp's). */
+  readonly msgId: string;
   /** What the cell held before this run: a run the kernel aborted unrun gives it back. */
   private readonly previous: { outputs: Output[]; executionCount: number | null };
 
+  /**
+   * Runs `cell` on the kernel — or, with `follow`, takes over an execution an earlier jlab-mcp
+   * started (reattach): its spooled and live messages, from `follow.startedAt` on.
+   */
   constructor(
     readonly cell: CodeCell,
     kernel: KernelHandle,
     private readonly notebook: NotebookDocument,
     private readonly options: CellRunOptions,
+    follow?: { msgId: string; startedAt: number; isBusy: () => Promise<boolean | undefined> },
   ) {
     this.collector = new OutputCollector(options.outputLimit);
     this.previous = { outputs: cell.outputs, executionCount: cell.execution_count };
-    cell.outputs = [];
-    cell.execution_count = null;
-    setRunningMark(cell, this.startedAt);
-    notebook.changed(cell);
-    notebook.scheduleSave(RUNNING_MARK_DELAY_MS);
-    const { end } = executeOnKernel(kernel, cell.source, (message) => {
+    if (follow) this.startedAt = follow.startedAt;
+    const onIOPub = (message: KernelMessage.IIOPubMessage) => {
       this.collector.handle(message);
       cell.outputs = this.collector.outputs;
       notebook.changed(cell);
       notebook.scheduleSave(options.saveIntervalMs);
-    });
+    };
+    if (!follow) {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+    setRunningMark(cell, this.startedAt);
+    notebook.changed(cell);
+    notebook.scheduleSave(RUNNING_MARK_DELAY_MS);
+    let end: Promise<ExecutionEnd>;
+    if (follow) {
+      this.msgId = follow.msgId;
+      end = followExecution(kernel, follow.msgId, onIOPub, follow.isBusy, (recovered) => this.resumeOutputs(recovered));
+    } else {
+      const execution = executeOnKernel(kernel, cell.source, onIOPub, options.stopOnError);
+      this.msgId = execution.msgId;
+      end = execution.end;
+    }
     this.done = end.then((ending) => this.finish(ending));
+  }
+
+  /**
+   * A followed cell: the spool has everything it printed, so its outputs are rebuilt from there;
+   * without one, what the earlier jlab-mcp saved is kept and the gap is said.
+   */
+  private resumeOutputs(recovered: boolean): void {
+    if (recovered) {
+      this.cell.outputs = [];
+      return;
+    }
+    for (const output of this.previous.outputs) this.collector.push(output);
+    this.collector.push({
+      output_type: 'stream',
+      name: 'stderr',
+      text: '[jlab-mcp: output printed while no jlab-mcp was attached is missing here (this kernel keeps no spool); later output follows]\n',
+    });
+    this.cell.outputs = this.collector.outputs;
   }
 
   /** The cell's position now (cells may have been inserted above it meanwhile). */

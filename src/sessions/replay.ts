@@ -76,8 +76,9 @@ export class Replay {
 /**
  * Runs the replay's cells through the host; never throws. While one cell runs, the next one is
  * already sent (the kernel queues it), so the kernel never waits for a round trip between
- * cells. Requests carry stop_on_error, so after a failing cell the kernel aborts the one sent
- * ahead; that one never ran and is sent again — unless the replay stops there.
+ * cells. With stop_on_error the requests ask the kernel to abort the cell sent ahead when one
+ * fails, and the replay stops there; a cell sent ahead that dies with a kernel restarted to stop
+ * the cell before it (cell_timeout) never ran and is sent again.
  */
 export async function runReplay(replay: Replay, host: ReplayHost): Promise<void> {
   const cells = replay.cells;

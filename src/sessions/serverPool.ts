@@ -60,6 +60,16 @@ export class ServerPool {
     await Promise.all(this.all().map((supervisor) => supervisor.stop()));
   }
 
+  /** Exit with the keep policy: every server goes on running for a later jlab-mcp. */
+  async detach(): Promise<void> {
+    await Promise.all(this.all().map((supervisor) => supervisor.detach()));
+  }
+
+  /** Whether `profile` names a server this pool can hold (for a registry written by another configuration). */
+  knows(profile: string): boolean {
+    return profile === this.factory.defaultProfile || this.factory.profiles.includes(profile);
+  }
+
   describe(): Record<string, unknown> {
     return {
       modeReason: this.modeReason,

@@ -2,6 +2,7 @@ import type { JupyterBackend } from '../backends/types.js';
 import { JupyterRestClient } from '../jupyter/restClient.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import type { ServerRecord } from '../state/records.js';
 import { displayUrl } from '../util/secrets.js';
 
 type State =
@@ -21,6 +22,7 @@ export class ServerSupervisor {
   private state: State = { kind: 'idle' };
   private readonly abort = new AbortController();
   private readonly lostListeners = new Set<(reason: string) => void>();
+  private readonly readyListeners = new Set<() => void>();
   /** Incremented each time a new server comes up; sessions remember the one they were born on. */
   generation = 0;
 
@@ -34,6 +36,15 @@ export class ServerSupervisor {
   /** Kicks off the start without waiting; failures are kept for the next `ready()`. */
   startInBackground(): void {
     this.ready().catch((error: unknown) => log.warn(`background server start failed: ${messageOf(error)}`));
+  }
+
+  /** Called each time a server comes up (started or adopted). */
+  onReady(listener: () => void): void {
+    this.readyListeners.add(listener);
+  }
+
+  private announceReady(): void {
+    for (const listener of [...this.readyListeners]) listener();
   }
 
   onLost(listener: (reason: string) => void): () => void {
@@ -81,6 +92,39 @@ export class ServerSupervisor {
     for (const listener of [...this.lostListeners]) listener(reason);
   }
 
+  /**
+   * Takes over a server an earlier jlab-mcp left running (reattach). True when it answered and
+   * is now this supervisor's server; false leaves the supervisor as it was (it starts its own).
+   */
+  async adopt(record: ServerRecord): Promise<boolean> {
+    if (!this.backend.adopt || this.state.kind !== 'idle') return false;
+    const endpoint = await this.backend.adopt(record, this.abort.signal).catch((error: unknown) => {
+      log.warn(`could not adopt the ${record.backend} server at ${displayUrl(record.baseUrl)}: ${messageOf(error)}`);
+      return undefined;
+    });
+    if (!endpoint || this.state.kind !== 'idle') return false;
+    this.generation++;
+    this.state = { kind: 'ready', client: new JupyterRestClient(endpoint), since: Date.now() };
+    this.backend.watch?.((reason) => this.markLost(reason));
+    this.announceReady();
+    return true;
+  }
+
+  /** How a later jlab-mcp reaches this server, while one is up. */
+  record(): ServerRecord | undefined {
+    if (this.state.kind !== 'ready') return undefined;
+    const record = this.backend.record?.();
+    return record ? { ...record, profile: this.profile } : undefined;
+  }
+
+  /** Exit with the keep policy: the server goes on running; this supervisor lets go of it. */
+  async detach(): Promise<void> {
+    this.state = { kind: 'stopped' };
+    this.abort.abort(new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.'));
+    if (this.backend.detach) await this.backend.detach();
+    else await this.backend.stop();
+  }
+
   private begin(): Promise<JupyterRestClient> {
     const promise = (async () => {
       try {
@@ -93,6 +137,7 @@ export class ServerSupervisor {
         this.generation++;
         this.state = { kind: 'ready', client, since: Date.now() };
         this.backend.watch?.((reason) => this.markLost(reason));
+        this.announceReady();
         return client;
       } catch (error) {
         const jlab =

@@ -5,7 +5,7 @@ import { JlabError, messageOf } from '../util/errors.js';
 import { within } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { Mutex } from '../util/mutex.js';
-import { CellRun, type CellRunResult, type StopCause } from './cellRun.js';
+import { CellRun, type CellRunOptions, type CellRunResult, type StopCause } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
 import { assertRunnableCode } from './codeCheck.js';
 import { Replay, runReplay, type ReplayOptions } from './replay.js';
@@ -20,6 +20,12 @@ export interface CellOutcome extends CellRunResult {
   cellIndex: number;
   cellId: string;
 }
+
+/** Told when a cell has been running long enough to matter after a restart, and when it ends. */
+export type RunningListener = (running: { msgId: string; cellId: string; startedAt: number } | undefined) => void;
+
+/** A cell that runs past this many ms is recorded as running (the registry), like its running mark. */
+const RECORD_RUNNING_AFTER_MS = 1000;
 
 export interface SessionOptions {
   /** Characters one stream output keeps in the notebook. */
@@ -65,6 +71,8 @@ export class Session {
   replay?: Replay;
   lastActivity = Date.now();
   private readonly options: SessionOptions;
+  /** The session registry's hook (sessions that outlive jlab-mcp). */
+  onRunning?: RunningListener;
 
   constructor(
     readonly id: string,
@@ -188,7 +196,7 @@ export class Session {
     const host = {
       start: (cell: CodeCell) => {
         const ticket = this.track(new CellTicket(`replay of cell ${this.notebook.indexOf(cell)}`));
-        void this.runTicket(ticket, () => cell, false);
+        void this.runTicket(ticket, () => cell, { saveWhenDone: false, stopOnError: options.stopOnError });
         return ticket;
       },
       forget: (ticket: CellTicket) => this.forget(ticket),
@@ -269,6 +277,19 @@ export class Session {
   }
 
   /**
+   * Lets go of the session at exit with the keep policy: the kernel (and a running cell) goes on,
+   * the running cell is recorded for the next jlab-mcp, the notebook is written as it stands.
+   * Queued cells that never started are dropped. Never throws.
+   */
+  async detach(): Promise<void> {
+    this.closing = true;
+    this.replay?.cancel('jlab-mcp exited');
+    this.withdrawQueued('jlab-mcp exited before it ran');
+    this.recordRunningNow?.();
+    await this.notebook.flush().catch((error: unknown) => log.warn(`session ${this.id}: final save: ${messageOf(error)}`));
+  }
+
+  /**
    * Ends the session: queued work and any replay dropped, the kernel shut down, the running
    * cell recorded with what it printed so far, the notebook written. Never throws.
    */
@@ -290,10 +311,50 @@ export class Session {
     // Never between a replay's cells: the replay holds the lock, and this waits for it to end.
     const replayRunning = this.replay && !this.replay.finished ? this.replay.done : undefined;
     void (replayRunning ?? Promise.resolve())
-      .then(() => this.lock.run(() => this.runTicket(ticket, prepare, true)))
+      .then(() => this.lock.run(() => this.runTicket(ticket, prepare, { saveWhenDone: true })))
       .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
     return ticket;
   }
+
+  /**
+   * Takes over a cell an earlier jlab-mcp left running (reattach): its output so far (from the
+   * kernel's spool) and to come land in the cell, and wait_for_cell follows it as any other.
+   */
+  follow(cell: CodeCell, running: { msgId: string; startedAt: number }, isBusy: () => Promise<boolean | undefined>): CellTicket {
+    const ticket = this.track(new CellTicket(`cell ${this.notebook.indexOf(cell)} (running since before jlab-mcp restarted)`));
+    const run = new CellRun(cell, this.kernel, this.notebook, this.runOptions({ saveWhenDone: true }), { ...running, isBusy });
+    void this.lock.run(() => this.awaitRun(ticket, run)).catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
+    return ticket;
+  }
+
+  private runOptions(how: Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError'>): CellRunOptions {
+    return { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, ...how };
+  }
+
+  /** Waits for a started run, telling the registry about it if it runs long enough to matter. */
+  private async awaitRun(ticket: CellTicket, run: CellRun): Promise<void> {
+    ticket.markStarted(run);
+    let recorded = false;
+    const record = () => {
+      if (run.finished) return;
+      recorded = true;
+      this.onRunning?.({ msgId: run.msgId, cellId: run.cell.id, startedAt: run.startedAt });
+    };
+    const timer = setTimeout(record, Math.max(0, RECORD_RUNNING_AFTER_MS - (Date.now() - run.startedAt)));
+    timer.unref();
+    this.recordRunningNow = record;
+    try {
+      const result = await run.done;
+      ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: run.cell.id });
+    } finally {
+      clearTimeout(timer);
+      this.recordRunningNow = undefined;
+      if (recorded) this.onRunning?.(undefined);
+    }
+  }
+
+  /** Records the running cell at once (exit with the keep policy: it goes on without us). */
+  recordRunningNow?: () => void;
 
   /** Adds a ticket to the session's list, dropping the oldest results nobody came back for. */
   private track(ticket: CellTicket): CellTicket {
@@ -307,15 +368,12 @@ export class Session {
   }
 
   /** Runs a ticket's cell now (the caller holds the lock); failures go to the ticket, never thrown. */
-  private async runTicket(ticket: CellTicket, prepare: () => CodeCell, saveWhenDone: boolean): Promise<void> {
+  private async runTicket(ticket: CellTicket, prepare: () => CodeCell, how: Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError'>): Promise<void> {
     if (ticket.withdrawn) return;
     try {
       this.assertUsable();
       const cell = prepare();
-      const run = new CellRun(cell, this.kernel, this.notebook, { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, saveWhenDone });
-      ticket.markStarted(run);
-      const result = await run.done;
-      ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: cell.id });
+      await this.awaitRun(ticket, new CellRun(cell, this.kernel, this.notebook, this.runOptions(how)));
     } catch (error) {
       ticket.fail(error);
       const index = this.tickets.indexOf(ticket);

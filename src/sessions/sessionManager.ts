@@ -8,6 +8,8 @@ import { claimNotebookPath, sanitizeStem } from '../notebook/naming.js';
 import { JlabError } from '../util/errors.js';
 import { sleep } from '../util/deadline.js';
 import { log } from '../util/log.js';
+import type { SessionRecord } from '../state/records.js';
+import { RegistrySync, spoolPathFor } from './registrySync.js';
 import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import type { Replay, ReplayOptions } from './replay.js';
@@ -34,6 +36,11 @@ export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   /** Notebooks a start call is opening right now: a second start on one of them is refused. */
   private readonly opening = new Set<string>();
+  /** Sessions from before a restart whose kernel or server is gone: why, and their notebook. */
+  private readonly lostSessions = new Map<string, { reason: string; notebookPath: string }>();
+  private registry?: RegistrySync;
+  /** Settles once the sessions of an earlier jlab-mcp have been adopted (or found gone). */
+  private reattaching: Promise<void> = Promise.resolve();
 
   constructor(
     readonly servers: ServerPool,
@@ -42,7 +49,9 @@ export class SessionManager {
     servers.onCreated((supervisor) =>
       supervisor.onLost((reason) => {
         for (const session of this.sessions.values()) {
-          if (session.supervisor === supervisor) session.markLost(`the Jupyter server was lost (${reason}).`);
+          if (session.supervisor !== supervisor) continue;
+          session.markLost(`the Jupyter server was lost (${reason}).`);
+          this.registry?.sessionGone(session.id);
         }
       }),
     );
@@ -50,6 +59,71 @@ export class SessionManager {
 
   get notebookDir(): string {
     return this.options.notebookDir;
+  }
+
+  /** Records servers and sessions in the registry from now on, so a later jlab-mcp can adopt them. */
+  useRegistry(registry: RegistrySync): void {
+    this.registry = registry;
+    registry.watchServers(this.servers);
+  }
+
+  /** Runs the adoption of an earlier jlab-mcp's sessions; tool calls wait for it to settle. */
+  reattachWith(task: () => Promise<void>): Promise<void> {
+    this.reattaching = task().catch((error: unknown) => log.warn(`reattach: ${String(error)}`));
+    return this.reattaching;
+  }
+
+  /** Sessions adopted so far may be used once the reattach has settled. */
+  ready(): Promise<void> {
+    return this.reattaching;
+  }
+
+  /**
+   * Takes over a session an earlier jlab-mcp left: the same id, its kernel (variables intact),
+   * its notebook, and the cell it was running, followed to its end. Undefined when the kernel is
+   * gone (it is then reported as lost, with the resume call).
+   */
+  async adopt(record: SessionRecord, supervisor: ServerSupervisor): Promise<Session | undefined> {
+    const rest = await supervisor.ready();
+    let notebook: NotebookDocument;
+    try {
+      notebook = await NotebookDocument.load(record.notebookPath);
+    } catch (error) {
+      this.markGone(record, `its notebook could not be read (${String(error)})`);
+      return undefined;
+    }
+    const kernel = await KernelHandle.adopt(rest, record.kernelId, this.options.kernelStartTimeoutMs, this.options.stdinAnswer, notebook.content.metadata.language_info);
+    if (!kernel) {
+      this.markGone(record, `its kernel ${record.kernelId} no longer exists (culled after the idle timeout, or the server restarted)`);
+      return undefined;
+    }
+    this.watchKernel(kernel, supervisor);
+    kernel.setSpoolPath(record.spoolPath ?? spoolPathFor(record.notebookPath));
+    const session = this.register(record.experimentName, kernel, notebook, supervisor, record.id);
+    const running = record.running;
+    const cell = running && notebook.cells.find((each) => each.id === running.cellId);
+    if (running && cell?.cell_type === 'code') {
+      session.follow(cell, { msgId: running.msgId, startedAt: Date.parse(running.startedAt) || Date.now() }, async () => {
+        const model = await rest.kernelModel(kernel.id).catch(() => undefined);
+        return model ? model.execution_state === 'busy' : undefined;
+      });
+    } else if (running) {
+      log.warn(`session ${record.id}: the cell it was running (${running.cellId}) is not in ${record.notebookPath}; not followed`);
+    }
+    log.info(`session ${record.id} adopted (kernel ${kernel.id}${running ? ', following its running cell' : ''})`);
+    return session;
+  }
+
+  /** A session from before the restart that cannot come back: its id answers with the resume call. */
+  markGone(record: SessionRecord, reason: string): void {
+    this.lostSessions.set(record.id, { reason, notebookPath: record.notebookPath });
+    this.registry?.sessionGone(record.id);
+    log.warn(`session ${record.id} from before the restart is gone: ${reason}`);
+  }
+
+  /** Sessions that could not be adopted, for list_sessions and the status resource. */
+  listGone(): Array<{ session_id: string; notebook_path: string; reason: string }> {
+    return [...this.lostSessions].map(([id, gone]) => ({ session_id: id, notebook_path: gone.notebookPath, reason: gone.reason }));
   }
 
   async startNew(experimentName: string, kernelName?: string, profile?: string): Promise<Session> {
@@ -102,6 +176,13 @@ export class SessionManager {
 
   get(sessionId: string): Session {
     const session = this.sessions.get(sessionId);
+    const gone = this.lostSessions.get(sessionId);
+    if (!session && gone) {
+      throw new JlabError('SERVER_LOST', `Session ${sessionId} did not survive the restart of jlab-mcp: ${gone.reason}.`, {
+        hint: `Its notebook is intact. Start again with start_session_resume_notebook(notebook_path="${gone.notebookPath}") to re-run it on a new kernel.`,
+        context: { sessionId },
+      });
+    }
     if (!session) {
       const known = [...this.sessions.keys()];
       throw new JlabError('UNKNOWN_SESSION', `Unknown session: ${sessionId}.`, {
@@ -115,6 +196,7 @@ export class SessionManager {
 
   /** The session, after checking (cheaply) that its server is still there. */
   async use(sessionId: string): Promise<Session> {
+    await this.reattaching;
     const session = this.get(sessionId);
     if (!session.lost) await session.supervisor.checkLost();
     return session;
@@ -126,9 +208,11 @@ export class SessionManager {
 
   /** Stops the session's kernel; its notebook stays as it is. */
   async shutdown(sessionId: string): Promise<Session> {
+    await this.reattaching;
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
     await session.close();
+    this.registry?.sessionEnded(session);
     return session;
   }
 
@@ -137,6 +221,14 @@ export class SessionManager {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((session) => session.close()));
+    for (const session of all) this.registry?.sessionEnded(session);
+  }
+
+  /** Exit with the keep policy: kernels and running cells go on; the registry says where, for the next jlab-mcp. */
+  async detachAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((session) => session.detach()));
   }
 
   private async startKernel(
@@ -147,12 +239,7 @@ export class SessionManager {
     const rest = await supervisor.ready();
     try {
       const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
-      // A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone,
-      // so a running cell ends now rather than after the library's reconnect attempts.
-      kernel.onReconnecting(() => void this.watchReconnect(kernel, supervisor));
-      kernel.onLoss((loss) => {
-        if (loss === 'disconnected') void supervisor.checkLost().catch(() => {});
-      });
+      this.watchKernel(kernel, supervisor);
       return { kernel, supervisor };
     } catch (error) {
       if (kernelName && error instanceof JlabError) {
@@ -165,6 +252,17 @@ export class SessionManager {
       }
       throw error;
     }
+  }
+
+  /**
+   * A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone, so
+   * a running cell ends now rather than after the library's reconnect attempts.
+   */
+  private watchKernel(kernel: KernelHandle, supervisor: ServerSupervisor): void {
+    kernel.onReconnecting(() => void this.watchReconnect(kernel, supervisor));
+    kernel.onLoss((loss) => {
+      if (loss === 'disconnected') void supervisor.checkLost().catch(() => {});
+    });
   }
 
   private readonly watching = new WeakSet<KernelHandle>();
@@ -189,11 +287,13 @@ export class SessionManager {
     }
   }
 
-  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor): Session {
-    let id = randomBytes(4).toString('hex');
-    while (this.sessions.has(id)) id = randomBytes(4).toString('hex');
+  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor, adoptedId?: string): Session {
+    let id = adoptedId ?? randomBytes(4).toString('hex');
+    while (!adoptedId && (this.sessions.has(id) || this.lostSessions.has(id))) id = randomBytes(4).toString('hex');
+    if (!adoptedId) kernel.setSpoolPath(spoolPathFor(notebook.path));
     const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session });
     this.sessions.set(id, session);
+    this.registry?.sessionStarted(session);
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;
   }

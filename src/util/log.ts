@@ -13,7 +13,7 @@ export function setLogLevel(level: LogLevel): void {
 }
 
 function write(level: LogLevel, message: string): void {
-  if (order[level] < threshold) return;
+  if (order[level] < threshold || !process.stderr.writable) return;
   process.stderr.write(`[jlab-mcp] ${level}: ${redactSecrets(message)}\n`);
 }
 
@@ -29,6 +29,9 @@ export const log = {
  * Route every console method to our stderr logger.
  */
 export function guardStdout(): void {
+  // A client that went away closed our stderr too: a lost log line must not become an uncaught
+  // EPIPE, whose handler logs, which fails again — a loop that starves the shutdown.
+  process.stderr.on('error', () => {});
   const toStderr =
     (level: LogLevel) =>
     (...args: unknown[]) =>

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 
@@ -21,18 +22,26 @@ async function startWorkload(server: Spawned): Promise<{ jupyterPid: number; ker
   return { jupyterPid, kernelPid, notebook: String(started.structuredContent?.notebook_path) };
 }
 
+/** jlab-mcp's stdin, as the stdio transport holds it. */
+function stdinOf(server: Spawned): NonNullable<ChildProcess['stdin']> {
+  const stdin = (server.transport as unknown as { _process?: ChildProcess })._process?.stdin;
+  assert.ok(stdin, 'the stdio transport holds the jlab-mcp child process');
+  return stdin;
+}
+
 describe('lifecycle: nothing outlives the MCP server', () => {
   for (const how of ['SIGTERM', 'SIGINT', 'stdin closed', 'SIGKILL'] as const) {
     it(`${how}: Jupyter and kernels end, the notebook stays valid`, async () => {
       const server = await spawnServer();
       const { jupyterPid, kernelPid, notebook } = await startWorkload(server);
       const pid = server.pid()!;
-      if (how === 'stdin closed') await server.close();
+      // Only stdin: the client's close() would send SIGTERM after 2 s, hiding a server that ignores EOF.
+      if (how === 'stdin closed') stdinOf(server).end();
       else process.kill(pid, how);
       const left = await waitUntilGone([pid, jupyterPid, kernelPid], 25_000);
       assert.deepEqual(left, [], `still running after ${how}: ${left.join(', ')}`);
       await validateWithPython([notebook]);
-      if (how !== 'stdin closed') await server.close().catch(() => {});
+      await server.close().catch(() => {});
     });
   }
 });
@@ -43,13 +52,21 @@ describe('server lost', () => {
     try {
       const { jupyterPid, notebook } = await startWorkload(server);
       const sessionId = String(((await call(server.client, 'list_sessions')).structuredContent?.sessions as Array<{ session_id: string }>)[0]!.session_id);
-      const running = call(server.client, 'execute_code', { session_id: sessionId, code: 'import time\ntime.sleep(60)', timeout: 120 });
-      await new Promise((r) => setTimeout(r, 1000));
+      const progress: string[] = [];
+      // The call's timeout (15 s) is the deadline for "promptly": past it the reply would say the cell is still running.
+      const running = server.client.callTool(
+        { name: 'execute_code', arguments: { session_id: sessionId, code: 'import time\nprint("sleeping now", flush=True)\ntime.sleep(60)', timeout: 15 } },
+        { timeout: 120_000, onprogress: (p) => void progress.push(p.message ?? '') },
+      ) as Promise<ToolResult>;
+      // Kill the server once the cell is seen running (its first line in a progress notification).
+      for (const deadline = Date.now() + 30_000; !progress.some((m) => m.includes('sleeping now')); ) {
+        assert.ok(Date.now() < deadline, `no progress showed the cell running: ${JSON.stringify(progress)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
       process.kill(jupyterPid, 'SIGKILL');
-      const started = Date.now();
       const ended = await running;
-      assert.ok(Date.now() - started < 15_000, 'the running cell ended promptly');
-      assert.equal(ended.isError, true);
+      assert.equal(ended.isError, true, textOf(ended));
+      assert.doesNotMatch(textOf(ended), /still running/);
       assert.match(textOf(ended), /ServerLost|server was lost/i);
       const after = await call(server.client, 'execute_code', { session_id: sessionId, code: '1' });
       assert.equal(after.isError, true);

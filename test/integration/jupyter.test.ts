@@ -100,7 +100,7 @@ describe('Jupyter layer against a real local server', () => {
     const result = await run('input("name? ")');
     assert.equal(result.status, 'error');
     const error = result.outputs.find((o) => o.output_type === 'error') as { ename: string };
-    assert.equal(error.ename, 'StdinNotImplementedError');
+    assert.equal(error.ename, 'StdinNotAvailable');
   });
 
   it('honours clear_output(wait=True)', async () => {

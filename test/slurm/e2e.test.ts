@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { CLI, call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { cancelJobs, clusterSkipReason, isOver, jobState, run, waitJobOver } from './helpers.js';
+import { cancelJobs, clusterSkipReason, isOver, jobState, run, waitFor, waitJobOver } from './helpers.js';
 
 const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
 if (skip) console.error(`skipping SLURM e2e tests: ${skip}`);
@@ -40,6 +40,11 @@ async function status(server: Spawned): Promise<{ server: { state: string; modeR
   return JSON.parse(String((res.contents[0] as { text: string }).text));
 }
 
+/** Polls the status resource until jlab-mcp has noticed that its job is gone (the server is no longer 'ready'). */
+async function waitServerLost(server: Spawned, timeoutMs = 30_000): Promise<void> {
+  await waitFor('jlab-mcp notices the job is gone', timeoutMs, async () => ((await status(server)).server.state !== 'ready' ? true : undefined));
+}
+
 async function currentJob(server: Spawned): Promise<string> {
   const backend = (await status(server)).server.backend;
   assert.equal(backend.kind, 'slurm');
@@ -53,6 +58,11 @@ async function newSession(server: Spawned, name: string): Promise<{ id: string; 
   const started = await call(server.client, 'start_new_session', { experiment_name: name }, 150_000);
   assert.notEqual(started.isError, true, textOf(started));
   return { id: String(started.structuredContent?.session_id), notebook: String(started.structuredContent?.notebook_path) };
+}
+
+/** Rejects after `ms` (a deadline for a race); its timer does not hold the process open. */
+function sleepReject(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref());
 }
 
 describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, () => {
@@ -113,9 +123,9 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
 
       assert.equal((await run('scancel', [job1])).code, 0);
       await waitJobOver(job1, 20_000);
-      await new Promise((r) => setTimeout(r, 2500)); // past the backend's squeue cache
-      // A call that asks for the server (list_kernels) runs the backend's loss check: the
-      // sessions of the dead job are marked lost and a new job is submitted.
+      // The kernels' websockets drop and jlab-mcp asks squeue: the sessions are marked lost.
+      await waitServerLost(server);
+      // A call that asks for the server (list_kernels) submits a new job.
       const kernels = await call(server.client, 'list_kernels', {}, 150_000);
       assert.notEqual(kernels.isError, true, textOf(kernels));
       const afterCancel = await call(server.client, 'execute_code', { session_id: a.id, code: 'print("still here?")' });
@@ -151,8 +161,16 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
       try {
         const a = await newSession(server, 'slurm-direct');
         const job = await currentJob(server);
-        const running = call(server.client, 'execute_code', { session_id: a.id, code: 'import time\ntime.sleep(90)', timeout: 100 }, 120_000);
-        await new Promise((r) => setTimeout(r, 1500));
+        // Progress notifications carry the cell's last line: scancel once it is running.
+        let started!: () => void;
+        const running$ = new Promise<void>((resolve) => (started = resolve));
+        const running = server.client
+          .callTool(
+            { name: 'execute_code', arguments: { session_id: a.id, code: 'import time\nprint("cell started", flush=True)\ntime.sleep(90)', timeout: 100 } },
+            { timeout: 120_000, onprogress: (p) => void (/cell started/.test(p.message ?? '') && started()) },
+          )
+          .then((r) => r as ToolResult);
+        await Promise.race([running$, running.then(() => assert.fail('the cell ended before it was cancelled')), sleepReject(30_000, 'no progress saying the cell started')]);
         const cancelledAt = Date.now();
         assert.equal((await run('scancel', [job])).code, 0);
         const ended = await running;
@@ -160,7 +178,7 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
         assert.equal(ended.isError, true, textOf(ended));
         assert.match(textOf(ended), /ServerLost|server was lost/i);
         await waitJobOver(job, 20_000);
-        await new Promise((r) => setTimeout(r, 2500));
+        await waitServerLost(server);
         const result = await call(server.client, 'execute_code', { session_id: a.id, code: 'print(1)' }, 60_000);
         assert.equal(result.isError, true, textOf(result));
         assert.match(textOf(result), /start_session_resume_notebook/);
@@ -180,7 +198,7 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
       const job1 = await currentJob(server);
       const state = await waitJobOver(job1, 170_000);
       console.error(`job ${job1} ${state} at its 1-minute limit`);
-      await new Promise((r) => setTimeout(r, 2500));
+      await waitServerLost(server);
       const kernels = await call(server.client, 'list_kernels', {}, 150_000);
       assert.notEqual(kernels.isError, true, textOf(kernels));
       const after = await call(server.client, 'execute_code', { session_id: s.id, code: 'print(x)' });

@@ -52,6 +52,24 @@ export async function waitJobOver(jobId: string, timeoutMs: number): Promise<str
   }
 }
 
+/** Ids of unfinished jobs named `name` (squeue's default states); throws when squeue fails. */
+export async function jobsNamed(name: string): Promise<string[]> {
+  const r = await run('squeue', ['--noheader', `--name=${name}`, '--format=%i']);
+  if (r.code !== 0) throw new Error(`squeue --name=${name} failed: ${r.failure ?? r.stderr}`);
+  return r.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+}
+
+/** Polls `check` every 250 ms until it returns a value other than undefined; throws at the deadline. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Cancels only the given job ids (never a user's whole queue). */
 export async function cancelJobs(ids: Iterable<string>): Promise<void> {
   const list = [...new Set(ids)].filter((id) => /^\d+$/.test(id));

@@ -12,6 +12,7 @@ import {
   TERMINAL_JOB_STATES,
   isTerminalState,
   jobStateFromScontrol,
+  parseJobIds,
   parseSbatchOutput,
   parseScontrolShowJob,
   parseScontrolShowJobs,
@@ -21,6 +22,21 @@ import {
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'slurm');
 const fx = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+
+// --------------------------------------------------------------------------- squeue by name
+
+test('squeue --name --format=%i: real output, every job of the name', () => {
+  assert.deepEqual(parseJobIds(fx('squeue-by-name.txt')), ['4', '3']);
+  assert.deepEqual(parseJobIds(fx('squeue-by-name-none.txt')), []);
+});
+
+test('squeue --name --format=%i: blank lines, CRLF, a header, duplicates, noise', () => {
+  assert.deepEqual(parseJobIds('\n  12 \r\n\n13\n12\n'), ['12', '13']);
+  assert.deepEqual(parseJobIds('JOBID\n7\n'), ['7']);
+  assert.deepEqual(parseJobIds('squeue: warning: something\n8\n'), ['8']);
+  assert.deepEqual(parseJobIds('18_[1-3]\n18_1\n(null)\n'), [], 'array tasks are never ours');
+  assert.deepEqual(parseJobIds(''), []);
+});
 
 // --------------------------------------------------------------------------- sbatch
 

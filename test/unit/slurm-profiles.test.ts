@@ -34,8 +34,8 @@ describe('SLURM profiles', () => {
     assert.equal(cpu.gres, undefined);
     assert.deepEqual(cpu.jupyterCommand, ['/opt/env/bin/jupyter', 'server']);
     const paths = { jobDir: '/s/j', configFile: '/s/j/c.py', tokenFile: '/s/j/t', connectionFile: '/s/j/c.json', heartbeatFile: '/s/j/h', logFile: '/s/j/l-%j.out', rootDir: '/nb' };
-    assert.doesNotMatch(renderBatchScript(cpu, paths, { heartbeatTimeoutS: 600 }).script, /--gres/);
-    assert.match(renderBatchScript(gpu, paths, { heartbeatTimeoutS: 600 }).script, /#SBATCH --job-name=jlab-mcp-gpu\n/);
+    assert.doesNotMatch(renderBatchScript(cpu, paths, { heartbeatTimeoutS: 600 }, '00ff00ff00ff00ff').script, /--gres/);
+    assert.match(renderBatchScript(gpu, paths, { heartbeatTimeoutS: 600 }, '00ff00ff00ff00ff').script, /#SBATCH --job-name=jlab-mcp-gpu-00ff00ff00ff00ff\n/);
   });
 
   it('names every problem: bad JSON, unknown keys, bad values, bad names, missing default', () => {

@@ -16,8 +16,9 @@ const paths: BatchPaths = {
   rootDir: "/home/u/my notebooks/it's here",
 };
 const base: BatchSettings = { jupyterCommand: ['jupyter-server'] };
+const TAG = '0123456789abcdef';
 const render = (s: Partial<BatchSettings>, p: Partial<BatchPaths> = {}) =>
-  renderBatchScript({ ...base, ...s }, { ...paths, ...p }, { heartbeatTimeoutS: 600 });
+  renderBatchScript({ ...base, ...s }, { ...paths, ...p }, { heartbeatTimeoutS: 600 }, TAG);
 
 /** Runs `bash -n` on the script: it must at least parse. */
 function bashParses(script: string): void {
@@ -62,12 +63,12 @@ describe('renderBatchScript', () => {
       '#SBATCH --account=proj_1',
       '#SBATCH --qos=normal',
       '#SBATCH --constraint=a100&ib',
-      '#SBATCH --job-name=jlab-mcp',
+      `#SBATCH --job-name=jlab-mcp-${TAG}`,
     ]) {
       assert.ok(script.includes(`\n${line}\n`), line);
     }
     assert.ok(script.startsWith('#!/bin/bash\n'));
-    assert.deepEqual(sbatchArgs, ['--parsable', `--output=${paths.logFile}`, `--chdir=${paths.jobDir}`]);
+    assert.deepEqual(sbatchArgs, ['--parsable', `--job-name=jlab-mcp-${TAG}`, `--output=${paths.logFile}`, `--chdir=${paths.jobDir}`]);
     const cpuOnly = render({ gres: '' }).script;
     assert.doesNotMatch(cpuOnly, /--gres/);
     assert.doesNotMatch(cpuOnly, /--partition|--account|--qos|--mem|--constraint/);
@@ -100,10 +101,10 @@ describe('renderBatchScript', () => {
   });
 
   it('checks the heartbeat often enough for short timeouts', () => {
-    const { script } = renderBatchScript(base, paths, { heartbeatTimeoutS: 15 });
+    const { script } = renderBatchScript(base, paths, { heartbeatTimeoutS: 15 }, TAG);
     assert.match(script, /HEARTBEAT_TIMEOUT=15\n/);
     assert.match(script, /HEARTBEAT_CHECK=3\n/);
-    assert.throws(() => renderBatchScript(base, paths, { heartbeatTimeoutS: 2 }), /at least 6/);
+    assert.throws(() => renderBatchScript(base, paths, { heartbeatTimeoutS: 2 }, TAG), /at least 6/);
   });
 
   it('quotes module names and puts the user setup in verbatim', () => {
@@ -134,6 +135,10 @@ describe('renderBatchScript', () => {
       [{ extraArgs: ['exclusive'] }, /JLAB_MCP_SLURM_EXTRA_ARGS/],
       [{ extraArgs: ['--wrap=id'] }, /JLAB_MCP_SLURM_EXTRA_ARGS/],
       [{ extraArgs: ['--output=/tmp/x'] }, /JLAB_MCP_SLURM_EXTRA_ARGS/],
+      [{ extraArgs: ['--job-name=mine'] }, /JLAB_MCP_SLURM_EXTRA_ARGS.*set by jlab-mcp itself/],
+      [{ extraArgs: ['-J', 'mine'] }, /JLAB_MCP_SLURM_EXTRA_ARGS.*set by jlab-mcp itself/],
+      [{ extraArgs: ['-Jmine'] }, /JLAB_MCP_SLURM_EXTRA_ARGS.*set by jlab-mcp itself/],
+      [{ extraArgs: ['-o/tmp/x'] }, /JLAB_MCP_SLURM_EXTRA_ARGS.*set by jlab-mcp itself/],
       [{ jupyterCommand: [] }, /JLAB_MCP_SLURM_JUPYTER_CMD/],
     ];
     for (const [settings, message] of bad) {
@@ -144,6 +149,23 @@ describe('renderBatchScript', () => {
     assert.throws(() => render({}, { rootDir: 'relative' }), /absolute/);
     assert.throws(() => render({}, { rootDir: '/x\ny' }), /line break/);
     assert.throws(() => render({}, { jobDir: '/x%y' }), /%/);
+  });
+
+  it('names the job <prefix>-<tag>, in the script and on the command line after any extra argument', () => {
+    const plain = render({ extraArgs: ['--exclusive'] });
+    assert.equal(plain.jobName, `jlab-mcp-${TAG}`);
+    assert.ok(plain.script.includes(`\n#SBATCH --job-name=jlab-mcp-${TAG}\n`));
+    assert.equal(plain.sbatchArgs.filter((arg) => arg.startsWith('--job-name=')).length, 1);
+    assert.ok(plain.sbatchArgs.includes(`--job-name=jlab-mcp-${TAG}`));
+    const profile = render({ jobName: 'jlab-mcp-gpu' });
+    assert.equal(profile.jobName, `jlab-mcp-gpu-${TAG}`);
+    assert.ok(profile.sbatchArgs.includes(`--job-name=jlab-mcp-gpu-${TAG}`));
+    // Two renders with different tags: two names (the name is what finds a job without its id).
+    const other = renderBatchScript(base, paths, { heartbeatTimeoutS: 600 }, 'fedcba9876543210');
+    assert.notEqual(other.jobName, plain.jobName);
+    for (const bad of ['', 'XYZ', '0123456789abcdeF', 'abc', 'ab cd ef 01', `${TAG}\n#SBATCH --wrap=id`, '0'.repeat(33)]) {
+      assert.throws(() => renderBatchScript(base, paths, { heartbeatTimeoutS: 600 }, bad), /Not a job tag/, JSON.stringify(bad));
+    }
   });
 
   it('passes extra sbatch arguments as argv words, never into the script', () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { JupyterRestClient } from '../../jupyter/restClient.js';
@@ -11,8 +12,8 @@ import { log } from '../../util/log.js';
 import { registerSecret } from '../../util/secrets.js';
 import { TextTail } from '../../util/tail.js';
 import { terminate } from '../../util/terminate.js';
-import { which } from '../../util/which.js';
 import { writeServerConfig } from '../serverConfig.js';
+import type { ServerRecord } from '../../state/records.js';
 import type { JupyterBackend } from '../types.js';
 import { findFreePort } from './freePort.js';
 import { INSTALL_HINT, resolveJupyterCommand } from './jupyterCommand.js';
@@ -21,6 +22,11 @@ export interface LocalBackendOptions {
   jupyterCommand?: string;
   rootDir: string;
   startTimeoutMs: number;
+  /**
+   * Seconds without jlab-mcp and without a busy kernel after which Jupyter culls the kernels and
+   * then shuts itself down (its own culling, not ours). Default 3600 (JLAB_MCP_IDLE_TIMEOUT).
+   */
+  idleTimeoutSeconds?: number;
   /** Milliseconds per REST request and websocket handshake. Default 30 000 (JLAB_MCP_REQUEST_TIMEOUT). */
   requestTimeoutMs?: number;
 }
@@ -29,15 +35,20 @@ const PORT_ATTEMPTS = 3;
 
 /**
  * Starts our own Jupyter server on 127.0.0.1: a free port, a fresh token that travels through
- * a 0600 file (never argv), its own runtime directory. On Linux it is started under
- * `setpriv --pdeathsig TERM`, so the kernel sends it SIGTERM if we die, even by SIGKILL.
+ * a 0600 file (never argv), its own runtime directory, its log in a file there. It runs in its
+ * own process group and does not die with us: after a restart (or a SIGKILL) of jlab-mcp the
+ * next one adopts it and its kernels. Left alone, Jupyter's own culling ends it: kernels idle
+ * and unconnected for the idle timeout are shut down, then the server with no kernels and no
+ * activity for as long. A normal exit with the `shutdown` policy stops it at once.
  */
 export class LocalBackend implements JupyterBackend {
   readonly kind = 'local' as const;
   private child?: ChildProcess;
+  /** A server a previous jlab-mcp started, adopted by pid. */
+  private adopted?: { pid: number; watch?: NodeJS.Timeout };
   private runtimeDir?: string;
   private url?: string;
-  private readonly stderr = new TextTail();
+  private token?: string;
   private lostListener?: (reason: string) => void;
 
   constructor(private readonly options: LocalBackendOptions) {}
@@ -47,6 +58,7 @@ export class LocalBackend implements JupyterBackend {
     const command = await resolveJupyterCommand(this.options.jupyterCommand);
     const token = randomBytes(24).toString('hex');
     registerSecret(token);
+    this.token = token;
     this.runtimeDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-mcp-'));
     const { configFile, tokenFile } = await writeServerConfig(this.runtimeDir, token);
     for (let attempt = 1; ; attempt++) {
@@ -54,7 +66,7 @@ export class LocalBackend implements JupyterBackend {
       try {
         return await this.launch(command, port, token, configFile, tokenFile, signal);
       } catch (error) {
-        const portTaken = /already in use|Address already in use|could not bind/i.test(this.stderr.lines(40));
+        const portTaken = /already in use|Address already in use|could not bind/i.test(await this.logTail(40));
         await this.stopChild();
         if (!portTaken || attempt >= PORT_ATTEMPTS) throw error;
         log.warn(`port ${port} was taken before Jupyter could bind it; trying another`);
@@ -80,8 +92,8 @@ export class LocalBackend implements JupyterBackend {
       `--ServerApp.root_dir=${this.options.rootDir}`,
     ];
     if (process.getuid?.() === 0) args.push('--allow-root');
-    const setpriv = process.platform === 'linux' ? which('setpriv') : undefined;
-    const argv = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', command[0]!, ...args] : [command[0]!, ...args];
+    args.push(...cullingArgs(this.options.idleTimeoutSeconds ?? 3600));
+    const argv = [command[0]!, ...args];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       JLAB_MCP_TOKEN_FILE: tokenFile,
@@ -90,23 +102,27 @@ export class LocalBackend implements JupyterBackend {
       PYDEVD_DISABLE_FILE_VALIDATION: '1',
     };
     delete env.JUPYTER_TOKEN;
-    log.info(`starting Jupyter: ${command.join(' ')} on 127.0.0.1:${port}`);
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    log.info(`starting Jupyter: ${command.join(' ')} on 127.0.0.1:${port} (log: ${this.logFile()})`);
+    // A file, not a pipe, for its log: the server outlives us and must not write into a broken pipe.
+    const logFd = openSync(this.logFile(), 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', logFd], detached: true });
+    } finally {
+      closeSync(logFd);
+    }
     this.child = child;
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderr.push(chunk);
-      log.debug(`jupyter: ${chunk.trimEnd()}`);
-    });
     const exited = new Promise<never>((_, reject) => {
-      const fail = (why: string) =>
+      const fail = async (why: string) => {
+        const tail = await this.logTail(15);
         reject(
-          new JlabError('SERVER_START_FAILED', `The Jupyter server ${why} before it was ready.\n--- its stderr (last lines) ---\n${this.stderr.lines(15)}`, {
-            hint: /No module named|not found|ENOENT/.test(why + this.stderr.lines(15)) ? INSTALL_HINT : 'Fix the error above; the next tool call starts the server again.',
+          new JlabError('SERVER_START_FAILED', `The Jupyter server ${why} before it was ready.\n--- its log (last lines) ---\n${tail}`, {
+            hint: /No module named|not found|ENOENT/.test(why + tail) ? INSTALL_HINT : 'Fix the error above; the next tool call starts the server again.',
           }),
         );
-      child.once('error', (error) => fail(`could not be started (${error.message})`));
-      child.once('exit', (code, sig) => fail(`exited (${sig ?? `code ${code}`})`));
+      };
+      child.once('error', (error) => void fail(`could not be started (${error.message})`));
+      child.once('exit', (code, sig) => void fail(`exited (${sig ?? `code ${code}`})`));
     });
     const endpoint: ServerEndpoint = { baseUrl: `http://127.0.0.1:${port}/`, token, requestTimeoutMs: this.options.requestTimeoutMs };
     const rest = new JupyterRestClient(endpoint);
@@ -115,7 +131,7 @@ export class LocalBackend implements JupyterBackend {
       for (let interval = 25; ; interval = Math.min(interval * 1.5, 500)) {
         if (await rest.isUp(1000)) return endpoint;
         if (Date.now() > deadline) {
-          throw new JlabError('SERVER_START_FAILED', `The Jupyter server did not answer within ${this.options.startTimeoutMs / 1000} s.\n--- its stderr ---\n${this.stderr.lines(15)}`, {
+          throw new JlabError('SERVER_START_FAILED', `The Jupyter server did not answer within ${this.options.startTimeoutMs / 1000} s.\n--- its log ---\n${await this.logTail(15)}`, {
             hint: 'Raise JLAB_MCP_SERVER_START_TIMEOUT if the machine is slow; the next tool call tries again.',
           });
         }
@@ -126,7 +142,7 @@ export class LocalBackend implements JupyterBackend {
     const result = await Promise.race([ready, exited]);
     this.url = endpoint.baseUrl;
     child.once('exit', (code, sig) => {
-      if (this.child === child) this.lostListener?.(`the local Jupyter server exited (${sig ?? `code ${code}`}).\n${this.stderr.lines(10)}`);
+      if (this.child === child) void this.logTail(10).then((tail) => this.lostListener?.(`the local Jupyter server exited (${sig ?? `code ${code}`}).\n${tail}`));
     });
     log.info(`Jupyter ready at ${endpoint.baseUrl} (pid ${child.pid})`);
     return result;
@@ -139,9 +155,52 @@ export class LocalBackend implements JupyterBackend {
   async checkLost(): Promise<string | undefined> {
     const child = this.child;
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      return `the local Jupyter server exited (${child.signalCode ?? `code ${child.exitCode}`}).\n${this.stderr.lines(10)}`;
+      return `the local Jupyter server exited (${child.signalCode ?? `code ${child.exitCode}`}).\n${await this.logTail(10)}`;
     }
+    if (this.adopted && !pidAlive(this.adopted.pid)) return `the local Jupyter server (pid ${this.adopted.pid}) is gone.\n${await this.logTail(10)}`;
     return undefined;
+  }
+
+  /** The server a previous jlab-mcp left running, if it still answers with its token. */
+  async adopt(record: ServerRecord): Promise<ServerEndpoint | undefined> {
+    if (!record.pid || !record.tokenFile || !pidAlive(record.pid)) return undefined;
+    const token = (await readFile(record.tokenFile, 'utf8').catch(() => '')).split('\n')[0]!.trim();
+    if (!token) return undefined;
+    registerSecret(token);
+    const endpoint: ServerEndpoint = { baseUrl: record.baseUrl, token, requestTimeoutMs: this.options.requestTimeoutMs };
+    if (!(await new JupyterRestClient(endpoint).isUp(5000))) return undefined;
+    const adopted: { pid: number; watch?: NodeJS.Timeout } = { pid: record.pid };
+    // No child handle to wait on: look for the process every few seconds.
+    adopted.watch = setInterval(() => {
+      if (this.adopted === adopted && !pidAlive(adopted.pid)) {
+        clearInterval(adopted.watch);
+        this.lostListener?.(`the local Jupyter server (pid ${adopted.pid}) is gone.`);
+      }
+    }, ADOPTED_WATCH_MS);
+    adopted.watch.unref();
+    this.adopted = adopted;
+    this.runtimeDir = record.runtimeDir;
+    this.url = record.baseUrl;
+    this.token = token;
+    log.info(`adopted the Jupyter server at ${record.baseUrl} (pid ${record.pid}) left by an earlier jlab-mcp`);
+    return endpoint;
+  }
+
+  /** How a later jlab-mcp finds this server; undefined when none runs. */
+  record(): Omit<ServerRecord, 'profile'> | undefined {
+    const pid = this.child?.pid ?? this.adopted?.pid;
+    if (!pid || !this.url || !this.runtimeDir) return undefined;
+    return { backend: 'local', baseUrl: this.url, pid, runtimeDir: this.runtimeDir, tokenFile: path.join(this.runtimeDir, 'token'), startedAt: new Date().toISOString() };
+  }
+
+  /** Leaves the server running for a later jlab-mcp (exit policy keep); its files stay. */
+  async detach(): Promise<void> {
+    this.child?.removeAllListeners('exit');
+    this.child?.unref();
+    this.child = undefined;
+    if (this.adopted?.watch) clearInterval(this.adopted.watch);
+    this.adopted = undefined;
+    this.runtimeDir = undefined;
   }
 
   async stop(): Promise<void> {
@@ -154,12 +213,71 @@ export class LocalBackend implements JupyterBackend {
 
   private async stopChild(): Promise<void> {
     const child = this.child;
+    const adopted = this.adopted;
     this.child = undefined;
+    this.adopted = undefined;
     this.url = undefined;
     if (child) await terminate(child, 8000);
+    if (adopted) {
+      clearInterval(adopted.watch);
+      await terminatePid(adopted.pid, 8000);
+    }
+  }
+
+  private logFile(): string {
+    return path.join(this.runtimeDir ?? os.tmpdir(), 'jupyter.log');
+  }
+
+  /** The last lines of the server's log file. */
+  private async logTail(lines: number): Promise<string> {
+    const tail = new TextTail();
+    tail.push(await readFile(this.logFile(), 'utf8').catch(() => ''));
+    return tail.lines(lines);
   }
 
   describe(): Record<string, unknown> {
-    return { kind: this.kind, url: this.url, pid: this.child?.pid, runtimeDir: this.runtimeDir };
+    return { kind: this.kind, url: this.url, pid: this.child?.pid ?? this.adopted?.pid, adopted: this.adopted !== undefined, runtimeDir: this.runtimeDir, log: this.runtimeDir ? this.logFile() : undefined };
   }
+}
+
+/** How often an adopted server's pid is checked, in ms. */
+const ADOPTED_WATCH_MS = 2000;
+
+/**
+ * Jupyter's own culling, as argv (values only, no secrets): kernels idle and without a
+ * connection for `seconds` are shut down (a busy one never is), and the server itself once it
+ * has had no kernels and no activity for as long.
+ */
+export function cullingArgs(seconds: number): string[] {
+  const interval = Math.max(1, Math.min(60, Math.round(seconds / 4)));
+  return [
+    `--MappingKernelManager.cull_idle_timeout=${seconds}`,
+    `--MappingKernelManager.cull_interval=${interval}`,
+    '--MappingKernelManager.cull_connected=False',
+    '--MappingKernelManager.cull_busy=False',
+    `--ServerApp.shutdown_no_activity_timeout=${seconds}`,
+  ];
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM to a process we have no handle on, a bounded wait, then SIGKILL. */
+async function terminatePid(pid: number, graceMs: number): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  for (const until = Date.now() + graceMs; Date.now() < until; await sleep(100)) if (!pidAlive(pid)) return;
+  signal('SIGKILL');
 }

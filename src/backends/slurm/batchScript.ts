@@ -24,6 +24,7 @@ export interface BatchSettings {
   setup?: string;
   /** The Jupyter command as argv words, e.g. ['jupyter-server'] or ['jupyter', 'server']. */
   jupyterCommand: string[];
+  /** Prefix of the job name (a profile's `jlab-mcp-<profile>`); default `jlab-mcp`. */
   jobName?: string;
 }
 
@@ -53,6 +54,11 @@ export interface RenderedBatch {
   script: string;
   /** sbatch arguments that precede the script path (no secrets in them). */
   sbatchArgs: string[];
+  /**
+   * The job's name, `<jobName>-<tag>`: unique, so the job can be found (squeue --name) and
+   * cancelled even when sbatch's answer with its id was never read.
+   */
+  jobName: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
@@ -62,6 +68,8 @@ const MEM_RE = /^\d+[KMGTkmgt]?$/;
 const CONSTRAINT_RE = /^[A-Za-z0-9_.,:&|!*()[\]-]+$/;
 const MODULE_RE = /^[A-Za-z0-9_.+/@:=-]+$/;
 const JOB_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A job tag: lowercase hex, 8–32 digits (e.g. 8 random bytes). */
+export const JOB_TAG_RE = /^[0-9a-f]{8,32}$/;
 
 /** A word as a POSIX shell single-quoted string: 'it'\''s' — nothing inside is expanded. */
 export function shellQuote(value: string): string {
@@ -86,7 +94,10 @@ export function batchSettingsProblems(s: BatchSettings): string[] {
   for (const mod of s.modules ?? []) check('JLAB_MCP_SLURM_MODULES', mod, MODULE_RE, 'a module name such as cuda/12.2');
   for (const arg of s.extraArgs ?? []) {
     if (!arg.startsWith('-') || /[\n\r\0]/.test(arg)) problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is not an sbatch option (each word must start with -)`);
-    else if (/^--?(wrap|parsable|output|error|o|e|chdir|D)(=|$)/.test(arg)) problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is set by jlab-mcp itself`);
+    // The job name is how a job whose id was never read back is found: it must stay ours.
+    else if (/^--(wrap|parsable|output|error|chdir|job-name)(=|$)/.test(arg) || /^-[oeDJ]/.test(arg)) {
+      problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is set by jlab-mcp itself`);
+    }
   }
   if (s.setup !== undefined && s.setup.includes('\0')) problems.push('JLAB_MCP_SLURM_SETUP contains a NUL byte');
   if (s.jupyterCommand.length === 0) problems.push('JLAB_MCP_SLURM_JUPYTER_CMD is empty');
@@ -113,9 +124,11 @@ function checkPath(what: string, p: string): void {
  * The script and the sbatch arguments. Resource options are `#SBATCH` lines (validated values
  * without spaces or quotes); paths go to sbatch as argv words (no shell, any characters but `%`,
  * which sbatch expands in --output).
+ * @param tag this job's unique tag (JOB_TAG_RE); it ends the job name.
  */
-export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: BatchTiming): RenderedBatch {
+export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: BatchTiming, tag: string): RenderedBatch {
   validateBatchSettings(s);
+  if (!JOB_TAG_RE.test(tag)) throw new JlabError('INTERNAL', `Not a job tag: ${JSON.stringify(tag)}`);
   for (const [what, p] of Object.entries(paths)) checkPath(what, p);
   if (paths.jobDir.includes('%')) throw new JlabError('CONFIG_INVALID', `The SLURM state directory may not contain '%' (sbatch expands it): ${paths.jobDir}`);
   const timeout = Math.floor(timing.heartbeatTimeoutS);
@@ -123,7 +136,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
   // The watchdog looks often enough that a stale heartbeat is acted on within ~1/5 of the timeout.
   const checkEvery = Math.max(1, Math.min(30, Math.floor(timeout / 5)));
 
-  const jobName = s.jobName ?? 'jlab-mcp';
+  const jobName = `${s.jobName ?? 'jlab-mcp'}-${tag}`;
   const sbatchLines = [`#SBATCH --job-name=${jobName}`];
   if (s.partition) sbatchLines.push(`#SBATCH --partition=${s.partition}`);
   if (s.account) sbatchLines.push(`#SBATCH --account=${s.account}`);
@@ -250,6 +263,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '',
   );
 
-  const sbatchArgs = ['--parsable', `--output=${paths.logFile}`, `--chdir=${paths.jobDir}`, ...(s.extraArgs ?? [])];
-  return { script: lines.join('\n'), sbatchArgs };
+  // The name again on the command line, which beats any #SBATCH line and SBATCH_JOB_NAME.
+  const sbatchArgs = ['--parsable', `--job-name=${jobName}`, `--output=${paths.logFile}`, `--chdir=${paths.jobDir}`, ...(s.extraArgs ?? [])];
+  return { script: lines.join('\n'), sbatchArgs, jobName };
 }

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { JlabError } from '../../util/errors.js';
 import { redactSecrets } from '../../util/secrets.js';
-import { SQUEUE_FORMAT, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
+import { SQUEUE_FORMAT, parseJobIds, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
 
 export interface RunResult {
   /** Exit code; -1 when the command could not be run or was killed. */
@@ -25,12 +25,20 @@ function slurmEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function runCommand(cmd: string, args: string[], options: { timeoutMs: number; cwd?: string }): Promise<RunResult> {
+export interface RunOptions {
+  /** Killed (SIGKILL) after this many milliseconds. */
+  timeoutMs: number;
+  cwd?: string;
+  /** Aborting kills the command (SIGKILL), e.g. an sbatch in flight at shutdown. */
+  signal?: AbortSignal;
+}
+
+export function runCommand(cmd: string, args: string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
       args,
-      { timeout: options.timeoutMs, encoding: 'utf8', env: slurmEnv(), cwd: options.cwd, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' },
+      { timeout: options.timeoutMs, encoding: 'utf8', env: slurmEnv(), cwd: options.cwd, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL', signal: options.signal },
       (err, stdout, stderr) => {
         if (!err) return resolve({ code: 0, stdout, stderr });
         const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
@@ -38,9 +46,11 @@ export function runCommand(cmd: string, args: string[], options: { timeoutMs: nu
         const failure =
           e.code === 'ENOENT'
             ? `${cmd} was not found on PATH`
-            : e.killed || e.signal
-              ? `${cmd} did not answer within ${Math.round(options.timeoutMs / 1000)} s`
-              : `${cmd} failed: ${e.message}`;
+            : e.name === 'AbortError'
+              ? `${cmd} was stopped (jlab-mcp is shutting down)`
+              : e.killed || e.signal
+                ? `${cmd} did not answer within ${Math.round(options.timeoutMs / 1000)} s`
+                : `${cmd} failed: ${e.message}`;
         resolve({ code: -1, stdout, stderr, failure });
       },
     );
@@ -53,21 +63,42 @@ export function wordsOf(result: RunResult, lines = 6): string {
   return redactSecrets(text);
 }
 
-/** `sbatch <args> <script>`; resolves to the job id, or throws SERVER_START_FAILED with sbatch's words. */
-export async function sbatch(args: string[], scriptFile: string, options: { timeoutMs: number; cwd?: string }): Promise<SbatchResult & { stderr: string }> {
+/**
+ * `sbatch <args> <script>`; resolves to the job id, or throws SERVER_START_FAILED with sbatch's
+ * words. Its context's `maybeSubmitted` is false only when sbatch could not even be run: in
+ * every other failure (killed at the timeout, "Socket timed out" from a busy controller, an
+ * answer without an id) Slurm may have accepted the job.
+ */
+export async function sbatch(args: string[], scriptFile: string, options: RunOptions): Promise<SbatchResult & { stderr: string }> {
   const result = await runCommand('sbatch', [...args, scriptFile], options);
+  const notFound = result.failure?.includes('not found') === true;
   if (result.code !== 0) {
-    throw new JlabError('SERVER_START_FAILED', `sbatch refused the Jupyter job: ${wordsOf(result)}`, {
-      hint: result.failure?.includes('not found')
+    const stderr = redactSecrets(result.stderr.trim().split('\n').slice(0, 6).join('\n'));
+    const words = result.failure && !notFound ? `sbatch did not complete: ${result.failure}${stderr ? `\n${stderr}` : ''}` : `sbatch refused the Jupyter job: ${wordsOf(result)}`;
+    throw new JlabError('SERVER_START_FAILED', words, {
+      hint: notFound
         ? 'Run jlab-mcp on a machine with the Slurm client tools, or set JLAB_MCP_RUN_MODE=local.'
-        : 'Fix the SLURM settings (JLAB_MCP_SLURM_PARTITION, _GRES, _ACCOUNT, _QOS, _TIME, …) in the MCP server configuration; the next tool call submits again.',
+        : result.failure
+          ? 'The Slurm controller may be busy (see squeue / sinfo); the next tool call submits again.'
+          : 'Fix the SLURM settings (JLAB_MCP_SLURM_PARTITION, _GRES, _ACCOUNT, _QOS, _TIME, …) in the MCP server configuration; the next tool call submits again.',
+      context: { maybeSubmitted: !notFound },
     });
   }
   try {
     return { ...parseSbatchOutput(result.stdout), stderr: result.stderr };
   } catch (error) {
-    throw new JlabError('SERVER_START_FAILED', `sbatch gave no job id: ${wordsOf(result)}`, { cause: error });
+    throw new JlabError('SERVER_START_FAILED', `sbatch gave no job id: ${wordsOf(result)}`, { cause: error, context: { maybeSubmitted: true } });
   }
+}
+
+export type NamedJobsAnswer = { kind: 'ids'; ids: string[] } | { kind: 'error'; words: string };
+
+/** Ids of this user's jobs named `jobName` that have not finished (squeue's default states). */
+export async function squeueByName(jobName: string, options: { timeoutMs: number }): Promise<NamedJobsAnswer> {
+  const user = process.getuid?.();
+  const args = ['--noheader', `--name=${jobName}`, '--format=%i', ...(user === undefined ? [] : [`--user=${user}`])];
+  const result = await runCommand('squeue', args, options);
+  return result.code === 0 ? { kind: 'ids', ids: parseJobIds(result.stdout) } : { kind: 'error', words: wordsOf(result) };
 }
 
 export type SqueueAnswer =

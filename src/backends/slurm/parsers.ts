@@ -99,6 +99,19 @@ export function parseSqueue(stdout: string): SqueueRow[] {
 }
 
 /**
+ * Job ids from `squeue --noheader --format=%i` (one per line), in order, without duplicates.
+ * Lines that are not a job id (blank, a header, a warning) are skipped.
+ */
+export function parseJobIds(stdout: string): string[] {
+  const ids: string[] = [];
+  for (const raw of stdout.split(/\r?\n/)) {
+    const id = raw.trim();
+    if (/^\d+$/.test(id) && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
  * Seconds in a Slurm duration: `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`,
  * `D-HH:MM:SS` (also a bare number of minutes, as accepted by `--time`). `INVALID`, `UNLIMITED`, `NOT_SET`, `N/A`, '' and anything
  * unparsable give undefined.

@@ -9,10 +9,15 @@ export function registerListSessions(server: McpServer, ctx: ToolContext): void 
     'list_sessions',
     {
       title: 'List sessions',
-      description: 'List open sessions with their kernel, kernel state and notebook path.',
+      description:
+        'List open sessions with their kernel, kernel state and notebook path — including sessions adopted from before a restart of jlab-mcp (same session_id, same kernel) and, under gone_sessions, those that could not come back, with the call that resumes their notebook.',
       inputSchema: z.object({}),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guarded(async () => jsonResult({ sessions: ctx.sessions.list().map((session) => sessionSummary(ctx, session)) })),
+    guarded(async () => {
+      await ctx.sessions.ready();
+      const gone = ctx.sessions.listGone().map((each) => ({ ...each, resume: `start_session_resume_notebook(notebook_path="${each.notebook_path}")` }));
+      return jsonResult({ sessions: ctx.sessions.list().map((session) => sessionSummary(ctx, session)), ...(gone.length ? { gone_sessions: gone } : {}) });
+    }),
   );
 }

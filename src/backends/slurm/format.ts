@@ -1,0 +1,63 @@
+/** The backend's state in words and facts, for the log, errors and the status resource. No tokens. */
+import type { BatchSettings } from './batchScript.js';
+import type { Job, Phase } from './job.js';
+import { logFileOf } from './jobFiles.js';
+
+/** One line for people: where the start is, e.g. "job 12 pending (Resources) for 40 s". */
+export function summaryOf(phase: Phase, job: Job | undefined): string {
+  const row = job?.row;
+  const since = job?.submittedAt ? ` for ${Math.round((Date.now() - job.submittedAt) / 1000)} s` : '';
+  switch (phase) {
+    case 'idle':
+      return 'no SLURM job yet';
+    case 'submitting':
+      return 'submitting the SLURM job';
+    case 'pending':
+      return `SLURM job ${job?.id} ${row?.state?.toLowerCase() ?? 'queued'}${row?.reason && row.reason !== 'None' ? ` (${row.reason})` : ''}${since}${job?.kept ? '; kept after the queue timeout' : ''}`;
+    case 'running':
+      return `SLURM job ${job?.id} running on ${row?.nodes || '?'}; waiting for Jupyter`;
+    case 'ready':
+      return `SLURM job ${job?.id} running on ${row?.nodes || '?'}, Jupyter ready, time left ${row?.timeLeft || '?'}`;
+    case 'failed':
+      return `the last SLURM start failed${job?.id ? ` (job ${job.id})` : ''}`;
+    case 'lost':
+      return `SLURM job ${job?.id} ended; the next call submits a new one`;
+    case 'stopped':
+      return 'stopped';
+  }
+}
+
+export interface DescribeInput {
+  phase: Phase;
+  job: Job | undefined;
+  stateDir: string;
+  batch: BatchSettings;
+  heartbeatTimeoutS: number;
+  lastError: string | undefined;
+}
+
+/** Facts for the status resource. */
+export function describeJob(input: DescribeInput): Record<string, unknown> {
+  const { job, phase } = input;
+  const row = job?.row;
+  return {
+    kind: 'slurm',
+    summary: summaryOf(phase, job),
+    phase,
+    jobId: job?.id,
+    jobName: job?.name,
+    state: row?.state,
+    reason: row?.reason || undefined,
+    node: row?.nodes || undefined,
+    timeLeft: row?.timeLeft || undefined,
+    timeLimit: row?.timeLimit || undefined,
+    checkedAt: job?.checkedAt ? new Date(job.checkedAt).toISOString() : undefined,
+    url: job?.url,
+    logs: job ? { stdout: logFileOf(job), stderr: logFileOf(job) } : undefined,
+    stateDir: job?.dir ?? input.stateDir,
+    partition: input.batch.partition ?? '(cluster default)',
+    gres: input.batch.gres || undefined,
+    heartbeatTimeoutS: input.heartbeatTimeoutS,
+    lastError: input.lastError,
+  };
+}

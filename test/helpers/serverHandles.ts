@@ -1,0 +1,167 @@
+import { mkdtemp, readFile, readdir, readlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { makeBackendFactory } from '../../src/backends/factory.js';
+import { loadConfig, parseArgs } from '../../src/config/load.js';
+import type { ServerEndpoint } from '../../src/jupyter/endpoint.js';
+import { createMcpServer } from '../../src/mcp/createServer.js';
+import { flushPendingFsyncs } from '../../src/notebook/atomicWrite.js';
+import { ServerPool } from '../../src/sessions/serverPool.js';
+import { SessionManager } from '../../src/sessions/sessionManager.js';
+
+/**
+ * The real MCP server (tools, sessions, a local Jupyter server and real kernels) built in this
+ * test process, wired as src/main.ts wires it, and reached by the official client through an
+ * in-memory transport pair. Living in this process is what lets a test read the server's own
+ * active handles and RSS.
+ */
+export interface InProcessServer {
+  client: Client;
+  sessions: SessionManager;
+  servers: ServerPool;
+  notebookDir: string;
+  /** The local Jupyter server's endpoint (started on demand by `ready()`). */
+  endpoint: () => Promise<ServerEndpoint>;
+  /** Shuts every session, Jupyter and the MCP link down, as main.ts's shutdown does. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Builds the server from the settings' defaults (plus `env`, e.g. JLAB_MCP_EXEC_TIMEOUT), wired
+ * as src/main.ts wires it; keep the two in step (the compiler flags a missing field).
+ */
+export async function startInProcessServer(env: Record<string, string> = {}): Promise<InProcessServer> {
+  const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-leaks-'));
+  const config = loadConfig(parseArgs([]), { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, ...env });
+  const servers = new ServerPool(await makeBackendFactory(config, 'local'), 'in-process test');
+  const sessions = new SessionManager(servers, {
+    notebookDir,
+    kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
+    defaultKernel: config.defaultKernel,
+    outputLimit: config.notebookOutputLimit,
+    stdinAnswer: config.stdinAnswer,
+    session: {
+      saveIntervalMs: config.saveInterval * 1000,
+      interruptGraceMs: config.interruptGrace * 1000,
+      restartIgnoredInterrupt: config.interruptEscalation === 'restart',
+    },
+  });
+  const server = createMcpServer(
+    {
+      sessions,
+      budget: {
+        textBudget: config.outputBudget,
+        maxImages: config.maxImages,
+        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes, maxPixels: config.imageMaxPixels },
+      },
+      execTimeoutMs: config.execTimeout * 1000,
+      progressIntervalMs: 2_000,
+      resumeCellTimeoutMs: config.resumeCellTimeout * 1000,
+    },
+    '0.0.0-test',
+  );
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'jlab-mcp-leak-tests', version: '0.0.0' });
+  await client.connect(clientSide);
+  const endpoint = async () => (await servers.get().ready()).endpoint;
+  const close = async () => {
+    await sessions.shutdownAll();
+    await flushPendingFsyncs();
+    await servers.stop();
+    await client.close().catch(() => {});
+    await server.close().catch(() => {});
+  };
+  return { client, sessions, servers, notebookDir, endpoint, close };
+}
+
+/** process.getActiveResourcesInfo() counted by type, e.g. { TCPSocketWrap: 3, Timeout: 2 }. */
+export function handleCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+let gcFunction: (() => void) | undefined;
+
+/**
+ * A full garbage collection, so that RSS and heap reflect what is still reachable. The test
+ * runner does not pass --expose-gc; V8 lets the flag be set late and a fresh context then sees
+ * `gc`.
+ */
+export function forceGc(): void {
+  if (!gcFunction) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFunction = vm.runInNewContext('gc') as () => void;
+  }
+  gcFunction();
+  gcFunction();
+}
+
+export interface ResourceSample {
+  handles: Record<string, number>;
+  /** Resident set size, in bytes. */
+  rss: number;
+  /** V8 heap in use after a full GC, in bytes. */
+  heapUsed: number;
+}
+
+export function sampleResources(): ResourceSample {
+  forceGc();
+  const memory = process.memoryUsage();
+  return { handles: handleCounts(), rss: memory.rss, heapUsed: memory.heapUsed };
+}
+
+/** Handle types whose count went up from `base` to `now` by more than `allowed[type]` (default 0). */
+export function handleGrowth(base: Record<string, number>, now: Record<string, number>, allowed: Record<string, number> = {}): Record<string, number> {
+  const grown: Record<string, number> = {};
+  for (const [type, count] of Object.entries(now)) {
+    const delta = count - (base[type] ?? 0);
+    if (delta > (allowed[type] ?? 0)) grown[type] = delta;
+  }
+  return grown;
+}
+
+/**
+ * TCP connections of this process to `port` on 127.0.0.1 in any state but TIME_WAIT/CLOSE
+ * (a kernel websocket or a kept-alive REST connection holds one each). Read from /proc, so it
+ * counts sockets whatever library opened them.
+ */
+export async function tcpConnectionsTo(port: number): Promise<number> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir('/proc/self/fd').catch(() => [] as string[])) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.add(match[1]!);
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const [remote, state, inode] = [fields[2]!, fields[3]!, fields[9]!];
+      // 06 TIME_WAIT and 07 CLOSE hold no descriptor of ours.
+      if (remote.endsWith(`:${hexPort}`) && state !== '06' && state !== '07' && inodes.has(inode)) count++;
+    }
+  }
+  return count;
+}
+
+/** Polls `check` (every 200 ms) until it returns true or `timeoutMs` passes; returns the last verdict. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -6,15 +6,14 @@ import type { KernelHandle } from './kernel.js';
 /** A message as the spool keeps it: enough for the output collector. */
 type SpooledMessage = Pick<KernelMessage.IIOPubMessage, 'header' | 'parent_header' | 'content'>;
 
-/** How often a followed cell's kernel is asked whether it is still busy, in ms (for kernels without a spool). */
-const BUSY_CHECK_MS = 3000;
-
 /**
  * Follows an execution another jlab-mcp started (reattach): the messages the kernel spooled
  * while nobody was attached come first, then live ones from the websocket (each message once,
  * by its id), until the kernel reports the request idle — at once if it already did while we
- * were away. Without a spool (not a Python kernel) what was printed meanwhile is missing, and
- * the end is found by asking the server whether the kernel is still busy.
+ * were away. Without a spool (not a Python kernel) what was printed meanwhile is missing. Either
+ * way a kernel_info request marks the end too: the shell channel answers in order, so its reply
+ * comes once the cell is done (the server's own busy/idle flag cannot tell: it follows every
+ * client's requests, control ones included).
  * `beforeLive(recovered)` is called once, after the spool's messages and before any live one:
  * `recovered` says whether the spool had this cell.
  */
@@ -22,7 +21,6 @@ export async function followExecution(
   kernel: KernelHandle,
   msgId: string,
   onIOPub: (message: KernelMessage.IIOPubMessage) => void,
-  isBusy: () => Promise<boolean | undefined>,
   beforeLive: (recovered: boolean) => void,
 ): Promise<ExecutionEnd> {
   const seen = new Set<string>();
@@ -31,11 +29,9 @@ export async function followExecution(
   let settle!: (end: ExecutionEnd) => void;
   const end = new Promise<ExecutionEnd>((resolve) => (settle = resolve));
   let settled = false;
-  let busyCheck: NodeJS.Timeout | undefined;
   const finish = (ending: ExecutionEnd) => {
     if (settled) return;
     settled = true;
-    clearInterval(busyCheck);
     kernel.connection.iopubMessage.disconnect(onLive);
     unsubscribe();
     settle(ending);
@@ -68,15 +64,15 @@ export async function followExecution(
   for (const message of spooled) handle(message);
   spoolRead = true;
   for (const message of early.splice(0)) handle(message);
-  // A kernel that went idle while nobody was attached says nothing more: ask the server.
   if (settled) return end;
-  busyCheck = setInterval(() => {
-    void isBusy().then((busy) => {
-      if (busy === false) finish({ kind: failed ? 'error' : 'ok', executionCount });
-    });
-  }, BUSY_CHECK_MS);
-  busyCheck.unref();
-  if (!settled && (await isBusy()) === false) finish({ kind: failed ? 'error' : 'ok', executionCount });
+  // Behind the cell on the shell channel: its reply means the cell is over, whatever we saw.
+  kernel.connection.requestKernelInfo().then(
+    async () => {
+      if (kernel.spoolPath) for (const message of await readSpool(kernel.spoolPath, msgId)) handle(message);
+      finish({ kind: failed ? 'error' : 'ok', executionCount });
+    },
+    () => {}, // the connection went away: the loss listener ends the run
+  );
   return end;
 }
 

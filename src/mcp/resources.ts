@@ -36,6 +36,7 @@ export function statusOf(ctx: ToolContext): Record<string, unknown> {
     server: ctx.sessions.servers.get().describe(),
     servers: ctx.sessions.servers.describe(),
     notebook_dir: ctx.sessions.notebookDir,
+    state: ctx.sessions.describeState(),
     sessions: ctx.sessions.list().map((session) => ({
       session_id: session.id,
       experiment_name: session.experimentName,

@@ -68,7 +68,7 @@ export class CellRun {
     kernel: KernelHandle,
     private readonly notebook: NotebookDocument,
     private readonly options: CellRunOptions,
-    follow?: { msgId: string; startedAt: number; isBusy: () => Promise<boolean | undefined> },
+    follow?: { msgId: string; startedAt: number },
   ) {
     this.collector = new OutputCollector(options.outputLimit);
     this.previous = { outputs: cell.outputs, executionCount: cell.execution_count };
@@ -89,7 +89,7 @@ export class CellRun {
     let end: Promise<ExecutionEnd>;
     if (follow) {
       this.msgId = follow.msgId;
-      end = followExecution(kernel, follow.msgId, onIOPub, follow.isBusy, (recovered) => this.resumeOutputs(recovered));
+      end = followExecution(kernel, follow.msgId, onIOPub, (recovered) => this.resumeOutputs(recovered));
     } else {
       const execution = executeOnKernel(kernel, cell.source, onIOPub, options.stopOnError);
       this.msgId = execution.msgId;

@@ -57,6 +57,16 @@ export class RegistrySync {
     for (const supervisor of servers.all()) this.registry.removeServer(supervisor.profile);
   }
 
+  /** For the status resource: where the registry is and whether this process writes it. */
+  describe(): Record<string, unknown> {
+    return {
+      dir: this.registry.dir,
+      writable: this.registry.writable,
+      read_only_reason: this.registry.readOnlyReason ?? null,
+      set_aside: this.registry.setAside ?? null,
+    };
+  }
+
   flush(release: boolean): Promise<void> {
     return this.registry.flush(release);
   }

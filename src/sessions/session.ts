@@ -320,9 +320,9 @@ export class Session {
    * Takes over a cell an earlier jlab-mcp left running (reattach): its output so far (from the
    * kernel's spool) and to come land in the cell, and wait_for_cell follows it as any other.
    */
-  follow(cell: CodeCell, running: { msgId: string; startedAt: number }, isBusy: () => Promise<boolean | undefined>): CellTicket {
+  follow(cell: CodeCell, running: { msgId: string; startedAt: number }): CellTicket {
     const ticket = this.track(new CellTicket(`cell ${this.notebook.indexOf(cell)} (running since before jlab-mcp restarted)`));
-    const run = new CellRun(cell, this.kernel, this.notebook, this.runOptions({ saveWhenDone: true }), { ...running, isBusy });
+    const run = new CellRun(cell, this.kernel, this.notebook, this.runOptions({ saveWhenDone: true }), running);
     void this.lock.run(() => this.awaitRun(ticket, run)).catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
     return ticket;
   }

@@ -103,10 +103,7 @@ export class SessionManager {
     const running = record.running;
     const cell = running && notebook.cells.find((each) => each.id === running.cellId);
     if (running && cell?.cell_type === 'code') {
-      session.follow(cell, { msgId: running.msgId, startedAt: Date.parse(running.startedAt) || Date.now() }, async () => {
-        const model = await rest.kernelModel(kernel.id).catch(() => undefined);
-        return model ? model.execution_state === 'busy' : undefined;
-      });
+      session.follow(cell, { msgId: running.msgId, startedAt: Date.parse(running.startedAt) || Date.now() });
     } else if (running) {
       log.warn(`session ${record.id}: the cell it was running (${running.cellId}) is not in ${record.notebookPath}; not followed`);
     }
@@ -119,6 +116,11 @@ export class SessionManager {
     this.lostSessions.set(record.id, { reason, notebookPath: record.notebookPath });
     this.registry?.sessionGone(record.id);
     log.warn(`session ${record.id} from before the restart is gone: ${reason}`);
+  }
+
+  /** The registry's state for the status resource (null when sessions do not outlive this process). */
+  describeState(): Record<string, unknown> | null {
+    return this.registry ? { ...this.registry.describe(), gone_sessions: this.listGone() } : null;
   }
 
   /** Sessions that could not be adopted, for list_sessions and the status resource. */

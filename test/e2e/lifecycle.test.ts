@@ -30,7 +30,7 @@ function stdinOf(server: Spawned): NonNullable<ChildProcess['stdin']> {
 }
 
 describe('lifecycle: nothing outlives the MCP server', () => {
-  for (const how of ['SIGTERM', 'SIGINT', 'stdin closed', 'SIGKILL'] as const) {
+  for (const how of ['SIGTERM', 'SIGINT', 'stdin closed'] as const) {
     it(`${how}: Jupyter and kernels end, the notebook stays valid`, async () => {
       const server = await spawnServer();
       const { jupyterPid, kernelPid, notebook } = await startWorkload(server);
@@ -44,6 +44,22 @@ describe('lifecycle: nothing outlives the MCP server', () => {
       await server.close().catch(() => {});
     });
   }
+});
+
+describe('lifecycle: a killed jlab-mcp leaves work for the next one, then nothing', () => {
+  it('SIGKILL: Jupyter and the kernel live on (the next jlab-mcp adopts them); left alone they end after the idle timeout', { timeout: 150_000 }, async () => {
+    const server = await spawnServer({ JLAB_MCP_IDLE_TIMEOUT: '5' });
+    const { jupyterPid, kernelPid, notebook } = await startWorkload(server);
+    process.kill(server.pid()!, 'SIGKILL');
+    assert.deepEqual(await waitUntilGone([server.pid()!], 10_000), []);
+    assert.ok((await isAlive(jupyterPid)) && (await isAlive(kernelPid)), 'Jupyter and the kernel outlive a SIGKILLed jlab-mcp');
+    // Jupyter's own culling: the idle, unconnected kernel after 5 s, the server at its next
+    // no-activity check (jupyter-server looks once a minute).
+    assert.deepEqual(await waitUntilGone([kernelPid], 60_000), [], 'the idle kernel is culled');
+    assert.deepEqual(await waitUntilGone([jupyterPid], 90_000), [], 'the server shuts itself down');
+    await validateWithPython([notebook]);
+    await server.close().catch(() => {});
+  });
 });
 
 describe('server lost', () => {

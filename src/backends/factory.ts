@@ -25,7 +25,7 @@ export async function makeBackendFactory(config: Config, mode: RunMode): Promise
     return single(() => new ExternalBackend({ url: config.jupyterUrl!, token: config.jupyterToken ?? '', startTimeoutMs, requestTimeoutMs }));
   }
   if (mode === 'local') {
-    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout }));
+    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout, jupyterLab: config.jupyterLab }));
   }
   if (!config.slurmProfiles) return single(() => new SlurmBackend(slurmOptionsFromConfig(config)));
   const { profiles, defaultProfile } = await loadSlurmProfiles(path.resolve(config.slurmProfiles), batchSettingsFromConfig(config));

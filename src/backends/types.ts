@@ -1,5 +1,6 @@
 import type { ServerEndpoint } from '../jupyter/endpoint.js';
 import type { ServerRecord } from '../state/records.js';
+import type { WalltimeEvent, WalltimeStatus } from './slurm/walltime.js';
 
 export type BackendKind = 'local' | 'external' | 'slurm';
 
@@ -28,4 +29,8 @@ export interface JupyterBackend {
   adopt?(record: ServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined>;
   /** Leaves the server running for a later jlab-mcp (exit policy keep): stops watching it, keeps its files. */
   detach?(): Promise<void>;
+  /** SLURM: the job's time left and whether its end is near (footers, status); undefined without a job. */
+  walltime?(): WalltimeStatus | undefined;
+  /** SLURM: told at the walltime warning, when the end is near (with the move to a new job under resubmit), and of an extension's outcome. */
+  onWalltime?(listener: (event: WalltimeEvent) => void): void;
 }

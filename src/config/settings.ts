@@ -209,14 +209,44 @@ export const SETTINGS = {
   slurmHeartbeatTimeout: {
     env: 'JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT',
     flag: '--slurm-heartbeat-timeout',
-    schema: z.coerce.number().int().min(6).default(600),
-    help: 'Seconds without a heartbeat from jlab-mcp after which the job stops itself (so a killed jlab-mcp does not leave it burning its allocation).',
+    schema: z.coerce.number().int().min(6).optional(),
+    help: 'Seconds without a heartbeat from jlab-mcp after which the job stops itself unless a kernel is busy (a killed jlab-mcp does not leave it burning its allocation; a running cell is never killed for it). Default: JLAB_MCP_IDLE_TIMEOUT.',
+  },
+  walltimeWarning: {
+    env: 'JLAB_MCP_WALLTIME_WARNING',
+    flag: '--walltime-warning',
+    schema: z.coerce.number().int().min(60).default(900),
+    help: "Seconds of SLURM walltime left from which each cell's footer says how much is left and a warning log notification is sent; Slurm signals the job this long before its end (at most half its time limit).",
+  },
+  onWalltime: {
+    env: 'JLAB_MCP_ON_WALLTIME',
+    flag: '--on-walltime',
+    schema: z.enum(['notify', 'resubmit']).default('notify'),
+    help: 'When the SLURM job is about to hit its walltime (after its notebooks are saved): notify (say so) or resubmit (submit a new job ahead of the end and move every session to it by replaying its notebook; same session ids).',
+  },
+  walltimeExtend: {
+    env: 'JLAB_MCP_WALLTIME_EXTEND',
+    flag: '--walltime-extend',
+    schema: z.coerce.number().int().min(0).default(0),
+    help: 'Minutes to add to an ending SLURM job with scontrol update TimeLimit=+N before notify/resubmit (only where the site lets users extend jobs; a refusal is reported). 0 (default): never try.',
   },
   slurmKeepOnQueueTimeout: {
     env: 'JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT',
     flag: '--slurm-keep-on-queue-timeout',
     schema: z.stringbool().default(false),
     help: 'true: a job still queued at JLAB_MCP_QUEUE_TIMEOUT is kept and the next call waits for it again; false (default): it is cancelled.',
+  },
+  slurmTls: {
+    env: 'JLAB_MCP_SLURM_TLS',
+    flag: '--slurm-tls',
+    schema: z.stringbool().default(true),
+    help: "true (default): the job's Jupyter serves HTTPS with a self-signed certificate made in the job (openssl on the node); jlab-mcp pins its SHA-256 fingerprint, so the token never crosses the cluster network in clear. Without openssl on the node the job serves plain HTTP and jlab-mcp warns. false: plain HTTP.",
+  },
+  jupyterLab: {
+    env: 'JLAB_MCP_JUPYTERLAB',
+    flag: '--jupyterlab',
+    schema: z.stringbool().default(true),
+    help: 'true (default): when JupyterLab (3 or later) is installed next to the jupyter-server command (the SLURM job, or local mode without JLAB_MCP_JUPYTER_CMD), start it instead, with the same flags, so a person who looks in (jlab-mcp connect) gets the full UI. false: always jupyter-server.',
   },
   slurmProfiles: {
     env: 'JLAB_MCP_SLURM_PROFILES',

@@ -1,7 +1,9 @@
 import { ServerConnection } from '@jupyterlab/services';
 import WebSocket from 'ws';
+import { JlabError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { displayUrl } from '../util/secrets.js';
+import { fetchThroughAgent, pinnedAgent } from './pinnedTls.js';
 import { installQuickAck } from './quickAck.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithDeadline } from './requestDeadline.js';
 
@@ -19,6 +21,13 @@ export interface ServerEndpoint {
    * may take before they fail with a TIMEOUT error. Default 30 000 (JLAB_MCP_REQUEST_TIMEOUT).
    */
   requestTimeoutMs?: number;
+  /**
+   * SHA-256 fingerprint of the server's self-signed TLS certificate (`AB:CD:…`), for an
+   * `https://` server whose certificate no CA vouches for (a SLURM job's). Every REST request
+   * and websocket then goes through a connection pinned to it (pinnedTls.ts); a different
+   * certificate fails with a clear error before the token is sent.
+   */
+  certFingerprint?: string;
 }
 
 export function normalizeBaseUrl(url: string): string {
@@ -34,9 +43,10 @@ export function normalizeBaseUrl(url: string): string {
 function webSocketFor(endpoint: ServerEndpoint, handshakeTimeout: number): unknown {
   const headers = endpoint.token ? { Authorization: `token ${endpoint.token}` } : {};
   const quickAck = endpoint.quickAck === true;
+  const agent = pinnedAgentOf(endpoint, handshakeTimeout);
   return class AuthorizedWebSocket extends WebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, { headers, perMessageDeflate: false, handshakeTimeout });
+      super(url, protocols, { headers, perMessageDeflate: false, handshakeTimeout, agent });
       if (quickAck) installQuickAck(this);
       // The library only sees a close; say here why, for whoever reads the log. (A socket we
       // close ourselves while it connects also errs: that one is only worth a debug line.)
@@ -52,10 +62,29 @@ function webSocketFor(endpoint: ServerEndpoint, handshakeTimeout: number): unkno
   };
 }
 
+/** The pinned agent of an endpoint with a certificate fingerprint; undefined for any other. */
+function pinnedAgentOf(endpoint: ServerEndpoint, handshakeTimeoutMs: number) {
+  if (endpoint.certFingerprint === undefined) return undefined;
+  if (!endpoint.baseUrl.startsWith('https:')) {
+    throw new JlabError('INTERNAL', `A certificate fingerprint is pinned for ${displayUrl(endpoint.baseUrl)}, which is not an https URL.`);
+  }
+  return pinnedAgent(endpoint.certFingerprint, handshakeTimeoutMs);
+}
+
+/**
+ * The plain `fetch` for this endpoint (no deadline of its own): Node's, or one pinned to the
+ * endpoint's certificate. For the few requests that bring their own deadline (status probes).
+ */
+export function endpointFetch(endpoint: ServerEndpoint): typeof fetch {
+  const agent = pinnedAgentOf(endpoint, endpoint.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  return agent ? fetchThroughAgent(agent) : fetch;
+}
+
 /**
  * Settings for @jupyterlab/services: the token travels in Authorization headers only, and every
  * REST call (the library's too: interrupt, restart, kernelspecs) and websocket handshake is
- * bounded by `endpoint.requestTimeoutMs`.
+ * bounded by `endpoint.requestTimeoutMs`; with `endpoint.certFingerprint`, both go over TLS
+ * pinned to that certificate.
  */
 export function serverSettings(endpoint: ServerEndpoint): ServerConnection.ISettings {
   const baseUrl = normalizeBaseUrl(endpoint.baseUrl);
@@ -65,7 +94,7 @@ export function serverSettings(endpoint: ServerEndpoint): ServerConnection.ISett
     wsUrl: baseUrl.replace(/^http/, 'ws'),
     token: endpoint.token,
     appendToken: false,
-    fetch: fetchWithDeadline(baseUrl, timeoutMs),
+    fetch: fetchWithDeadline(baseUrl, timeoutMs, endpoint.certFingerprint === undefined ? undefined : endpointFetch(endpoint)),
     WebSocket: webSocketFor(endpoint, timeoutMs) as unknown as typeof globalThis.WebSocket,
     // Node has no cookies or CSRF forms; the token header is the credential.
     init: { cache: 'no-store', credentials: 'omit' } as RequestInit,

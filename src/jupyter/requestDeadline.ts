@@ -41,13 +41,15 @@ function formatSeconds(ms: number): string {
  * (a caller's own signal still aborts it). The body is read inside the deadline — Jupyter's
  * REST answers are small JSON — so a server that sends headers and then stalls is caught too.
  * @param serverUrl the server's base URL, named in the timeout error (shown without credentials).
+ * @param transport the fetch that does the request: Node's own (default), or one pinned to a
+ *   certificate (pinnedTls.ts) for a server with a self-signed one.
  */
-export function fetchWithDeadline(serverUrl: string, timeoutMs: number): typeof fetch {
+export function fetchWithDeadline(serverUrl: string, timeoutMs: number, transport?: typeof fetch): typeof fetch {
   return async (input, init) => {
     const request = new Request(input, init);
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await fetch(request, { signal: AbortSignal.any([request.signal, deadline]) });
+      const response = await (transport ?? fetch)(request, { signal: AbortSignal.any([request.signal, deadline]) });
       const body = NULL_BODY_STATUS.has(response.status) ? null : await response.arrayBuffer();
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {

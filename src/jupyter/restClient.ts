@@ -1,7 +1,8 @@
 import { KernelAPI, KernelSpecAPI, ServerConnection } from '@jupyterlab/services';
 import { JlabError, messageOf } from '../util/errors.js';
 import { redactSecrets } from '../util/secrets.js';
-import { serverSettings, type ServerEndpoint } from './endpoint.js';
+import { endpointFetch, serverSettings, type ServerEndpoint } from './endpoint.js';
+import { isCertificatePinError } from './pinnedTls.js';
 import { isRequestTimeout, REQUEST_TIMEOUT_HINT } from './requestDeadline.js';
 
 export interface KernelSpecSummary {
@@ -14,7 +15,7 @@ export interface KernelSpecSummary {
  * One look at `/api/status`: up, or why not. `words` completes "The Jupyter server at <url> …"
  * in an error message.
  */
-export type StatusProbe = { up: true } | { up: false; why: 'timeout' | 'token' | 'http' | 'network'; words: string };
+export type StatusProbe = { up: true } | { up: false; why: 'timeout' | 'token' | 'http' | 'network' | 'certificate'; words: string };
 
 /** Stateless calls on one Jupyter server. Errors come back as JlabErrors without tokens. */
 export class JupyterRestClient {
@@ -36,7 +37,7 @@ export class JupyterRestClient {
   async probeStatus(timeoutMs: number, signal?: AbortSignal): Promise<StatusProbe> {
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await fetch(new URL('api/status', this.settings.baseUrl), {
+      const response = await endpointFetch(this.endpoint)(new URL('api/status', this.settings.baseUrl), {
         headers: { Authorization: `token ${this.endpoint.token}` },
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
@@ -49,6 +50,8 @@ export class JupyterRestClient {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (deadline.aborted) return { up: false, why: 'timeout', words: `did not answer GET /api/status within ${timeoutMs / 1000} s` };
+      // Not the pinned certificate: say so in full (possible interception), never as a mere network error.
+      if (isCertificatePinError(error)) return { up: false, why: 'certificate', words: `is not the pinned server: ${messageOf(error)}` };
       const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
       return { up: false, why: 'network', words: redactSecrets(`could not be reached (${String(cause?.code ?? cause?.message ?? messageOf(error))})`) };
     }

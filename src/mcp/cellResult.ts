@@ -34,8 +34,18 @@ export function unseenContent(ticket: CellTicket, outputs: CellOutcome['outputs'
   );
 }
 
-/** A finished cell as the agent sees it: its (unseen) outputs and one line saying where it landed. */
-export function finishedContent(sessionId: string, notebookPath: string, ticket: CellTicket, outcome: CellOutcome, budget: OutputBudget): Content {
+/**
+ * A finished cell as the agent sees it: its (unseen) outputs and one line saying where it landed.
+ * `session` adds notes (a move to a new job) and the walltime left (`· job 12: 9 min left`).
+ */
+export function finishedContent(
+  sessionId: string,
+  notebookPath: string,
+  ticket: CellTicket,
+  outcome: CellOutcome,
+  budget: OutputBudget,
+  session: { walltime?: string; notes: string[] } = { notes: [] },
+): Content {
   const label = `cell ${outcome.cellIndex}`;
   const content = unseenContent(ticket, outcome.outputs, label, budget);
   const notes: string[] = [];
@@ -44,9 +54,11 @@ export function finishedContent(sessionId: string, notebookPath: string, ticket:
       ? `The Jupyter server was lost while running this cell. The notebook is saved; go on with start_session_resume_notebook(notebook_path="${notebookPath}").`
       : STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
+  notes.push(...session.notes);
   if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`);
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;
-  notes.push(`[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${sessionId}]`);
+  const walltime = session.walltime ? ` · ${session.walltime}` : '';
+  notes.push(`[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${sessionId}${walltime}]`);
   if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });
   content.push({ type: 'text', text: notes.join('\n') });
   return content;

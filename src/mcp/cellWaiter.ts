@@ -8,6 +8,7 @@ import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import { finishedContent, isFailure, unseenContent, type OutputBudget } from './cellResult.js';
+import { sessionNotes } from './walltimeNotices.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -60,7 +61,7 @@ export function finalResult(session: Session, ticket: CellTicket, budget: Output
     return { content: [{ type: 'text', text: `The queued ${ticket.description} did not run: ${ticket.withdrawn}.` }] };
   }
   const outcome = ticket.outcome!;
-  const content = finishedContent(session.id, session.notebookPath, ticket, outcome, budget);
+  const content = finishedContent(session.id, session.notebookPath, ticket, outcome, budget, sessionNotes(session));
   session.forget(ticket);
   return { content, isError: isFailure(outcome) };
 }

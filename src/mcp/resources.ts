@@ -51,6 +51,8 @@ export function statusOf(ctx: ToolContext): Record<string, unknown> {
       notebook_path: session.notebookPath,
       cells: session.notebook.cells.length,
       last_activity: new Date(session.lastActivity).toISOString(),
+      // SLURM: time left on the session's job, and whether its end is near (notebooks saved, sessions ending or moving).
+      walltime: session.supervisor.backend.walltime?.(),
     })),
   };
 }

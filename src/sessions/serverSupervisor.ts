@@ -1,4 +1,5 @@
 import type { JupyterBackend } from '../backends/types.js';
+import type { ServerEndpoint } from '../jupyter/endpoint.js';
 import { JupyterRestClient } from '../jupyter/restClient.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -108,6 +109,20 @@ export class ServerSupervisor {
     this.backend.watch?.((reason) => this.markLost(reason));
     this.announceReady();
     return true;
+  }
+
+  /**
+   * The backend moved to another server that is already up (the walltime move to a new SLURM
+   * job): it becomes this supervisor's server without a loss; sessions move on their own
+   * (SessionManager.moveSession). Returns its client.
+   */
+  moveTo(endpoint: ServerEndpoint): JupyterRestClient {
+    if (this.state.kind !== 'ready') throw new JlabError('SERVER_LOST', 'The Jupyter server is not up; there is nothing to move from.');
+    const client = new JupyterRestClient(endpoint);
+    this.generation++;
+    this.state = { kind: 'ready', client, since: Date.now() };
+    this.announceReady();
+    return client;
   }
 
   /** How a later jlab-mcp reaches this server, while one is up. */

@@ -208,6 +208,20 @@ export class Session {
     return replay;
   }
 
+  /**
+   * Moves the session to a fresh kernel, possibly on another server (the walltime move to a new
+   * SLURM job): same id and notebook; the caller replays the notebook (startReplay). A cell still
+   * running keeps its old kernel until it ends. Returns the old kernel, for the caller to let go.
+   */
+  moveTo(kernel: KernelHandle, supervisor: ServerSupervisor = this.supervisor): KernelHandle {
+    this.assertUsable();
+    const old = this.kernel;
+    // Read-only to everyone else: only a move replaces them.
+    (this as { kernel: KernelHandle }).kernel = kernel;
+    (this as { supervisor: ServerSupervisor }).supervisor = supervisor;
+    return old;
+  }
+
   /** Waits for a ticket's outcome; rethrows a validation failure from the queue. */
   async settle(ticket: CellTicket): Promise<CellOutcome | undefined> {
     const outcome = await ticket.done;
@@ -285,7 +299,8 @@ export class Session {
     this.closing = true;
     this.replay?.cancel('jlab-mcp exited');
     this.withdrawQueued('jlab-mcp exited before it ran');
-    this.recordRunningNow?.();
+    const run = this.current?.run;
+    if (run) this.onRunning?.({ msgId: run.msgId, cellId: run.cell.id, startedAt: run.startedAt });
     await this.notebook.flush().catch((error: unknown) => log.warn(`session ${this.id}: final save: ${messageOf(error)}`));
   }
 
@@ -342,19 +357,14 @@ export class Session {
     };
     const timer = setTimeout(record, Math.max(0, RECORD_RUNNING_AFTER_MS - (Date.now() - run.startedAt)));
     timer.unref();
-    this.recordRunningNow = record;
     try {
       const result = await run.done;
       ticket.finish({ ...result, cellIndex: run.cellIndex, cellId: run.cell.id });
     } finally {
       clearTimeout(timer);
-      this.recordRunningNow = undefined;
       if (recorded) this.onRunning?.(undefined);
     }
   }
-
-  /** Records the running cell at once (exit with the keep policy: it goes on without us). */
-  recordRunningNow?: () => void;
 
   /** Adds a ticket to the session's list, dropping the oldest results nobody came back for. */
   private track(ticket: CellTicket): CellTicket {

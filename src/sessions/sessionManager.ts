@@ -111,6 +111,21 @@ export class SessionManager {
     return session;
   }
 
+  /**
+   * Moves a session to a fresh kernel on `supervisor`'s server (the walltime move to a new SLURM
+   * job): same id and notebook, recorded anew in the registry. The caller replays the notebook
+   * and lets the returned old kernel go.
+   */
+  async moveSession(session: Session, supervisor: ServerSupervisor): Promise<KernelHandle> {
+    const rest = await supervisor.ready();
+    const kernel = await KernelHandle.start(rest, session.kernel.spec.name, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
+    this.watchKernel(kernel, supervisor);
+    kernel.setSpoolPath(spoolPathFor(session.notebookPath));
+    const old = session.moveTo(kernel, supervisor);
+    this.registry?.sessionStarted(session);
+    return old;
+  }
+
   /** A session from before the restart that cannot come back: its id answers with the resume call. */
   markGone(record: SessionRecord, reason: string): void {
     this.lostSessions.set(record.id, { reason, notebookPath: record.notebookPath });

@@ -25,8 +25,8 @@ setLogLevel('error');
 const HANDLE_SLACK = { Timeout: 2 };
 /** RSS may grow this much over the warm-up level (allocator pages V8 keeps); a leak of 200 sessions is far more. */
 const RSS_BOUND = 40 * 1024 * 1024;
-/** The V8 heap after a full GC: what is still reachable. */
-const HEAP_BOUND = 15 * 1024 * 1024;
+/** The V8 heap after a full GC (what is still reachable): 20 KB per churned session; a session kept after shutdown costs about that. */
+const HEAP_BOUND = 4 * 1024 * 1024;
 /** How long idle sockets and their timers may take to go (undici keeps an idle connection ~4 s). */
 const SETTLE_MS = 20_000;
 
@@ -237,6 +237,8 @@ describe('no leaked process, connection or timer', () => {
     const base = await settledSample(undefined, port);
     const id = await startSession('server killed');
     await runCells(id, 2);
+    const kernelPid = Number.parseInt(textOf(await call(server.client, 'execute_code', { session_id: id, code: 'import os; print(os.getpid())' })), 10);
+    assert.ok(kernelPid > 0);
     const socket = socketOf(id);
     const connection = server.sessions.get(id).kernel.connection;
 
@@ -249,6 +251,8 @@ describe('no leaked process, connection or timer', () => {
 
     assert.ok(await eventually(() => socket.readyState === socket.CLOSED, 10_000), 'the kernel websocket is still open');
     assert.ok(connection.isDisposed, 'the lost kernel connection was not disposed: it would keep trying to reconnect');
+    // The orphaned kernel notices its parent is gone (ipykernel's parent poller) and exits.
+    assert.deepEqual(await waitUntilGone([kernelPid], 15_000), [], 'the kernel outlived its Jupyter server');
     // The library may have armed one retry (10–30 s) before the dispose; it must be the last.
     const gone = await eventually(() => Object.keys(handleGrowth(base.handles, handleCounts(), {})).length === 0, 40_000);
     const end = await settledSample(undefined, port);

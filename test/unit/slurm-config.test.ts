@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { hasEnded, neverStartsReason } from '../../src/backends/slurm/reasons.js';
 import { isTerminalState } from '../../src/backends/slurm/parsers.js';
+import { slurmOptionsFromConfig } from '../../src/backends/slurm/fromConfig.js';
 import { chooseRunMode, helpText, loadConfig, parseArgs } from '../../src/config/load.js';
 
 const binDir = mkdtempSync(path.join(os.tmpdir(), 'fake-sbatch-'));
@@ -45,7 +46,12 @@ describe('SLURM settings', () => {
     assert.equal(defaults.slurmJupyterCommand, 'jupyter-server');
     assert.equal(defaults.queueTimeout, 600);
     assert.equal(defaults.readyTimeout, 120);
-    assert.equal(defaults.slurmHeartbeatTimeout, 600);
+    // The heartbeat timeout defaults to the idle timeout (a kept job lives as long as a local server).
+    assert.equal(defaults.slurmHeartbeatTimeout, undefined);
+    assert.equal(slurmOptionsFromConfig(defaults).heartbeatTimeoutS, 3600);
+    assert.equal(defaults.walltimeWarning, 900);
+    assert.equal(defaults.onWalltime, 'notify');
+    assert.equal(defaults.walltimeExtend, 0);
     assert.equal(defaults.slurmKeepOnQueueTimeout, false);
     assert.equal(defaults.slurmGres, undefined);
     const env = {
@@ -80,6 +86,12 @@ describe('SLURM settings', () => {
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT: 'maybe' }), /JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT/);
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_SLURM_CPUS: '0' }), /JLAB_MCP_SLURM_CPUS/);
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT: '2' }), /JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT/);
+    assert.equal(slurmOptionsFromConfig(c).heartbeatTimeoutS, 15, 'an explicit heartbeat timeout wins over the idle timeout');
+    const walltime = loadConfig(parseArgs(['--on-walltime', 'resubmit']), { JLAB_MCP_WALLTIME_WARNING: '120', JLAB_MCP_WALLTIME_EXTEND: '30', JLAB_MCP_REQUEST_TIMEOUT: '7' });
+    assert.deepEqual(slurmOptionsFromConfig(walltime).walltime, { warningS: 120, policy: 'resubmit', extendMinutes: 30 });
+    assert.equal(slurmOptionsFromConfig(walltime).requestTimeoutMs, 7000);
+    assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_ON_WALLTIME: 'panic' }), /JLAB_MCP_ON_WALLTIME/);
+    assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_WALLTIME_WARNING: '5' }), /JLAB_MCP_WALLTIME_WARNING/);
     const help = helpText('0');
     for (const name of ['JLAB_MCP_SLURM_PARTITION', 'JLAB_MCP_SLURM_SETUP', 'JLAB_MCP_QUEUE_TIMEOUT', 'JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT']) assert.ok(help.includes(name), name);
   });

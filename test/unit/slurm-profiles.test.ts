@@ -54,7 +54,8 @@ describe('SLURM profiles', () => {
     const options = slurmOptionsFromConfig(config);
     assert.equal(options.stateDir, '/shared/state');
     assert.equal(options.queueTimeoutMs, 30_000);
-    assert.equal(options.heartbeatTimeoutS, 600);
+    assert.equal(options.heartbeatTimeoutS, 3600, 'the idle timeout by default');
+    assert.equal(options.idleTimeoutS, 3600);
     assert.equal(options.rootDir, '/cwd/notebooks');
     assert.equal(options.batch.gres, undefined);
     assert.deepEqual(options.batch.jupyterCommand, ['jupyter-server']);

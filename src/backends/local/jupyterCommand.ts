@@ -1,3 +1,4 @@
+import { jupyterLabNextTo, withJupyterLab } from './jupyterLab.js';
 import { JlabError } from '../../util/errors.js';
 import { splitCommand, which } from '../../util/which.js';
 
@@ -5,8 +6,12 @@ export const INSTALL_HINT =
   'Install a Jupyter server with a Python kernel — Debian/Ubuntu: apt-get install jupyter-server python3-ipykernel; ' +
   'elsewhere: pip install jupyter_server ipykernel — or point JLAB_MCP_JUPYTER_CMD at one.';
 
-/** The argv that starts a Jupyter server: the configured command, else jupyter-server, else `jupyter server`. */
-export async function resolveJupyterCommand(configured: string | undefined): Promise<string[]> {
+/**
+ * The argv that starts a Jupyter server: the configured command, else jupyter-server, else
+ * `jupyter server` — or, with `preferLab` (JLAB_MCP_JUPYTERLAB, default true) and no configured
+ * command, the JupyterLab 3+ installed next to the one found (same flags; the full UI for a person).
+ */
+export async function resolveJupyterCommand(configured: string | undefined, preferLab = true): Promise<string[]> {
   if (configured) {
     const words = splitCommand(configured);
     if (words.length === 0 || !(which(words[0]!))) {
@@ -17,8 +22,8 @@ export async function resolveJupyterCommand(configured: string | undefined): Pro
     return words;
   }
   const server = which('jupyter-server');
-  if (server) return [server];
-  const jupyter = which('jupyter');
-  if (jupyter) return [jupyter, 'server'];
+  const jupyter = server ? undefined : which('jupyter');
+  const found = server ? [server] : jupyter ? [jupyter, 'server'] : undefined;
+  if (found) return withJupyterLab(found, preferLab ? await jupyterLabNextTo(found[0]!) : undefined);
   throw new JlabError('SERVER_START_FAILED', 'No Jupyter server found: neither jupyter-server nor jupyter is on PATH.', { hint: INSTALL_HINT });
 }

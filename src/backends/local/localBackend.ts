@@ -12,6 +12,7 @@ import { log } from '../../util/log.js';
 import { registerSecret } from '../../util/secrets.js';
 import { TextTail } from '../../util/tail.js';
 import { terminate } from '../../util/terminate.js';
+import { cullingArgs } from '../culling.js';
 import { writeServerConfig } from '../serverConfig.js';
 import type { ServerRecord } from '../../state/records.js';
 import type { JupyterBackend } from '../types.js';
@@ -29,6 +30,8 @@ export interface LocalBackendOptions {
   idleTimeoutSeconds?: number;
   /** Milliseconds per REST request and websocket handshake. Default 30 000 (JLAB_MCP_REQUEST_TIMEOUT). */
   requestTimeoutMs?: number;
+  /** JupyterLab 3+ next to the jupyter-server found, when no command is configured (JLAB_MCP_JUPYTERLAB). Default true. */
+  jupyterLab?: boolean;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -55,7 +58,7 @@ export class LocalBackend implements JupyterBackend {
 
   async start(signal: AbortSignal): Promise<ServerEndpoint> {
     await this.stop();
-    const command = await resolveJupyterCommand(this.options.jupyterCommand);
+    const command = await resolveJupyterCommand(this.options.jupyterCommand, this.options.jupyterLab ?? true);
     const token = randomBytes(24).toString('hex');
     registerSecret(token);
     this.token = token;
@@ -243,21 +246,7 @@ export class LocalBackend implements JupyterBackend {
 /** How often an adopted server's pid is checked, in ms. */
 const ADOPTED_WATCH_MS = 2000;
 
-/**
- * Jupyter's own culling, as argv (values only, no secrets): kernels idle and without a
- * connection for `seconds` are shut down (a busy one never is), and the server itself once it
- * has had no kernels and no activity for as long.
- */
-export function cullingArgs(seconds: number): string[] {
-  const interval = Math.max(1, Math.min(60, Math.round(seconds / 4)));
-  return [
-    `--MappingKernelManager.cull_idle_timeout=${seconds}`,
-    `--MappingKernelManager.cull_interval=${interval}`,
-    '--MappingKernelManager.cull_connected=False',
-    '--MappingKernelManager.cull_busy=False',
-    `--ServerApp.shutdown_no_activity_timeout=${seconds}`,
-  ];
-}
+export { cullingArgs } from '../culling.js';
 
 function pidAlive(pid: number): boolean {
   try {

@@ -6,6 +6,8 @@
  * comes from the agent.
  */
 import { JlabError } from '../../util/errors.js';
+import { cullingArgs } from '../culling.js';
+import { jupyterLabLines, tlsLines } from './scriptParts.js';
 
 export interface BatchSettings {
   partition?: string;
@@ -26,6 +28,10 @@ export interface BatchSettings {
   jupyterCommand: string[];
   /** Prefix of the job name (a profile's `jlab-mcp-<profile>`); default `jlab-mcp`. */
   jobName?: string;
+  /** HTTPS with a certificate made in the job (JLAB_MCP_SLURM_TLS); default true. */
+  tls?: boolean;
+  /** JupyterLab instead of jupyter-server when installed next to it (JLAB_MCP_JUPYTERLAB); default true. */
+  jupyterLab?: boolean;
 }
 
 export interface BatchPaths {
@@ -46,9 +52,19 @@ export interface BatchPaths {
 }
 
 export interface BatchTiming {
-  /** Seconds without a heartbeat after which the job stops Jupyter and exits. */
+  /**
+   * Seconds without a heartbeat after which the job stops Jupyter and exits, unless a kernel is
+   * busy (a running cell is never killed because jlab-mcp went away; the walltime still applies).
+   */
   heartbeatTimeoutS: number;
+  /** Jupyter's own culling (cullingArgs): idle kernels, then the server, end after this many seconds. */
+  idleTimeoutS?: number;
+  /** Slurm sends USR1 to the batch shell this many seconds before the walltime (sbatch --signal=B:USR1@N). */
+  signalLeadS?: number;
 }
+
+/** Touched in the job directory when Slurm's walltime signal (USR1) arrives; jlab-mcp looks for it. */
+export const WALLTIME_SIGNAL_FILE = 'walltime-signal';
 
 export interface RenderedBatch {
   script: string;
@@ -147,6 +163,11 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
   if (s.gres) sbatchLines.push(`#SBATCH --gres=${s.gres}`);
   if (s.constraint) sbatchLines.push(`#SBATCH --constraint=${s.constraint}`);
   if (s.time) sbatchLines.push(`#SBATCH --time=${s.time}`);
+  const lead = timing.signalLeadS === undefined ? undefined : Math.floor(timing.signalLeadS);
+  if (lead !== undefined) {
+    if (!(lead >= 1 && lead <= 65_535)) throw new JlabError('CONFIG_INVALID', `The walltime signal lead must be 1-65535 s (got ${timing.signalLeadS}).`);
+    sbatchLines.push(`#SBATCH --signal=B:USR1@${lead}`);
+  }
 
   const q = shellQuote;
   const lines: string[] = [
@@ -161,6 +182,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     `HEARTBEAT_FILE=${q(paths.heartbeatFile)}`,
     `HEARTBEAT_TIMEOUT=${timeout}`,
     `HEARTBEAT_CHECK=${checkEvery}`,
+    `TOKEN_FILE=${q(paths.tokenFile)}`,
     'JUPYTER_PID=',
     '',
     'say() { printf \'jlab-mcp job: %s\\n\' "$*" >&2; }',
@@ -174,6 +196,8 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     'trap \'say "got SIGTERM: stopping Jupyter"; trap - TERM INT EXIT; cleanup; exit 143\' TERM',
     'trap \'trap - TERM INT EXIT; cleanup; exit 130\' INT',
     'trap cleanup EXIT',
+    '# Slurm\'s walltime warning (--signal=B:USR1@lead): recorded for jlab-mcp, Jupyter goes on.',
+    `trap 'say "got USR1: the walltime ends soon"; : > "$JOB_DIR/${WALLTIME_SIGNAL_FILE}"' USR1`,
     '',
     'cd "$JOB_DIR" || { say "cannot cd to $JOB_DIR (is it on a filesystem the compute node shares?)"; exit 1; }',
   ];
@@ -208,8 +232,11 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '  --ServerApp.allow_remote_access=True',
     '  --ServerApp.open_browser=False',
     `  --ServerApp.root_dir=${q(paths.rootDir)}`,
+    ...(timing.idleTimeoutS === undefined ? [] : cullingArgs(Math.floor(timing.idleTimeoutS)).map((arg) => `  ${arg}`)),
     ')',
     '[ "$(id -u)" = 0 ] && ARGS+=(--allow-root)',
+    ...jupyterLabLines(s.jupyterLab !== false),
+    ...tlsLines(s.tls !== false),
     '# The token is read from this 0600 file by our --config; the variable is removed before kernels start.',
     `export JLAB_MCP_TOKEN_FILE=${q(paths.tokenFile)}`,
     'export JUPYTER_RUNTIME_DIR="$JOB_DIR/runtime"',
@@ -239,9 +266,32 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '[ -n "$LISTENING" ] || { say "Jupyter did not start (3 attempts); see the lines above"; exit 1; }',
     '',
     '# The connection file, atomically (0600 by the umask).',
-    'printf \'{"host": "%s", "port": %s, "pid": %s, "job_id": "%s"}\\n\' "$NODE_HOST" "$PORT" "$JUPYTER_PID" "${SLURM_JOB_ID:-}" > "$CONN_FILE.tmp" && mv -f "$CONN_FILE.tmp" "$CONN_FILE"',
+    'printf \'{"host": "%s", "port": %s, "pid": %s, "job_id": "%s", "scheme": "%s", "cert_fingerprint": "%s", "tls": "%s", "app": "%s"}\\n\' "$NODE_HOST" "$PORT" "$JUPYTER_PID" "${SLURM_JOB_ID:-}" "$SCHEME" "$CERT_FP" "$TLS_STATE" "$APP" > "$CONN_FILE.tmp" && mv -f "$CONN_FILE.tmp" "$CONN_FILE"',
     '',
-    '# Watchdog: stop when Jupyter exits or when jlab-mcp stops touching the heartbeat file.',
+    '# Whether Jupyter says a kernel is busy (token read from its 0600 file, never argv). Either',
+    '# scheme: the check stays on this node and only asks; a server that does not answer counts',
+    '# as not busy.',
+    'kernels_busy() {',
+    '  "$PY" - "$NODE_HOST" "$PORT" "$TOKEN_FILE" <<\'PYEOF\' 2>/dev/null',
+    'import json, ssl, sys, urllib.request',
+    'host, port, token_file = sys.argv[1], sys.argv[2], sys.argv[3]',
+    'token = open(token_file).read().split()[0]',
+    'ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE',
+    'for scheme in ("https", "http"):',
+    '    try:',
+    '        req = urllib.request.Request(f"{scheme}://{host}:{port}/api/kernels", headers={"Authorization": "token " + token})',
+    '        kernels = json.load(urllib.request.urlopen(req, timeout=10, context=ctx))',
+    '        sys.exit(0 if any(k.get("execution_state") == "busy" for k in kernels) else 1)',
+    '    except SystemExit:',
+    '        raise',
+    '    except Exception:',
+    '        pass',
+    'sys.exit(1)',
+    'PYEOF',
+    '}',
+    'BUSY_SAID=',
+    '',
+    '# Watchdog: stop when Jupyter exits or when jlab-mcp stops touching the heartbeat file (and no kernel is busy).',
     'while kill -0 "$JUPYTER_PID" 2>/dev/null; do',
     '  sleep "$HEARTBEAT_CHECK" &',
     '  SLEEP_PID=$!',
@@ -249,7 +299,10 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '  kill "$SLEEP_PID" 2>/dev/null || true',
     '  last=$(stat -c %Y "$HEARTBEAT_FILE" 2>/dev/null || echo 0)',
     '  now=$(date +%s)',
-    '  if [ $((now - last)) -gt "$HEARTBEAT_TIMEOUT" ]; then',
+    '  if [ $((now - last)) -gt "$HEARTBEAT_TIMEOUT" ] && kernels_busy; then',
+    '    [ -n "$BUSY_SAID" ] || say "no heartbeat from jlab-mcp for $((now - last)) s, but a kernel is busy: Jupyter goes on (it ends after its cell, by its idle culling, or at the walltime)"',
+    '    BUSY_SAID=1',
+    '  elif [ $((now - last)) -gt "$HEARTBEAT_TIMEOUT" ]; then',
     '    say "no heartbeat from jlab-mcp for $((now - last)) s (limit $HEARTBEAT_TIMEOUT s): stopping Jupyter and ending the job"',
     '    cleanup',
     '    exit 0',

@@ -125,3 +125,13 @@ export async function scancel(jobId: string, options: { timeoutMs: number }): Pr
   const result = await runCommand('scancel', [jobId], options);
   return result.code === 0 ? undefined : wordsOf(result);
 }
+
+/**
+ * `scontrol update JobId=<id> TimeLimit=+<minutes>`: resolves to Slurm's refusal in its words
+ * (most sites let only operators raise a limit), else undefined.
+ */
+export async function scontrolExtend(jobId: string, minutes: number, options: { timeoutMs: number }): Promise<string | undefined> {
+  if (!/^\d+$/.test(jobId) || !(Number.isInteger(minutes) && minutes > 0)) return `not a job id and minutes: ${jobId}, ${minutes}`;
+  const result = await runCommand('scontrol', ['update', `JobId=${jobId}`, `TimeLimit=+${minutes}`], options);
+  return result.code === 0 ? undefined : wordsOf(result);
+}

@@ -25,6 +25,8 @@ export function batchSettingsFromConfig(config: Config): BatchSettings {
     extraArgs: config.slurmExtraArgs ? splitCommand(config.slurmExtraArgs) : undefined,
     setup: config.slurmSetup,
     jupyterCommand: splitCommand(config.slurmJupyterCommand),
+    tls: config.slurmTls,
+    jupyterLab: config.jupyterLab,
   };
 }
 
@@ -36,7 +38,11 @@ export function slurmOptionsFromConfig(config: Config, batch: BatchSettings = ba
     stateDir: config.slurmStateDir ? path.resolve(config.slurmStateDir) : defaultSlurmStateDir(),
     queueTimeoutMs: config.queueTimeout * 1000,
     readyTimeoutMs: config.readyTimeout * 1000,
-    heartbeatTimeoutS: config.slurmHeartbeatTimeout,
+    // Without jlab-mcp the job lives as long as a local server would: the idle timeout.
+    heartbeatTimeoutS: config.slurmHeartbeatTimeout ?? Math.max(6, config.idleTimeout),
+    idleTimeoutS: config.idleTimeout,
     keepOnQueueTimeout: config.slurmKeepOnQueueTimeout,
+    requestTimeoutMs: config.requestTimeout * 1000,
+    walltime: { warningS: config.walltimeWarning, policy: config.onWalltime, extendMinutes: config.walltimeExtend },
   };
 }

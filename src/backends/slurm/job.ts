@@ -1,3 +1,4 @@
+import type { ServerEndpoint } from '../../jupyter/endpoint.js';
 import type { SqueueRow } from './parsers.js';
 
 /** Where the backend's one job stands; `summary()` says it in words. */
@@ -28,6 +29,8 @@ export interface Job {
   row?: SqueueRow;
   checkedAt?: number;
   url?: string;
+  /** Where its Jupyter answers (with the token and any certificate fingerprint), once it does. */
+  endpoint?: ServerEndpoint;
   /** Kept in the queue after a queue timeout: the next start waits for it again. */
   kept?: boolean;
   cancelled?: boolean;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerEndpoint } from '../../jupyter/endpoint.js';
+import { normalizeFingerprint } from '../../jupyter/pinnedTls.js';
 import { messageOf } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { redactSecrets, registerSecret } from '../../util/secrets.js';
@@ -23,6 +24,10 @@ export interface JobDirOptions {
   /** Jupyter's root_dir. */
   rootDir: string;
   heartbeatTimeoutS: number;
+  /** Jupyter's own idle culling in the job (cullingArgs), in seconds. */
+  idleTimeoutS?: number;
+  /** Seconds before the walltime at which Slurm sends USR1 (signalLeadSeconds). */
+  signalLeadS?: number;
 }
 
 /** A new 0700 job directory with token, Jupyter config and script; the job gets a fresh unique name. */
@@ -54,7 +59,7 @@ export async function createJob(options: JobDirOptions): Promise<Job> {
       logFile: job.logPattern,
       rootDir: options.rootDir,
     },
-    { heartbeatTimeoutS: options.heartbeatTimeoutS },
+    { heartbeatTimeoutS: options.heartbeatTimeoutS, idleTimeoutS: options.idleTimeoutS, signalLeadS: options.signalLeadS },
     randomBytes(8).toString('hex'),
   );
   await writeFile(job.scriptFile, script, { mode: 0o700 });
@@ -92,15 +97,54 @@ export async function readConnection(job: Job): Promise<ServerEndpoint | undefin
   } catch {
     return undefined;
   }
+  let info: unknown;
   try {
-    const info = JSON.parse(text) as { host?: unknown; port?: unknown };
-    const host = String(info.host ?? '');
-    const port = Number(info.port);
-    if (!/^[A-Za-z0-9.-]+$/.test(host) || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-    return { baseUrl: `http://${host}:${port}/`, token: job.token };
+    info = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const connection = parseConnection(info);
+  if (!connection) return undefined;
+  if (connection.tls === 'no-openssl' || connection.tls === 'openssl-failed') {
+    log.warn(
+      `SLURM job ${job.id ?? '?'}: ${connection.tls === 'no-openssl' ? 'no openssl on' : 'openssl failed on'} ${connection.host}, so its Jupyter serves plain HTTP: ` +
+        'the token crosses the cluster network in clear. Make openssl available in the job (JLAB_MCP_SLURM_MODULES/_SETUP), or set JLAB_MCP_SLURM_TLS=false to accept plain HTTP.',
+    );
+  }
+  return connection.certFingerprint
+    ? { baseUrl: `https://${connection.host}:${connection.port}/`, token: job.token, certFingerprint: connection.certFingerprint }
+    : { baseUrl: `http://${connection.host}:${connection.port}/`, token: job.token };
+}
+
+/** What the job's connection file says, checked; undefined when it is not sane. */
+export interface JobConnection {
+  host: string;
+  port: number;
+  /** Canonical SHA-256 fingerprint of the job's certificate when it serves HTTPS. */
+  certFingerprint?: string;
+  /** The job's TLS outcome (scriptParts.ts TlsState); undefined for a job from before TLS. */
+  tls?: string;
+  /** lab (JupyterLab) or server (jupyter-server); undefined for a job from before. */
+  app?: string;
+}
+
+/** Pure: the parsed connection file. An https scheme needs a well-formed fingerprint. */
+export function parseConnection(info: unknown): JobConnection | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const raw = info as { host?: unknown; port?: unknown; scheme?: unknown; cert_fingerprint?: unknown; tls?: unknown; app?: unknown };
+  const host = String(raw.host ?? '');
+  const port = Number(raw.port);
+  if (!/^[A-Za-z0-9.-]+$/.test(host) || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  const word = (value: unknown) => (typeof value === 'string' && /^[a-z-]{1,20}$/.test(value) ? value : undefined);
+  const connection: JobConnection = { host, port, tls: word(raw.tls), app: word(raw.app) };
+  if (raw.scheme === 'https') {
+    const fingerprint = normalizeFingerprint(typeof raw.cert_fingerprint === 'string' ? raw.cert_fingerprint : undefined);
+    if (!fingerprint) return undefined;
+    connection.certFingerprint = fingerprint;
+  } else if (raw.scheme !== undefined && raw.scheme !== 'http') {
+    return undefined;
+  }
+  return connection;
 }
 
 /**

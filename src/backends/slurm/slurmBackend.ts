@@ -1,18 +1,23 @@
 import type { ServerEndpoint } from '../../jupyter/endpoint.js';
+import { JupyterRestClient } from '../../jupyter/restClient.js';
+import type { ServerRecord } from '../../state/records.js';
 import { JlabError, messageOf } from '../../util/errors.js';
 import { log } from '../../util/log.js';
-import { redactSecrets } from '../../util/secrets.js';
+import { displayUrl, redactSecrets } from '../../util/secrets.js';
 import type { JupyterBackend } from '../types.js';
 import { validateBatchSettings, type BatchSettings } from './batchScript.js';
 import { scancel, squeueJob, type SqueueAnswer } from './commands.js';
 import { describeJob, summaryOf } from './format.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Job, Phase } from './job.js';
-import { createJob, logFileOf, logTail, removeJobDir, writeHeartbeat } from './jobFiles.js';
+import { jobFromDir, jobPaths } from './jobDir.js';
+import { createJob, logFileOf, logTail, readConnection, removeJobDir, writeHeartbeat } from './jobFiles.js';
 import { lossVerdict } from './loss.js';
 import { isTerminalState } from './parsers.js';
 import { cancelByName, submitJob } from './submit.js';
 import { waitUntilReady, waitUntilRunning } from './waits.js';
+import { DEFAULT_WALLTIME, signalLeadSeconds, type Handover, type WalltimeEvent, type WalltimeSettings, type WalltimeStatus } from './walltime.js';
+import { WalltimeWatch } from './walltimeWatch.js';
 
 export interface SlurmBackendOptions {
   batch: BatchSettings;
@@ -22,10 +27,17 @@ export interface SlurmBackendOptions {
   stateDir: string;
   queueTimeoutMs: number;
   readyTimeoutMs: number;
+  /** Seconds without jlab-mcp's heartbeat after which the job stops itself, unless a kernel is busy. */
   heartbeatTimeoutS: number;
   keepOnQueueTimeout: boolean;
   /** Timeout of each sbatch/squeue/scancel call, in ms; default 15 000. */
   commandTimeoutMs?: number;
+  /** Jupyter's own idle culling in the job, in seconds (JLAB_MCP_IDLE_TIMEOUT); default none. */
+  idleTimeoutS?: number;
+  /** Milliseconds per REST request and websocket handshake to the job's Jupyter (JLAB_MCP_REQUEST_TIMEOUT); default 30 000. */
+  requestTimeoutMs?: number;
+  /** Warning threshold, policy and extension at the walltime; default DEFAULT_WALLTIME. */
+  walltime?: WalltimeSettings;
 }
 
 /** How long one squeue answer serves checkLost(). */
@@ -36,9 +48,12 @@ const CHECK_CACHE_MS = 2000;
  * Slurm's reason) → running on a node → Jupyter ready, each wait with its own deadline and
  * progress in the log. The token travels in a 0600 file in a 0700 per-job directory on the
  * shared filesystem (never in argv, sbatch's command line or the job's environment). While the
- * job lives, a heartbeat file is rewritten every ≤ timeout/3; the job stops itself when it goes
- * stale, so a SIGKILLed jlab-mcp does not leave it burning its allocation. Every job has a
- * unique name, so one whose id sbatch never gave back is still found and cancelled.
+ * job lives, a heartbeat file is rewritten every ≤ timeout/3; without it the job stops itself
+ * unless a kernel is busy, and Jupyter's own culling ends an idle one, so a jlab-mcp that was
+ * killed (or left with the keep policy) does not leave it burning its allocation, and a later
+ * jlab-mcp can adopt it meanwhile (record/adopt). Every job has a unique name, so one whose id
+ * sbatch never gave back is still found and cancelled. Near the walltime it warns, and moves to
+ * a new job when asked to (WalltimeWatch).
  */
 export class SlurmBackend implements JupyterBackend {
   readonly kind = 'slurm' as const;
@@ -48,13 +63,20 @@ export class SlurmBackend implements JupyterBackend {
   private lastError?: string;
   private lostCache?: { at: number; reason: string | undefined };
   private lostCheck?: Promise<string | undefined>;
+  private lostListener?: (reason: string) => void;
   /** Bumped by stop(): a start that finds it changed gives up (and cancels what it submitted). */
   private epoch = 0;
   private readonly commandTimeoutMs: number;
+  private readonly walltimeWatch: WalltimeWatch;
 
   constructor(private readonly options: SlurmBackendOptions) {
     validateBatchSettings(options.batch);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 15_000;
+    const walltime = options.walltime ?? DEFAULT_WALLTIME;
+    this.walltimeWatch = new WalltimeWatch(walltime, signalLeadSeconds(walltime.warningS, options.batch.time), this.commandTimeoutMs, {
+      refresh: (job) => this.query(job).then(() => {}),
+      successor: () => this.successor(),
+    });
   }
 
   async start(signal: AbortSignal): Promise<ServerEndpoint> {
@@ -64,31 +86,19 @@ export class SlurmBackend implements JupyterBackend {
       log.info(`waiting again for SLURM job ${job.id}, kept in the queue after the last queue timeout`);
     } else {
       await this.stop();
-      job = await createJob(this.options);
+      job = await this.newJob();
       this.job = job;
     }
     const epoch = this.epoch;
     const gaveUp = () => signal.aborted || this.epoch !== epoch;
     try {
-      if (!job.id) await this.submit(job, gaveUp);
+      if (!job.id) {
+        this.phase = 'submitting';
+        await this.submit(job, gaveUp);
+      }
       this.phase = 'pending';
-      const ctx = {
-        job,
-        signal,
-        gaveUp,
-        queueTimeoutMs: this.options.queueTimeoutMs,
-        readyTimeoutMs: this.options.readyTimeoutMs,
-        keepOnQueueTimeout: this.options.keepOnQueueTimeout,
-        query: () => this.query(job),
-        ended: (what: string) => this.endedError(job, what),
-        logTail: () => logTail(job, this.options.stateDir),
-      };
-      await waitUntilRunning(ctx);
-      this.phase = 'running';
-      const endpoint = await waitUntilReady(ctx);
-      this.phase = 'ready';
-      this.lostCache = undefined;
-      this.lastError = undefined;
+      const endpoint = await this.bringUp(job, signal, gaveUp, () => (this.phase = 'running'));
+      this.becomeReady(job, endpoint);
       return endpoint;
     } catch (error) {
       const message = messageOf(error);
@@ -102,10 +112,45 @@ export class SlurmBackend implements JupyterBackend {
     }
   }
 
-  private async submit(job: Job, gaveUp: () => boolean): Promise<void> {
-    this.phase = 'submitting';
-    await writeHeartbeat(job);
+  private newJob(): Promise<Job> {
+    const walltime = this.options.walltime ?? DEFAULT_WALLTIME;
+    return createJob({ ...this.options, signalLeadS: signalLeadSeconds(walltime.warningS, this.options.batch.time) });
+  }
+
+  /** Queue, then Jupyter: the endpoint once /api/status answers (with the request timeout). */
+  private async bringUp(job: Job, signal: AbortSignal, gaveUp: () => boolean, running: () => void): Promise<ServerEndpoint> {
+    const ctx = {
+      job,
+      signal,
+      gaveUp,
+      queueTimeoutMs: this.options.queueTimeoutMs,
+      readyTimeoutMs: this.options.readyTimeoutMs,
+      keepOnQueueTimeout: this.options.keepOnQueueTimeout,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      query: () => this.query(job),
+      ended: (what: string) => this.endedError(job, what),
+      logTail: () => logTail(job, this.options.stateDir),
+    };
+    await waitUntilRunning(ctx);
+    running();
+    return waitUntilReady(ctx);
+  }
+
+  /** The job's Jupyter answers: it is the backend's server now (heartbeat, walltime watch). */
+  private becomeReady(job: Job, endpoint: ServerEndpoint): void {
+    job.endpoint = endpoint;
+    job.url = endpoint.baseUrl;
+    this.job = job;
+    this.phase = 'ready';
+    this.lostCache = undefined;
+    this.lastError = undefined;
     this.startHeartbeat(job);
+    this.walltimeWatch.follow(job);
+  }
+
+  private async submit(job: Job, gaveUp: () => boolean, beat = true): Promise<void> {
+    await writeHeartbeat(job);
+    if (beat) this.startHeartbeat(job);
     if (gaveUp()) throw new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
     log.info(`SLURM: submitting the Jupyter job (sbatch ${job.sbatchArgs.join(' ')} ${job.scriptFile})`);
     const abort = new AbortController();
@@ -142,6 +187,10 @@ export class SlurmBackend implements JupyterBackend {
     });
   }
 
+  watch(listener: (reason: string) => void): void {
+    this.lostListener = listener;
+  }
+
   async checkLost(): Promise<string | undefined> {
     // Many sessions may ask at once (each dropped websocket does): one squeue answers them all.
     this.lostCheck ??= this.checkLostNow().finally(() => {
@@ -150,34 +199,118 @@ export class SlurmBackend implements JupyterBackend {
     return this.lostCheck;
   }
 
-  private async checkLostNow(): Promise<string | undefined> {
+  private async checkLostNow(answered?: SqueueAnswer): Promise<string | undefined> {
     const job = this.job;
     if (this.phase === 'lost') return this.lostCache?.reason;
     if (this.phase !== 'ready' || !job?.id) return undefined;
-    if (this.lostCache && Date.now() - this.lostCache.at < CHECK_CACHE_MS) return this.lostCache.reason;
-    const answer = await squeueJob(job.id, { timeoutMs: Math.min(this.commandTimeoutMs, 5000) });
+    if (!answered && this.lostCache && Date.now() - this.lostCache.at < CHECK_CACHE_MS) return this.lostCache.reason;
+    const answer = answered ?? (await squeueJob(job.id, { timeoutMs: Math.min(this.commandTimeoutMs, 5000) }));
     job.checkedAt = Date.now();
     if (answer.kind === 'row') job.row = answer.row;
     const verdict = lossVerdict(job.id, answer);
     let reason: string | undefined;
     if (verdict.kind === 'lost') reason = `${verdict.what}\n--- the job's log (last lines) ---\n${await logTail(job, this.options.stateDir)}`;
     else if (verdict.kind === 'unknown') log.warn(`SLURM: squeue failed while checking job ${job.id}: ${verdict.words}`);
+    if (this.job !== job) return undefined; // moved to another job meanwhile
     this.lostCache = { at: Date.now(), reason };
     if (reason) {
       this.phase = 'lost';
       this.stopHeartbeat();
+      this.walltimeWatch.stop();
     }
     return reason;
+  }
+
+  /**
+   * Takes over the job an earlier jlab-mcp left running: Slurm says RUNNING, its connection file
+   * and token are there, and its Jupyter answers. Then heartbeats and walltime watching resume.
+   * A job that ended has its directory removed; one that runs but cannot be used (no Jupyter) is
+   * cancelled, since nobody else will ever adopt it. Undefined in every such case; a failing
+   * squeue leaves everything as it is.
+   */
+  async adopt(record: ServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined> {
+    if (record.backend !== 'slurm' || !record.jobId || !/^\d+$/.test(record.jobId) || !record.jobDir) return undefined;
+    if (this.phase !== 'idle' && this.phase !== 'failed') return undefined;
+    const job = await jobFromDir(record.jobDir, record.jobId, record.tokenFile);
+    if (!job) {
+      log.warn(`SLURM: job ${record.jobId} from the registry has no token in ${record.jobDir}; not adopted`);
+      return undefined;
+    }
+    const answer = await this.query(job);
+    const verdict = lossVerdict(record.jobId, answer);
+    if (verdict.kind === 'unknown') {
+      log.warn(`SLURM: cannot tell whether job ${record.jobId} still runs (${verdict.words}); not adopted`);
+      return undefined;
+    }
+    if (verdict.kind === 'lost') {
+      log.info(`SLURM: ${verdict.what} Its directory ${job.dir} is removed.`);
+      await removeJobDir(job);
+      return undefined;
+    }
+    const unusable = async (why: string) => {
+      log.warn(`SLURM: job ${record.jobId} ${why}; it is cancelled (nobody else can adopt it)`);
+      await this.cancel(job);
+      await removeJobDir(job);
+      return undefined;
+    };
+    if (answer.kind !== 'row' || answer.row.state !== 'RUNNING') return unusable(`is ${answer.kind === 'row' ? answer.row.state : 'unknown'}, not RUNNING`);
+    const found = await readConnection(job);
+    if (!found) return unusable('has no connection file (its Jupyter is not running)');
+    const endpoint: ServerEndpoint = { ...found, requestTimeoutMs: this.options.requestTimeoutMs };
+    if (signal.aborted) return undefined;
+    if (!(await new JupyterRestClient(endpoint).isUp(5000))) return unusable(`runs, but its Jupyter at ${displayUrl(endpoint.baseUrl)} does not answer`);
+    this.epoch++;
+    await writeHeartbeat(job);
+    this.becomeReady(job, endpoint);
+    log.info(`SLURM: adopted job ${job.id} on ${job.row?.nodes || '?'} (Jupyter at ${displayUrl(endpoint.baseUrl)}, time left ${job.row?.timeLeft || '?'}) left by an earlier jlab-mcp`);
+    return endpoint;
+  }
+
+  /** How a later jlab-mcp finds this job: id, directory, URL, the token's file (not the token). */
+  record(): Omit<ServerRecord, 'profile'> | undefined {
+    const job = this.job;
+    if (this.phase !== 'ready' || !job?.id || !job.url) return undefined;
+    return {
+      backend: 'slurm',
+      baseUrl: job.url,
+      tokenFile: jobPaths(job.dir).tokenFile,
+      jobId: job.id,
+      jobDir: job.dir,
+      certFingerprint: job.endpoint?.certFingerprint,
+      startedAt: new Date(job.submittedAt ?? Date.now()).toISOString(),
+    };
+  }
+
+  /**
+   * Exit with the keep policy: the job goes on (no scancel, its directory stays) and ends by
+   * itself — Jupyter's idle culling, the heartbeat timeout unless a kernel is busy, or the
+   * walltime. A job that is not up yet (queued, starting) cannot be adopted later: it is cancelled.
+   */
+  async detach(): Promise<void> {
+    const job = this.job;
+    if (this.phase !== 'ready' || !job?.id) return this.stop();
+    this.epoch++;
+    this.stopHeartbeat();
+    this.walltimeWatch.detach();
+    this.job = undefined;
+    this.phase = 'idle';
+    log.info(`SLURM: job ${job.id} left running for a later jlab-mcp; without one it ends after ${this.options.idleTimeoutS ?? this.options.heartbeatTimeoutS} s idle (a busy kernel runs on)`);
   }
 
   async stop(): Promise<void> {
     this.epoch++;
     this.stopHeartbeat();
+    this.walltimeWatch.stop();
     const job = this.job;
     this.job = undefined;
     this.lostCache = undefined;
     if (this.phase !== 'failed') this.phase = 'idle';
     if (!job) return;
+    await this.discard(job);
+  }
+
+  /** Cancels a job (or one whose id sbatch never gave back) and removes its directory. */
+  private async discard(job: Job): Promise<void> {
     job.abortSubmit?.abort();
     await job.submitting;
     if (job.id) await this.cancel(job);
@@ -195,17 +328,76 @@ export class SlurmBackend implements JupyterBackend {
     else log.info(`SLURM: cancelled job ${job.id}`);
   }
 
+  /**
+   * The move to a new job ahead of the walltime: the next job is brought up beside the current
+   * one (its own heartbeat meanwhile); commit makes it the backend's job; the old one keeps its
+   * heartbeat until it is retired (cancelled) once the sessions have moved off it.
+   */
+  private successor(): Handover {
+    const current = this.job;
+    let next: Job | undefined;
+    let stopNextBeat: (() => void) | undefined;
+    let stopOldBeat: (() => void) | undefined;
+    const epoch = this.epoch;
+    return {
+      start: async (signal) => {
+        next = await this.newJob();
+        const job = next;
+        const gaveUp = () => signal.aborted || this.epoch !== epoch;
+        await this.submit(job, gaveUp, false);
+        stopNextBeat = startHeartbeat(job, this.options.heartbeatTimeoutS, () => {});
+        return this.bringUp(job, signal, gaveUp, () => {});
+      },
+      commit: () => {
+        if (!next?.endpoint && !next?.url) throw new JlabError('INTERNAL', 'The next SLURM job is not up.');
+        if (this.epoch !== epoch || this.job !== current) throw new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
+        stopNextBeat?.();
+        this.stopHeartbeat();
+        if (current) stopOldBeat = startHeartbeat(current, this.options.heartbeatTimeoutS, () => {});
+        this.becomeReady(next, next.endpoint!);
+        log.info(`SLURM: job ${next.id} took over from job ${current?.id} ahead of its walltime`);
+        return next.id!;
+      },
+      retire: async () => {
+        stopOldBeat?.();
+        if (current) await this.discard(current);
+      },
+      abandon: async () => {
+        stopNextBeat?.();
+        if (next && this.job !== next) await this.discard(next);
+      },
+    };
+  }
+
   private startHeartbeat(job: Job): void {
     this.stopHeartbeat();
     this.stopBeating = startHeartbeat(job, this.options.heartbeatTimeoutS, () => {
-      // Keeps state and time left fresh for the status resource between tool calls.
-      if (this.phase === 'ready' && job.id) void this.query(job).catch(() => {});
+      // Keeps state and time left fresh for the status resource and the walltime watch, and
+      // notices a job that ended (walltime, scancel) without waiting for a tool call.
+      if (this.phase !== 'ready' || this.job !== job || !job.id) return;
+      void this.query(job)
+        .then(async (answer) => {
+          if (this.job !== job || this.phase !== 'ready') return;
+          const reason = await this.checkLostNow(answer);
+          if (reason) this.lostListener?.(reason);
+        })
+        .catch(() => {});
     });
   }
 
   private stopHeartbeat(): void {
     this.stopBeating?.();
     this.stopBeating = undefined;
+  }
+
+  /** Time left and where the end stands, for footers and the status resource; undefined without a ready job. */
+  walltime(): WalltimeStatus | undefined {
+    return this.phase === 'ready' ? this.walltimeWatch.status() : undefined;
+  }
+
+  /** Told at the walltime warning, when the end is near, and of an extension's outcome. */
+  onWalltime(listener: (event: WalltimeEvent) => void): void {
+    this.walltimeWatch.listen(listener);
   }
 
   /** One line for people: where the start is, e.g. "job 12 pending (Resources) for 40 s". */
@@ -215,6 +407,6 @@ export class SlurmBackend implements JupyterBackend {
 
   describe(): Record<string, unknown> {
     const { stateDir, batch, heartbeatTimeoutS } = this.options;
-    return describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError });
+    return { ...describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError }), walltime: this.walltime() };
   }
 }

@@ -31,6 +31,8 @@ export interface WaitContext {
   queueTimeoutMs: number;
   readyTimeoutMs: number;
   keepOnQueueTimeout: boolean;
+  /** Milliseconds per REST request to the job's Jupyter; goes into the endpoint. */
+  requestTimeoutMs?: number;
   /** squeue for the job (records its row on the job). */
   query: () => Promise<SqueueAnswer>;
   /** The error for a job that ended early: `what` plus the job's log. */
@@ -124,7 +126,8 @@ export async function waitUntilReady(ctx: WaitContext): Promise<ServerEndpoint> 
   for (let attempt = 0; ; attempt++) {
     if (ctx.gaveUp()) throw shuttingDown();
     if (!endpoint) {
-      endpoint = await readConnection(job);
+      const found = await readConnection(job);
+      endpoint = found && { ...found, requestTimeoutMs: ctx.requestTimeoutMs };
       if (endpoint) {
         rest = new JupyterRestClient(endpoint);
         job.url = endpoint.baseUrl;

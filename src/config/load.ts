@@ -78,7 +78,8 @@ export function helpText(version: string): string {
   const lines = [
     `jlab-mcp ${version} — MCP server (stdio) that runs code in Jupyter kernels and records notebooks.`,
     '',
-    'Usage: jlab-mcp [options]      (every option also has an environment variable)',
+    'Usage: jlab-mcp [options]          serve MCP over stdio (every option also has an environment variable)',
+    '       jlab-mcp connect [options]  print how to open the running Jupyter in a browser (see jlab-mcp connect --help)',
     '',
   ];
   for (const spec of Object.values(SETTINGS) as { env: string; flag?: string; help: string; schema: { def?: unknown } }[]) {

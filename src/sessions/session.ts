@@ -400,6 +400,13 @@ export class Session {
         context: { sessionId: this.id, kernelId: this.kernel.id },
       });
     }
+    if (this.kernel.status === 'dead') {
+      const why = this.kernel.gone ? 'its kernel no longer exists on the Jupyter server (shut down from outside?)' : 'its kernel is dead';
+      throw new JlabError('KERNEL_DIED', `Session ${this.id} cannot run code: ${why}.`, {
+        hint: `Its notebook is intact. Start again with start_session_resume_notebook(notebook_path="${this.notebookPath}") to re-run it on a new kernel.`,
+        context: { sessionId: this.id, kernelId: this.kernel.id },
+      });
+    }
     if (this.closing) {
       throw new JlabError('UNKNOWN_SESSION', `Session ${this.id} is shutting down.`, {
         hint: `Its notebook is saved at ${this.notebookPath}; start_session_resume_notebook brings it back.`,

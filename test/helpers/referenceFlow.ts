@@ -109,7 +109,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const body = JSON.parse(String((status.contents[0] as { text: string }).text));
       assert.equal(body.server.state, 'ready');
       assert.equal(body.server.backend.kind, options.backend);
-      assert.match(body.server.url, /^http:\/\/[^/?]+:\d+\/$/);
+      assert.match(body.server.url, /^https?:\/\/[^/?]+:\d+\/$/);
       assert.equal(body.sessions[0].notebook_path, notebookPath);
       assert.ok(!JSON.stringify(body).includes('token'));
       const notebook = await server.client.readResource({ uri: `jlab-mcp://sessions/${sessionId}/notebook` });

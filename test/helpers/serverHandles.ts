@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, readlink } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -25,7 +25,7 @@ export interface InProcessServer {
   notebookDir: string;
   /** The local Jupyter server's endpoint (started on demand by `ready()`). */
   endpoint: () => Promise<ServerEndpoint>;
-  /** Shuts every session, Jupyter and the MCP link down, as main.ts's shutdown does. */
+  /** Shuts every session, Jupyter and the MCP link down, as main.ts's shutdown does; removes the notebook dir. */
   close: () => Promise<void>;
 }
 
@@ -74,6 +74,7 @@ export async function startInProcessServer(env: Record<string, string> = {}): Pr
     await servers.stop();
     await client.close().catch(() => {});
     await server.close().catch(() => {});
+    await rm(notebookDir, { recursive: true, force: true });
   };
   return { client, sessions, servers, notebookDir, endpoint, close };
 }

@@ -68,6 +68,8 @@ export class SlurmBackend implements JupyterBackend {
   private epoch = 0;
   private readonly commandTimeoutMs: number;
   private readonly walltimeWatch: WalltimeWatch;
+  /** The walltime move's jobs: the next one while it comes up, the old one until it is retired. */
+  private readonly moving = new Set<Job>();
 
   constructor(private readonly options: SlurmBackendOptions) {
     validateBatchSettings(options.batch);
@@ -294,6 +296,7 @@ export class SlurmBackend implements JupyterBackend {
     this.walltimeWatch.detach();
     this.job = undefined;
     this.phase = 'idle';
+    await this.discardMoving();
     log.info(`SLURM: job ${job.id} left running for a later jlab-mcp; without one it ends after ${this.options.idleTimeoutS ?? this.options.heartbeatTimeoutS} s idle (a busy kernel runs on)`);
   }
 
@@ -305,8 +308,16 @@ export class SlurmBackend implements JupyterBackend {
     this.job = undefined;
     this.lostCache = undefined;
     if (this.phase !== 'failed') this.phase = 'idle';
+    await this.discardMoving();
     if (!job) return;
     await this.discard(job);
+  }
+
+  /** A walltime move cut short by exit: neither its next job nor the old one is anyone's to adopt. */
+  private async discardMoving(): Promise<void> {
+    const jobs = [...this.moving];
+    this.moving.clear();
+    await Promise.all(jobs.map((job) => this.discard(job)));
   }
 
   /** Cancels a job (or one whose id sbatch never gave back) and removes its directory. */
@@ -343,28 +354,35 @@ export class SlurmBackend implements JupyterBackend {
       start: async (signal) => {
         next = await this.newJob();
         const job = next;
+        this.moving.add(job);
         const gaveUp = () => signal.aborted || this.epoch !== epoch;
         await this.submit(job, gaveUp, false);
         stopNextBeat = startHeartbeat(job, this.options.heartbeatTimeoutS, () => {});
-        return this.bringUp(job, signal, gaveUp, () => {});
+        const endpoint = await this.bringUp(job, signal, gaveUp, () => {});
+        job.endpoint = endpoint;
+        return endpoint;
       },
       commit: () => {
-        if (!next?.endpoint && !next?.url) throw new JlabError('INTERNAL', 'The next SLURM job is not up.');
+        if (!next?.endpoint) throw new JlabError('INTERNAL', 'The next SLURM job is not up.');
         if (this.epoch !== epoch || this.job !== current) throw new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
         stopNextBeat?.();
         this.stopHeartbeat();
-        if (current) stopOldBeat = startHeartbeat(current, this.options.heartbeatTimeoutS, () => {});
+        this.moving.delete(next);
+        if (current) {
+          this.moving.add(current);
+          stopOldBeat = startHeartbeat(current, this.options.heartbeatTimeoutS, () => {});
+        }
         this.becomeReady(next, next.endpoint!);
         log.info(`SLURM: job ${next.id} took over from job ${current?.id} ahead of its walltime`);
         return next.id!;
       },
       retire: async () => {
         stopOldBeat?.();
-        if (current) await this.discard(current);
+        if (current && this.moving.delete(current)) await this.discard(current);
       },
       abandon: async () => {
         stopNextBeat?.();
-        if (next && this.job !== next) await this.discard(next);
+        if (next && this.job !== next && this.moving.delete(next)) await this.discard(next);
       },
     };
   }

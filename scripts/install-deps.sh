@@ -8,8 +8,8 @@ want_slurm=0
 [ "${1:-}" = "--with-slurm" ] && want_slurm=1
 
 # Jupyter from Debian: the server, a Python kernel, matplotlib (figures in tests), nbformat
-# (validation in tests) and jupyter_client (the benchmark baseline).
-debs=(jupyter-server python3-ipykernel python3-matplotlib python3-nbformat python3-jupyter-client)
+# (validation in tests), jupyter_client (the benchmark baseline) and pandas (inspect_variables tests).
+debs=(jupyter-server python3-ipykernel python3-matplotlib python3-nbformat python3-jupyter-client python3-pandas)
 [ "$want_slurm" = 1 ] && debs+=(slurmctld slurmd slurm-client munge)
 
 missing=()

@@ -47,6 +47,9 @@ function connected(connection: Kernel.IKernelConnection): Promise<void> {
   });
 }
 
+/** How often a kernel with a request pending is looked up on the server, in ms. */
+const KERNEL_PROBE_MS = 5_000;
+
 /** Deadline of an interrupt or restart request, in ms (a restart includes the new kernel's websocket). */
 const CONTROL_TIMEOUT_MS = 30_000;
 
@@ -70,7 +73,7 @@ export class KernelHandle {
   spoolPath?: string;
 
   private constructor(
-    readonly connection: Kernel.IKernelConnection,
+    readonly connection: KernelConnection,
     readonly spec: KernelSpecInfo,
     readonly languageInfo: Record<string, unknown>,
     private readonly rest: JupyterRestClient,
@@ -219,7 +222,62 @@ export class KernelHandle {
         if (message.header.msg_type === 'input_request') future.sendInputReply({ status: 'ok', value: answer }, message.header as never);
       };
     }
+    this.watchWhilePending(future.done);
     return future;
+  }
+
+  /**
+   * True once the server no longer has this kernel (shut down from outside, culled). Some servers
+   * (jupyter-server 1.x) leave its websocket open and silent then, so nothing else tells us.
+   */
+  gone = false;
+
+  /**
+   * Asks the server (one REST GET) whether the kernel still exists. If it does not, the
+   * connection is ended as JupyterLab's KernelManager does for a kernel that left the running
+   * list: status 'dead' (a running cell ends), websocket closed. A failed request decides nothing.
+   */
+  async checkGone(timeoutMs = 5_000): Promise<boolean> {
+    if (this.gone) return true;
+    if (this.connection.isDisposed) return false;
+    const model = await withDeadline(this.rest.kernelModel(this.id), timeoutMs, `Lookup of kernel ${this.id}`).catch(() => null);
+    if (model !== undefined || this.connection.isDisposed) return false;
+    log.warn(`kernel ${this.id} no longer exists on the Jupyter server`);
+    this.gone = true;
+    this.connection.handleShutdown();
+    return true;
+  }
+
+  /** While a request is pending, checks every few seconds that the kernel still exists. */
+  private watchWhilePending(done: Promise<unknown>): void {
+    const timer = setInterval(() => void this.checkGone(), KERNEL_PROBE_MS);
+    timer.unref();
+    done.then(
+      () => clearInterval(timer),
+      () => clearInterval(timer),
+    );
+  }
+
+  /**
+   * Runs `code` silently and returns the reply's `user_expressions` (evaluated by the kernel after
+   * the code), within `timeoutMs`. silent=true and store_history=false: no execute_input, no
+   * execution count, no history, and whatever it displays carries this request's id, so it lands
+   * in no cell. The shell channel is FIFO: behind a running cell this waits for it (callers check
+   * first). Rejects with TIMEOUT, EXECUTION_FAILED (the code raised) or the library's error when
+   * the kernel restarts meanwhile. (inspect_variables, kernel_resources, the environment on record.)
+   */
+  async evaluateSilently(code: string, userExpressions: Record<string, string>, timeoutMs: number): Promise<Record<string, unknown>> {
+    const future = this.connection.requestExecute({ code, silent: true, store_history: false, allow_stdin: false, stop_on_error: false, user_expressions: userExpressions });
+    try {
+      const { content } = await withDeadline(future.done, timeoutMs, `A silent request to kernel ${this.id}`);
+      if (content.status !== 'ok') {
+        const why = content.status === 'error' ? `${content.ename}: ${content.evalue}` : content.status;
+        throw new JlabError('EXECUTION_FAILED', `The kernel could not run jlab-mcp's silent request (${why}).`, { context: { kernelId: this.id } });
+      }
+      return (content.user_expressions ?? {}) as Record<string, unknown>;
+    } finally {
+      future.dispose();
+    }
   }
 
   /** Sends an interrupt (SIGINT for ipykernel) through the server, within `timeoutMs`. */

@@ -76,3 +76,27 @@ function assertInside(rootReal: string, real: string, given: string, notebookDir
     });
   }
 }
+
+/**
+ * Resolves a directory the agent gave (list_notebooks) to a real directory inside `notebookDir`,
+ * or the notebook directory itself when `given` is empty; the same confinement as notebook paths.
+ */
+export async function resolveNotebookSubdir(notebookDir: string, given: string | undefined): Promise<string> {
+  const rootReal = await realDir(notebookDir);
+  if (given === undefined || given === '' || given === '.') return rootReal;
+  if (given.includes('\0')) throw new JlabError('INVALID_ARGUMENT', 'path contains a NUL byte.', { hint: `Pass a directory inside ${notebookDir}.` });
+  const candidate = path.resolve(notebookDir, given);
+  const lexical = path.resolve(rootReal, path.relative(notebookDir, candidate));
+  if (lexical !== rootReal) assertInside(rootReal, lexical, given, notebookDir);
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch (error) {
+    throw notFound(error, given, notebookDir);
+  }
+  if (real !== rootReal) assertInside(rootReal, real, given, notebookDir);
+  if (!(await stat(real)).isDirectory()) {
+    throw new JlabError('INVALID_ARGUMENT', `${given} is a file, not a directory.`, { hint: 'Pass a directory to list (or nothing, for the whole notebook directory).' });
+  }
+  return real;
+}

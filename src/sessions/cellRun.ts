@@ -6,6 +6,7 @@ import type { NotebookDocument } from '../notebook/document.js';
 import { OutputCollector } from '../notebook/outputCollector.js';
 import type { CodeCell, Output } from '../notebook/types.js';
 import { clearRunningMark, setRunningMark } from './runningMark.js';
+import { recordRun, trackExecution } from './provenanceTracker.js';
 
 export type CellStatus = 'ok' | 'error' | 'aborted' | 'kernel_died' | 'server_lost';
 
@@ -65,7 +66,7 @@ export class CellRun {
    */
   constructor(
     readonly cell: CodeCell,
-    kernel: KernelHandle,
+    private readonly kernel: KernelHandle,
     private readonly notebook: NotebookDocument,
     private readonly options: CellRunOptions,
     follow?: { msgId: string; startedAt: number },
@@ -95,6 +96,7 @@ export class CellRun {
       this.msgId = execution.msgId;
       end = execution.end;
     }
+    trackExecution(kernel, this.msgId, cell); // provenance (issue 12): the kernel's own timing of this run
     this.done = end.then((ending) => this.finish(ending));
   }
 
@@ -123,12 +125,14 @@ export class CellRun {
 
   private async finish(ending: ExecutionEnd): Promise<CellRunResult> {
     const status = statusOf(ending);
-    const note = endingNote(ending, status, this.stopCause);
+    const note = endingNote(ending, status, this.kernel.gone ? 'kernel_gone' : this.stopCause);
     if (note) this.collector.push({ output_type: 'error', ename: note.ename, evalue: note.evalue, traceback: [] });
     const neverRan = ending.kind === 'aborted' && this.collector.outputs.length === 0;
     this.cell.outputs = neverRan ? this.previous.outputs : this.collector.outputs;
     this.cell.execution_count = neverRan ? this.previous.executionCount : 'executionCount' in ending ? ending.executionCount : null;
     clearRunningMark(this.cell);
+    // provenance (issue 12): JupyterLab's execution timing and the cell's run history
+    recordRun(this.cell, { status, executionCount: this.cell.execution_count, startedAt: this.startedAt, neverRan, stopCause: this.stopCause });
     this.notebook.changed(this.cell);
     this.finished = true;
     const result: CellRunResult = { status, executionCount: this.cell.execution_count, outputs: this.cell.outputs, durationMs: Date.now() - this.startedAt };
@@ -152,9 +156,12 @@ function statusOf(ending: ExecutionEnd): CellStatus {
 }
 
 /** The error output jlab-mcp adds to the cell to say how it ended, when the kernel did not say. */
-function endingNote(ending: ExecutionEnd, status: CellStatus, cause: StopCause | undefined): { ename: string; evalue: string } | undefined {
+function endingNote(ending: ExecutionEnd, status: CellStatus, cause: StopCause | 'kernel_gone' | undefined): { ename: string; evalue: string } | undefined {
   if (ending.kind === 'no_reply') {
     return { ename: 'NoReply', evalue: 'The kernel went idle without answering this request: it could not handle the code at all (the Jupyter server log may say why). The kernel is usable.' };
+  }
+  if (cause === 'kernel_gone') {
+    return { ename: 'KernelGone', evalue: 'The kernel was shut down from outside jlab-mcp while this cell ran (it no longer exists on the Jupyter server); all variables are lost.' };
   }
   if (cause === 'shutdown' && (status === 'kernel_died' || status === 'server_lost')) {
     return { ename: 'SessionShutDown', evalue: 'The session was shut down (or jlab-mcp exited) while this cell ran; the output up to then is kept.' };

@@ -14,10 +14,13 @@ import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import type { Replay, ReplayOptions } from './replay.js';
 import { settleStaleMarks } from './runningMark.js';
+import { recordSessionEnvironment } from './environmentRecord.js';
 import { Session, type SessionOptions } from './session.js';
 
 /** How often a reconnecting kernel's server is checked, in ms. */
 const RECONNECT_CHECK_MS = 2500;
+/** How long a kernel websocket may try to reconnect before its session is given up as lost, in ms. */
+const RECONNECT_GIVE_UP_MS = 60_000;
 
 export interface SessionManagerOptions {
   notebookDir: string;
@@ -123,6 +126,7 @@ export class SessionManager {
     kernel.setSpoolPath(spoolPathFor(session.notebookPath));
     const old = session.moveTo(kernel, supervisor);
     this.registry?.sessionStarted(session);
+    recordSessionEnvironment(session, { again: true }); // provenance (issue 12): the new kernel's environment
     return old;
   }
 
@@ -294,11 +298,16 @@ export class SessionManager {
     this.watching.add(kernel);
     try {
       const generation = supervisor.generation;
-      for (const until = Date.now() + 60_000; Date.now() < until; ) {
+      for (const until = Date.now() + RECONNECT_GIVE_UP_MS; Date.now() < until; ) {
         if (kernel.connectionStatus === 'connected' || supervisor.isLost(generation)) return;
         await supervisor.checkLost().catch(() => {});
         await sleep(RECONNECT_CHECK_MS);
       }
+      if (kernel.connectionStatus === 'connected' || kernel.connection.isDisposed) return;
+      // The server says it is there, but this kernel's websocket will not come back (a network
+      // path cut, a proxy gone): end the running cell and stop the library's endless retries.
+      const reason = `its kernel's websocket could not reconnect for ${RECONNECT_GIVE_UP_MS / 1000} s (the network path to the Jupyter server is cut?)`;
+      for (const session of this.sessions.values()) if (session.kernel === kernel) session.markLost(reason);
     } finally {
       this.watching.delete(kernel);
     }
@@ -311,6 +320,7 @@ export class SessionManager {
     const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session });
     this.sessions.set(id, session);
     this.registry?.sessionStarted(session);
+    recordSessionEnvironment(session); // provenance (issue 12): the kernel's environment, once per session
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;
   }

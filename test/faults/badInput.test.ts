@@ -536,7 +536,7 @@ describe(`${TAG} malformed input through the built binary`, () => {
       { title: 'edit_markdown 5', tool: 'edit_markdown', args: { cell_index: 5, markdown: 'm' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: range },
       { title: 'execute_code at insert position 3', tool: 'execute_code', args: { cell_index: 3, code: 'c = 3' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: insertRange },
       { title: 'add_markdown at insert position -4', tool: 'add_markdown', args: { cell_index: -4, markdown: 'm' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: insertRange },
-      { title: 'edit_cell 1.5 (not an integer)', tool: 'edit_cell', args: { cell_index: 1.5, code: 'c = 3' }, code: 'validation', message: /cell_index: .*expected int/ },
+      { title: 'edit_cell 1.5 (not an integer)', tool: 'edit_cell', args: { cell_index: 1.5, code: 'c = 3' }, code: 'validation', message: /cell_index must be a whole number: 0-based, negative counts from the end/ },
       { title: 'run_cell "1" (a string)', tool: 'run_cell', args: { cell_index: '1' }, code: 'validation', message: /cell_index: .*expected number/ },
     ];
     for (const entry of table) {

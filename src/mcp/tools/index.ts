@@ -10,6 +10,9 @@ import { registerRestartKernel } from './restartKernel.js';
 import { registerWaitForCell } from './waitForCell.js';
 import { registerListKernels } from './listKernels.js';
 import { registerListSessions } from './listSessions.js';
+import { registerInspectVariables } from './inspectVariables.js';
+import { registerKernelResources } from './kernelResources.js';
+import { registerListNotebooks } from './listNotebooks.js';
 import { registerRunCell } from './runCell.js';
 import { registerShutdownSession } from './shutdownSession.js';
 import { registerStartNewSession } from './startNewSession.js';
@@ -33,6 +36,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     registerShutdownSession,
     registerListSessions,
     registerListKernels,
+    registerInspectVariables,
+    registerKernelResources,
+    registerListNotebooks,
   ]) {
     register(server, ctx);
   }

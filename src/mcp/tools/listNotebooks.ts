@@ -1,0 +1,80 @@
+import { realpath } from 'node:fs/promises';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { resolveNotebookSubdir } from '../../notebook/confine.js';
+import { listNotebooks } from '../../notebook/notebookListing.js';
+import { JlabError } from '../../util/errors.js';
+import type { ToolContext } from '../context.js';
+import { guarded, jsonResult } from '../results.js';
+
+export const listNotebooksOutput = z.looseObject({
+  notebook_dir: z.string(),
+  listed: z.string(),
+  notebooks: z.array(
+    z.looseObject({
+      path: z.string(),
+      size_bytes: z.number(),
+      modified: z.string(),
+      cells: z.number().nullable(),
+      code_cells: z.number().nullable(),
+      last_run: z.string().nullable(),
+      last_run_from: z.string(),
+      open_in: z.array(z.looseObject({ session_id: z.string(), state: z.string() })),
+    }),
+  ),
+  found: z.number(),
+  truncated: z.boolean(),
+  notes: z.array(z.string()).optional(),
+});
+
+export function registerListNotebooks(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'list_notebooks',
+    {
+      title: 'List notebooks',
+      description:
+        'Notebooks under the notebook directory (or a subdirectory of it), most recently changed first: cell counts, when a cell last ran (from the execution metadata, else the file time), and which open session (if any) has each — to find what to resume or continue. Hidden files and directories are skipped; very large notebooks are scanned, not parsed.',
+      inputSchema: z.object({
+        path: z.string().optional().describe('A directory inside the notebook directory (relative to it). Default: the whole notebook directory.'),
+      }),
+      outputSchema: listNotebooksOutput,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    guarded(async ({ path: given }) => {
+      await ctx.sessions.ready();
+      const notebookDir = ctx.sessions.notebookDir;
+      let dir: string;
+      try {
+        dir = await resolveNotebookSubdir(notebookDir, given);
+      } catch (error) {
+        // No notebook directory yet: nothing has been written, so there is nothing to list.
+        if (error instanceof JlabError && error.code === 'NOTEBOOK_NOT_FOUND' && !given) {
+          return jsonResult({ notebook_dir: notebookDir, listed: notebookDir, notebooks: [], found: 0, truncated: false, notes: ['the notebook directory does not exist yet'] });
+        }
+        throw error;
+      }
+      const root = await realpath(notebookDir);
+      const listing = await listNotebooks(root, dir);
+      const open = new Map<string, Array<{ session_id: string; state: string }>>();
+      for (const session of ctx.sessions.list()) {
+        const real = await realpath(session.notebookPath).catch(() => session.notebookPath);
+        const state = session.lost ? 'lost' : session.current ? 'running a cell' : String(session.kernel.status);
+        open.set(real, [...(open.get(real) ?? []), { session_id: session.id, state }]);
+      }
+      const notebooks = await Promise.all(
+        listing.notebooks.map(async (entry) => {
+          const real = await realpath(`${root}/${entry.path}`).catch(() => `${root}/${entry.path}`);
+          return { ...entry, open_in: open.get(real) ?? [] };
+        }),
+      );
+      return jsonResult({
+        notebook_dir: notebookDir,
+        listed: dir,
+        notebooks,
+        found: listing.found,
+        truncated: listing.truncated,
+        ...(listing.notes.length ? { notes: listing.notes } : {}),
+      });
+    }),
+  );
+}

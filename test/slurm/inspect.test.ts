@@ -1,0 +1,73 @@
+// kernel_resources and the environment on record on the real one-node Slurm: measured inside the
+// job, with the job's allocation and time left. Needs `npm run build` and a running cluster
+// (scripts/slurm-cluster.sh up); skipped without one.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CLI, call, spawnServer, textOf } from '../helpers/mcpClient.js';
+import { validateWithPython } from '../helpers/validateNotebook.js';
+import { cancelJobs, clusterSkipReason, waitFor, waitJobOver } from './helpers.js';
+
+const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+if (skip) console.error(`skipping SLURM inspect tests: ${skip}`);
+
+const submitted = new Set<string>();
+const dirs: string[] = [];
+after(async () => {
+  await cancelJobs(submitted);
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('kernel_resources and provenance on SLURM', { skip, timeout: 300_000 }, () => {
+  it("kernel_resources reports the job's allocation and time left; cells and the environment record the job", async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-state-'));
+    dirs.push(stateDir);
+    const server = await spawnServer({
+      JLAB_MCP_RUN_MODE: 'slurm',
+      JLAB_MCP_SLURM_PARTITION: 'debug',
+      JLAB_MCP_SLURM_CPUS: '1',
+      JLAB_MCP_SLURM_TIME: '10',
+      JLAB_MCP_SLURM_STATE_DIR: stateDir,
+      JLAB_MCP_QUEUE_TIMEOUT: '60',
+      JLAB_MCP_READY_TIMEOUT: '60',
+    });
+    let jobId = '';
+    try {
+      const started = await call(server.client, 'start_new_session', { experiment_name: 'slurm inspect' }, 150_000);
+      assert.notEqual(started.isError, true, textOf(started));
+      const sid = String(started.structuredContent?.session_id);
+      const notebook = String(started.structuredContent?.notebook_path);
+      const ran = await call(server.client, 'execute_code', { session_id: sid, code: 'import os\nprint(os.environ["SLURM_JOB_ID"])' });
+      jobId = textOf(ran).split('\n')[0]!.trim();
+      assert.match(jobId, /^\d+$/, textOf(ran));
+      submitted.add(jobId);
+
+      const resources = await call(server.client, 'kernel_resources', { session_id: sid });
+      assert.notEqual(resources.isError, true, textOf(resources));
+      const report = resources.structuredContent as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(report.backend, 'slurm');
+      assert.equal(report.slurm.job_id, jobId);
+      assert.equal(report.slurm.cpus, 1, 'SLURM_CPUS_ON_NODE as the job sees it');
+      assert.equal(report.slurm.partition, 'debug');
+      assert.equal(report.slurm.time_limit, '10:00');
+      assert.match(String(report.slurm.time_left), /^\d+:\d\d$/, 'time left from squeue');
+      assert.ok(report.slurm.environment.SLURM_JOB_ID === jobId);
+      assert.ok(report.kernel_process.rss_bytes > 0);
+      assert.equal(report.gpu.available, false);
+
+      const nb = await waitFor('the environment on record', 30_000, async () => {
+        const parsed = JSON.parse(await readFile(notebook, 'utf8'));
+        return parsed.metadata.jlab_mcp?.environments?.length ? parsed : undefined;
+      });
+      assert.equal(nb.metadata.jlab_mcp.environments[0].slurm_job_id, jobId);
+      assert.equal(nb.cells[0].metadata.jlab_mcp_runs[0].slurm_job_id, jobId);
+      await validateWithPython([notebook]);
+    } finally {
+      await server.close().catch(() => {});
+      if (jobId) assert.match(await waitJobOver(jobId, 60_000), /GONE|CANCELLED|COMPLETED|COMPLETING/);
+    }
+  });
+});

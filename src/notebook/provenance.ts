@@ -6,8 +6,10 @@
  *   `shell.execute_reply`, `iopub.status.idle`: the kernel's header dates, ISO 8601), exactly as
  *   JupyterLab writes them with `recordTiming` on, so JupyterLab (and jupyterlab-execute-time)
  *   show them. nbformat allows only strings there.
- * - `metadata.jlab_mcp_runs` keeps every run, oldest first (when, how long, status, execution
- *   count, host, SLURM job, session, environment id): re-runs, resumes and continues append.
+ * - `metadata.jlab_mcp_runs` keeps the cell's history, oldest first: one entry per session that
+ *   ran it (when, how long, status, execution count, host, SLURM job, session, environment id,
+ *   and how many runs); a re-run in the same session updates its entry, so a cell run in a loop
+ *   does not grow the file, while resumes and continues (new sessions) append.
  * - The notebook's `metadata.jlab_mcp.environments` records each session's kernel environment
  *   once (Python and key package versions, the pip-freeze hash and the file with the full list,
  *   host, SLURM job, GPUs); appended, never replaced.
@@ -18,7 +20,7 @@ import type { CodeCell, NotebookContent } from './types.js';
 export const RUNS_KEY = 'jlab_mcp_runs';
 /** Notebook metadata key under which the environments are recorded. */
 export const NOTEBOOK_KEY = 'jlab_mcp';
-/** Runs kept per cell: a cell re-run in a loop must not grow the notebook without end. */
+/** History entries (sessions) kept per cell, the oldest dropped first. */
 export const MAX_RUNS_PER_CELL = 100;
 /** Environments kept per notebook (one per session or kernel move). */
 export const MAX_ENVIRONMENTS = 200;
@@ -41,6 +43,8 @@ export interface RunRecord {
   slurm_job_id?: string;
   /** Id of the entry in the notebook's environments. */
   environment?: string;
+  /** Runs of this cell in this session (the entry describes the latest). */
+  runs?: number;
 }
 
 /** One session's kernel environment. */
@@ -71,7 +75,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Records one run in the cell: JupyterLab's timing keys for this run replace the last run's (as
- * JupyterLab does), and the run is appended to the cell's history (the oldest dropped past
+ * JupyterLab does). In the cell's history a run of the same session as the last entry updates
+ * that entry (and counts it); a run of another session is appended (the oldest dropped past
  * MAX_RUNS_PER_CELL). A run the kernel never started (aborted) keeps the previous timing.
  */
 export function recordExecution(cell: CodeCell, timing: ExecutionTiming, run: RunRecord): void {
@@ -79,7 +84,13 @@ export function recordExecution(cell: CodeCell, timing: ExecutionTiming, run: Ru
   if (Object.keys(strings).length > 0) cell.metadata.execution = strings;
   const previous = cell.metadata[RUNS_KEY];
   const runs = Array.isArray(previous) ? [...previous] : [];
-  runs.push(Object.fromEntries(Object.entries(run).filter(([, value]) => value !== undefined)));
+  const entry = Object.fromEntries(Object.entries(run).filter(([, value]) => value !== undefined)) as RunRecord;
+  const last = runs.at(-1) as RunRecord | undefined;
+  if (last && isRecord(last) && run.session_id !== undefined && last.session_id === run.session_id && last.environment === run.environment) {
+    runs[runs.length - 1] = { ...entry, runs: (last.runs ?? 1) + 1 };
+  } else {
+    runs.push(entry);
+  }
   cell.metadata[RUNS_KEY] = runs.slice(-MAX_RUNS_PER_CELL);
 }
 

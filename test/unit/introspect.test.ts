@@ -106,6 +106,15 @@ describe('provenance in notebook metadata', () => {
     assert.equal(lastRunOf(cell.metadata), '2025-01-01T00:00:03.500Z');
   });
 
+  it('counts re-runs in the same session in one history entry; another session appends', () => {
+    const cell = codeCell();
+    const run = (session: string, n: number) => ({ started: 's', ended: `e${n}`, duration_s: 0, status: 'ok', execution_count: n, session_id: session, environment: `env-${session}` });
+    for (let i = 1; i <= 50; i++) recordExecution(cell, {}, run('a', i));
+    recordExecution(cell, {}, run('b', 51));
+    const runs = cell.metadata[RUNS_KEY] as Array<{ session_id: string; runs?: number; execution_count: number }>;
+    assert.deepEqual(runs.map((r) => [r.session_id, r.runs ?? 1, r.execution_count]), [['a', 50, 50], ['b', 1, 51]]);
+  });
+
   it(`bounds a cell's history at ${MAX_RUNS_PER_CELL} runs, dropping the oldest`, () => {
     const cell = codeCell();
     for (let i = 0; i < MAX_RUNS_PER_CELL + 5; i++) recordExecution(cell, {}, { started: 's', ended: 'e', duration_s: 0, status: 'ok', execution_count: i });

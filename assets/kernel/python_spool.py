@@ -1,12 +1,14 @@
 # Run silently by jlab-mcp (after python_setup.py) with `_jlab_mcp_spool_path = <JSON string>` in
-# front. Every iopub message of the cell being run is appended, one JSON line each, to that file
-# (0600, next to the notebook), which is emptied when the next cell starts. If jlab-mcp restarts
-# while a cell runs, the next jlab-mcp reads what the cell printed while nobody was attached.
+# front. Every iopub message of a cell that runs longer than a second is appended, one JSON line
+# each, to that file (0600, next to the notebook), started over for each such cell; a quicker
+# cell never touches it. If jlab-mcp restarts while a cell runs, the next jlab-mcp reads what the
+# cell printed while nobody was attached.
 # Idempotent: run again (after a restart, or with a new path) it only changes the path.
 def _jlab_mcp_spool(path, limit=64 << 20):
     import json
     import os
     import threading
+    import time
 
     try:
         from ipykernel.kernelbase import Kernel
@@ -19,9 +21,43 @@ def _jlab_mcp_spool(path, limit=64 << 20):
     if state is not None:
         state["path"] = path
         return
-    state = {"path": path, "parent": None, "file": None, "size": 0, "lock": threading.Lock()}
+    state = {"path": path, "parent": None, "file": None, "size": 0, "pending": [], "started": 0.0, "lock": threading.Lock()}
     kinds = {"execute_input", "stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "status"}
     original = session.send
+    # A cell that ends within this many seconds never touches the file: only a cell still running
+    # then can be left running by a jlab-mcp that goes away (its registry records it after ~1 s).
+    quiet = 1.0
+    try:
+        io_loop = Kernel.instance().iopub_thread.io_loop
+    except Exception:
+        io_loop = None
+
+    def line(msg, kind, parent):
+        return json.dumps(
+            {"header": {"msg_id": msg["header"]["msg_id"], "msg_type": kind}, "parent_header": {"msg_id": parent}, "content": msg.get("content", {})},
+            default=str,
+        )
+
+    def open_and_drain(parent):
+        # Called with the lock held: the file now holds the cell's messages so far.
+        if state["parent"] != parent:
+            return
+        if state["file"] is None:
+            fd = os.open(state["path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            state["file"] = os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass")
+        for msg, kind in state["pending"]:
+            text = line(msg, kind, parent)
+            if state["size"] > limit and kind in ("stream", "display_data", "update_display_data"):
+                continue
+            state["file"].write(text + "\n")
+            state["size"] += len(text)
+        state["pending"] = []
+        state["file"].flush()
+
+    def drain_later(parent):
+        with state["lock"]:
+            if state["pending"]:
+                open_and_drain(parent)
 
     def record(msg):
         kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
@@ -30,24 +66,22 @@ def _jlab_mcp_spool(path, limit=64 << 20):
         parent = (msg.get("parent_header") or {}).get("msg_id")
         with state["lock"]:
             if kind == "execute_input":
-                # A new cell: start the file over.
+                # A new cell: the file is started over once the cell has run for `quiet` seconds.
                 if state["file"] is not None:
                     state["file"].close()
-                fd = os.open(state["path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                state["file"] = os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass")
+                    state["file"] = None
                 state["parent"] = parent
                 state["size"] = 0
-            if state["file"] is None or parent != state["parent"]:
+                state["pending"] = []
+                state["started"] = time.monotonic()
+                if io_loop is not None:
+                    # call_later belongs to the IOPub thread's loop; add_callback is the thread-safe way in.
+                    io_loop.add_callback(io_loop.call_later, quiet, drain_later, parent)
+            if parent != state["parent"] or state["parent"] is None:
                 return
-            if state["size"] > limit and kind in ("stream", "display_data", "update_display_data"):
-                return
-            line = json.dumps(
-                {"header": {"msg_id": msg["header"]["msg_id"], "msg_type": kind}, "parent_header": {"msg_id": parent}, "content": msg.get("content", {})},
-                default=str,
-            )
-            state["file"].write(line + "\n")
-            state["file"].flush()
-            state["size"] += len(line)
+            state["pending"].append((msg, kind))
+            if state["file"] is not None or time.monotonic() - state["started"] >= quiet:
+                open_and_drain(parent)
 
     def send(stream, msg_or_type, *args, **kwargs):
         msg = original(stream, msg_or_type, *args, **kwargs)

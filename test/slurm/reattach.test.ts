@@ -141,6 +141,8 @@ describe('SLURM jobs that outlive jlab-mcp', { skip, timeout: 400_000, concurren
     const server = await spawn(where, { JLAB_MCP_ON_EXIT: 'keep', JLAB_MCP_IDLE_TIMEOUT: '8', JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT: '3600' });
     const s = await newSession(server, 'kept');
     const job = await jobOf(server);
+    // The cell's 25 s count from before it was sent: a job that ends earlier ended under it.
+    const cellSentAt = Date.now();
     const busy = await call(server.client, 'execute_code', { session_id: s.id, code: 'import time\nprint("busy", flush=True)\ntime.sleep(25)', timeout: 2 });
     assert.match(textOf(busy), /still running/);
     const exitedAt = Date.now();
@@ -153,7 +155,8 @@ describe('SLURM jobs that outlive jlab-mcp', { skip, timeout: 400_000, concurren
     const state = await waitJobOver(job.id, 150_000);
     const took = (Date.now() - exitedAt) / 1000;
     t.diagnostic(`kept job ${job.id} ${state} ${took.toFixed(0)} s after jlab-mcp exited (idle timeout 8 s, cell 25 s)`);
-    assert.ok(took >= 25, `ended after ${took} s, before its cell did`);
+    const sinceCell = (Date.now() - cellSentAt) / 1000;
+    assert.ok(sinceCell >= 25, `ended ${sinceCell} s after the 25 s cell was sent, before it could finish`);
     const log = await readFile(path.join(job.dir, `slurm-${job.id}.out`), 'utf8');
     assert.match(log, /Jupyter exited with code 0/, log);
     assert.doesNotMatch(log, /no heartbeat from jlab-mcp .* stopping/, 'Jupyter ended itself; the watchdog did not');
@@ -164,6 +167,8 @@ describe('SLURM jobs that outlive jlab-mcp', { skip, timeout: 400_000, concurren
     const server = await spawn(where, { JLAB_MCP_ON_EXIT: 'keep', JLAB_MCP_IDLE_TIMEOUT: '3600', JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT: '8' });
     const s = await newSession(server, 'watchdog');
     const job = await jobOf(server);
+    // The cell's 25 s count from before it was sent: a job that ends earlier ended under it.
+    const cellSentAt = Date.now();
     const busy = await call(server.client, 'execute_code', { session_id: s.id, code: 'import time\nprint("busy", flush=True)\ntime.sleep(25)', timeout: 2 });
     assert.match(textOf(busy), /still running/);
     const exitedAt = Date.now();
@@ -173,7 +178,8 @@ describe('SLURM jobs that outlive jlab-mcp', { skip, timeout: 400_000, concurren
     const state = await waitJobOver(job.id, 60_000);
     const took = (Date.now() - exitedAt) / 1000;
     t.diagnostic(`job ${job.id} ${state} ${took.toFixed(0)} s after jlab-mcp exited (heartbeat timeout 8 s, cell 25 s)`);
-    assert.ok(took >= 25, `ended after ${took} s, before its cell did`);
+    const sinceCell = (Date.now() - cellSentAt) / 1000;
+    assert.ok(sinceCell >= 25, `ended ${sinceCell} s after the 25 s cell was sent, before it could finish`);
     assert.ok(isOver(await jobState(job.id)));
     const log = await readFile(path.join(job.dir, `slurm-${job.id}.out`), 'utf8');
     assert.match(log, /a kernel is busy: Jupyter goes on/, log);

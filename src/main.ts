@@ -12,6 +12,7 @@ import { ServerPool } from './sessions/serverPool.js';
 import { SessionRegistry } from './state/registry.js';
 import { defaultStateDir } from './state/stateDir.js';
 import { SessionManager } from './sessions/sessionManager.js';
+import { sessionManagerOptions, toolContext } from './wiring.js';
 import { JlabError, messageOf } from './util/errors.js';
 import { guardStdout, log, setLogLevel } from './util/log.js';
 
@@ -42,32 +43,8 @@ export async function main(argv: string[]): Promise<void> {
   const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
   const { mode, reason } = chooseRunMode(config);
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
-  const sessions = new SessionManager(servers, {
-    notebookDir: config.notebookDir,
-    kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
-    defaultKernel: config.defaultKernel,
-    outputLimit: config.notebookOutputLimit,
-    stdinAnswer: config.stdinAnswer,
-    session: {
-      saveIntervalMs: config.saveInterval * 1000,
-      interruptGraceMs: config.interruptGrace * 1000,
-      restartIgnoredInterrupt: config.interruptEscalation === 'restart',
-    },
-  });
-  const server = createMcpServer(
-    {
-      sessions,
-      budget: {
-        textBudget: config.outputBudget,
-        maxImages: config.maxImages,
-        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes, maxPixels: config.imageMaxPixels },
-      },
-      execTimeoutMs: config.execTimeout * 1000,
-      progressIntervalMs: PROGRESS_INTERVAL_MS,
-      resumeCellTimeoutMs: config.resumeCellTimeout * 1000,
-    },
-    version,
-  );
+  const sessions = new SessionManager(servers, sessionManagerOptions(config));
+  const server = createMcpServer(toolContext(config, sessions, PROGRESS_INTERVAL_MS), version);
   log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
   const registry = await openRegistry(stateDir);
   const sync = registry ? new RegistrySync(registry) : undefined;

@@ -11,6 +11,7 @@ import { createMcpServer } from '../../src/mcp/createServer.js';
 import { flushPendingFsyncs } from '../../src/notebook/atomicWrite.js';
 import { ServerPool } from '../../src/sessions/serverPool.js';
 import { SessionManager } from '../../src/sessions/sessionManager.js';
+import { sessionManagerOptions, toolContext } from '../../src/wiring.js';
 
 /**
  * The real MCP server (tools, sessions, a local Jupyter server and real kernels) built in this
@@ -37,32 +38,8 @@ export async function startInProcessServer(env: Record<string, string> = {}): Pr
   const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-leaks-'));
   const config = loadConfig(parseArgs([]), { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, ...env });
   const servers = new ServerPool(await makeBackendFactory(config, 'local'), 'in-process test');
-  const sessions = new SessionManager(servers, {
-    notebookDir,
-    kernelStartTimeoutMs: config.kernelStartTimeout * 1000,
-    defaultKernel: config.defaultKernel,
-    outputLimit: config.notebookOutputLimit,
-    stdinAnswer: config.stdinAnswer,
-    session: {
-      saveIntervalMs: config.saveInterval * 1000,
-      interruptGraceMs: config.interruptGrace * 1000,
-      restartIgnoredInterrupt: config.interruptEscalation === 'restart',
-    },
-  });
-  const server = createMcpServer(
-    {
-      sessions,
-      budget: {
-        textBudget: config.outputBudget,
-        maxImages: config.maxImages,
-        imageLimits: { maxEdge: config.imageMaxEdge, maxBytes: config.imageMaxBytes, maxPixels: config.imageMaxPixels },
-      },
-      execTimeoutMs: config.execTimeout * 1000,
-      progressIntervalMs: 2_000,
-      resumeCellTimeoutMs: config.resumeCellTimeout * 1000,
-    },
-    '0.0.0-test',
-  );
+  const sessions = new SessionManager(servers, { ...sessionManagerOptions(config), notebookDir });
+  const server = createMcpServer(toolContext(config, sessions, 2_000), '0.0.0-test');
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'jlab-mcp-leak-tests', version: '0.0.0' });

@@ -77,13 +77,27 @@ export class Session {
   constructor(
     readonly id: string,
     readonly experimentName: string,
-    readonly kernel: KernelHandle,
+    kernel: KernelHandle,
     readonly notebook: NotebookDocument,
-    /** The server this session's kernel runs on. */
-    readonly supervisor: ServerSupervisor,
+    supervisor: ServerSupervisor,
     options: Partial<SessionOptions> = {},
   ) {
     this.options = { ...DEFAULT_SESSION_OPTIONS, ...options };
+    this.currentKernel = kernel;
+    this.currentSupervisor = supervisor;
+  }
+
+  // Only a move to a new job (walltime) replaces these; everyone else reads them.
+  private currentKernel: KernelHandle;
+  private currentSupervisor: ServerSupervisor;
+
+  get kernel(): KernelHandle {
+    return this.currentKernel;
+  }
+
+  /** The server this session's kernel runs on. */
+  get supervisor(): ServerSupervisor {
+    return this.currentSupervisor;
   }
 
   get notebookPath(): string {
@@ -215,10 +229,9 @@ export class Session {
    */
   moveTo(kernel: KernelHandle, supervisor: ServerSupervisor = this.supervisor): KernelHandle {
     this.assertUsable();
-    const old = this.kernel;
-    // Read-only to everyone else: only a move replaces them.
-    (this as { kernel: KernelHandle }).kernel = kernel;
-    (this as { supervisor: ServerSupervisor }).supervisor = supervisor;
+    const old = this.currentKernel;
+    this.currentKernel = kernel;
+    this.currentSupervisor = supervisor;
     return old;
   }
 

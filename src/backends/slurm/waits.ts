@@ -134,9 +134,17 @@ export async function waitUntilReady(ctx: WaitContext): Promise<ServerEndpoint> 
         log.info(`SLURM: job ${id} started Jupyter at ${endpoint.baseUrl}; waiting for it to answer`);
       }
     }
-    if (rest && (await rest.isUp(2000))) {
+    const probe = rest ? await rest.probeStatus(2000) : undefined;
+    if (probe?.up) {
       log.info(`SLURM: Jupyter ready at ${endpoint!.baseUrl} (job ${id} on ${job.row?.nodes ?? '?'}, time left ${job.row?.timeLeft ?? '?'})`);
       return endpoint!;
+    }
+    if (probe?.why === 'certificate') {
+      // Waiting cannot help: what answers is not the server the job's connection file describes.
+      throw new JlabError('SERVER_START_FAILED', `Jupyter in SLURM job ${id} ${probe.words}. The job was cancelled; no token was sent.`, {
+        hint: 'Something between this machine and the compute node answered with another certificate (possible interception). Tell your cluster admins; the next tool call submits a new job.',
+        context: { jobId: id },
+      });
     }
     if (Date.now() - lastJobCheck >= READY_JOB_CHECK_MS) {
       lastJobCheck = Date.now();

@@ -6,7 +6,7 @@ import type { Session } from '../sessions/session.js';
 import { sleep, within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { redactSecrets } from '../util/secrets.js';
+import { startProgress } from './progress.js';
 import { finishedContent, isFailure, unseenContent, type OutputBudget } from './cellResult.js';
 import { sessionNotes } from './walltimeNotices.js';
 
@@ -30,7 +30,7 @@ export async function awaitTicket(session: Session, ticket: CellTicket, options:
   const { ctx } = options;
   const deadline = Date.now() + options.timeoutMs;
   const signal = ctx.mcpReq.signal;
-  const stopProgress = startProgress(session, ticket, options);
+  const stopProgress = startCellProgress(session, ticket, options);
   // Ends the timeout's timer once the race is decided; a cancelled request ends it too.
   const settled = new AbortController();
   const forwardCancel = () => settled.abort();
@@ -104,22 +104,14 @@ async function cancel(session: Session, ticket: CellTicket, options: WaitOptions
   return ticket.outcome ? finalResult(session, ticket, options.budget) : { content: [{ type: 'text', text: 'Cancelled; the kernel was interrupted.' }] };
 }
 
-function startProgress(session: Session, ticket: CellTicket, options: WaitOptions): () => void {
-  const token = options.ctx.mcpReq._meta?.progressToken;
-  if (token === undefined) return () => {};
-  const started = Date.now();
-  const timer = setInterval(() => {
-    const elapsed = (Date.now() - started) / 1000;
+/** "cell 3 running 12 s · <newest line>" (or where it waits in the queue), every interval. */
+function startCellProgress(session: Session, ticket: CellTicket, options: WaitOptions): () => void {
+  return startProgress(options.ctx, options.progressIntervalMs, (elapsed) => {
     const run = ticket.run;
-    const message = run
+    return run
       ? `cell ${run.cellIndex} running ${Math.round((Date.now() - run.startedAt) / 1000)} s${lastLine(run.collector.outputs)}`
       : `queued in session ${session.id} for ${Math.round(elapsed)} s`;
-    options.ctx.mcpReq
-      .notify({ method: 'notifications/progress', params: { progressToken: token, progress: elapsed, message: redactSecrets(message) } })
-      .catch(() => {});
-  }, options.progressIntervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  });
 }
 
 function lastLine(outputs: readonly { output_type: string; text?: unknown }[]): string {

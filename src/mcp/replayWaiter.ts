@@ -2,6 +2,7 @@ import type { ServerContext } from '@modelcontextprotocol/server';
 import { agentValueText } from '../output/agentContent.js';
 import { wellFormed } from '../output/wellFormed.js';
 import type { Replay } from '../sessions/replay.js';
+import { startProgress } from './progress.js';
 import type { Session } from '../sessions/session.js';
 import { within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
@@ -85,22 +86,17 @@ function replayMessage(session: Session, replay: Replay, status: string): string
   return `Replayed all ${replay.total} code cells.`;
 }
 
+/** "resume of …: cell k of n (notebook cell i, 12 s)", at once and every interval. */
 function startReplayProgress(session: Session, replay: Replay, options: ReplayWaitOptions): () => void {
-  const token = options.ctx.mcpReq._meta?.progressToken;
-  if (token === undefined) return () => {};
-  const started = Date.now();
-  const report = () => {
-    const run = replay.current?.run;
-    const where = run && !run.finished ? ` (notebook cell ${run.cellIndex}, ${Math.round((Date.now() - run.startedAt) / 1000)} s)` : '';
-    const message = `resume of ${session.notebookPath}: cell ${Math.min(replay.position, replay.total)} of ${replay.total}${where}`;
-    options.ctx.mcpReq
-      .notify({ method: 'notifications/progress', // progress must grow with every notification: elapsed seconds do; the cell count is in the message.
-      params: { progressToken: token, progress: (Date.now() - started) / 1000, message: redactSecrets(message) } })
-      .catch(() => {});
-  };
-  // Once at once: a short wait (the call's timeout) may end before the first interval.
-  report();
-  const timer = setInterval(report, options.progressIntervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startProgress(
+    options.ctx,
+    options.progressIntervalMs,
+    () => {
+      const run = replay.current?.run;
+      const where = run && !run.finished ? ` (notebook cell ${run.cellIndex}, ${Math.round((Date.now() - run.startedAt) / 1000)} s)` : '';
+      return `resume of ${session.notebookPath}: cell ${Math.min(replay.position, replay.total)} of ${replay.total}${where}`;
+    },
+    // At once too: a short wait (the call's timeout) may end before the first interval.
+    true,
+  );
 }

@@ -1,6 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pidAlive } from '../util/terminate.js';
 
 export type LockResult = { owned: true; release: () => Promise<void> } | { owned: false; holder: string };
 
@@ -39,11 +40,5 @@ function isStale(holder: string): boolean {
   const [pidText, host] = holder.split('@');
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return true;
-  if (host !== os.hostname()) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return host === os.hostname() && !pidAlive(pid);
 }

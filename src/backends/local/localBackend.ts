@@ -11,7 +11,7 @@ import { JlabError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { registerSecret } from '../../util/secrets.js';
 import { TextTail } from '../../util/tail.js';
-import { terminate } from '../../util/terminate.js';
+import { pidAlive, terminate, terminatePid } from '../../util/terminate.js';
 import { cullingArgs } from '../culling.js';
 import { writeServerConfig } from '../serverConfig.js';
 import type { ServerRecord } from '../../state/records.js';
@@ -245,28 +245,3 @@ export class LocalBackend implements JupyterBackend {
 
 /** How often an adopted server's pid is checked, in ms. */
 const ADOPTED_WATCH_MS = 2000;
-
-export { cullingArgs } from '../culling.js';
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** SIGTERM to a process we have no handle on, a bounded wait, then SIGKILL. */
-async function terminatePid(pid: number, graceMs: number): Promise<void> {
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(pid, name);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  for (const until = Date.now() + graceMs; Date.now() < until; await sleep(100)) if (!pidAlive(pid)) return;
-  signal('SIGKILL');
-}

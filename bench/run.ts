@@ -2,7 +2,7 @@
  * The benchmark suite (issue #5): `npm run bench [-- --smoke|--full] [--strict] [--only p1,p3]`.
  * Runs against a real local Jupyter; every figure is a ratio against a baseline measured in
  * the same run. Progress goes to stderr, the table to stdout, JSON (and, for full runs,
- * LATEST.md) to bench/results/.
+ * LATEST.md) to bench/results/ (ignored by git: see RESULTS_DIR).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { CLI, REPO } from './lib/mcpServer.js';
 import { parseOptions } from './lib/options.js';
 import { consoleToStderr, progress } from './lib/progress.js';
-import { machineLine, table, writeResults, type BenchReport } from './lib/report.js';
+import { RESULTS_DIR, machineLine, table, writeResults, type BenchReport } from './lib/report.js';
 import { p1RoundTrip } from './scenarios/p1RoundTrip.js';
 import { p2SessionStart } from './scenarios/p2SessionStart.js';
 import { p3Resume } from './scenarios/p3Resume.js';
@@ -120,7 +120,7 @@ async function main(): Promise<number> {
   if (load.some((l) => l > machine.nproc / 2)) {
     report.notes.unshift(`The machine was busy with other work (1-min load average ${load.join(' at start, ')} at the end, on ${machine.nproc} cores): every figure is noisier than on a quiet machine, and the ratios whose path crosses more processes (P1) suffer most.`);
   }
-  const written = await writeResults(path.join(REPO, 'bench', 'results'), report);
+  const written = await writeResults(RESULTS_DIR, report);
   progress(`wrote ${written.map((f) => path.relative(REPO, f)).join(', ')}`);
   process.stdout.write(`\njlab-mcp bench (${options.mode}, ${report.durationS.toFixed(0)} s) on ${machineLine(machine)}\n\n${table(report)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`);
 

@@ -8,8 +8,9 @@ want_slurm=0
 [ "${1:-}" = "--with-slurm" ] && want_slurm=1
 
 # Jupyter from Debian: the server, a Python kernel, matplotlib (figures in tests), nbformat
-# (validation in tests), jupyter_client (the benchmark baseline) and pandas (inspect_variables tests).
-debs=(jupyter-server python3-ipykernel python3-matplotlib python3-nbformat python3-jupyter-client python3-pandas)
+# (validation in tests), jupyter_client (the benchmark baseline) and pandas (inspect_variables tests);
+# JupyterHub 3 and its proxy for the hub tests (test/e2e/jupyterhub.test.ts).
+debs=(jupyter-server python3-ipykernel python3-matplotlib python3-nbformat python3-jupyter-client python3-pandas jupyterhub node-configurable-http-proxy)
 [ "$want_slurm" = 1 ] && debs+=(slurmctld slurmd slurm-client munge)
 
 missing=()

@@ -16,6 +16,10 @@ integration=(test/integration/*.test.ts)
 e2e=(test/e2e/*.test.ts)
 slurm=(test/slurm/*.test.ts)
 faults=(test/faults/*.test.ts)
+# MCP over streamable HTTP: token, Host/Origin, body limit, the conformance runner, a real client.
+http=(test/http/*.test.ts)
+# Claude Code, pinned, in .cache/ (scripts/install-claude-code.sh; the tier skips if it cannot be installed).
+claude=(test/claude/*.test.ts)
 
 # A real one-node Slurm for the slurm tier (idempotent; needs root to start daemons).
 if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: not root, the slurm tier will skip" >&2; fi
@@ -24,4 +28,4 @@ if [ "$(id -u)" = 0 ]; then bash scripts/slurm-cluster.sh up; else echo "test: n
 # so that the test runner's summary is the last thing printed.
 bash scripts/bench.sh --smoke
 
-node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${faults[@]}" "${slurm[@]}"
+node --import tsx --test --test-concurrency=1 "${unit[@]}" "${integration[@]}" "${e2e[@]}" "${http[@]}" "${claude[@]}" "${faults[@]}" "${slurm[@]}"

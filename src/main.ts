@@ -1,13 +1,17 @@
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { writeSync } from 'node:fs';
-import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { makeBackendFactory } from './backends/factory.js';
 import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
 import { createMcpServer } from './mcp/createServer.js';
+import { serveOverStdio } from './mcp/serveOverStdio.js';
+import { serveHttp } from './mcp/http/serveHttp.js';
+import { taskRunnerFor } from './mcp/tasks/fromConfig.js';
 import { flushPendingFsyncs } from './notebook/atomicWrite.js';
 import { reattach } from './sessions/reattach.js';
 import { RegistrySync } from './sessions/registrySync.js';
+import { schedulePrestart, type ClientActivity } from './sessions/prestart.js';
 import { ServerPool } from './sessions/serverPool.js';
 import { SessionRegistry } from './state/registry.js';
 import { defaultStateDir } from './state/stateDir.js';
@@ -44,22 +48,36 @@ export async function main(argv: string[]): Promise<void> {
   const { mode, reason } = chooseRunMode(config);
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
   const sessions = new SessionManager(servers, sessionManagerOptions(config));
-  const server = createMcpServer(toolContext(config, sessions, PROGRESS_INTERVAL_MS), version);
+  const toolCtx = toolContext(config, sessions, PROGRESS_INTERVAL_MS);
+  let connection: { close(): Promise<void> } | undefined;
   log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
   const registry = await openRegistry(stateDir);
   const sync = registry ? new RegistrySync(registry) : undefined;
   if (sync) sessions.useRegistry(sync);
-  // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
-  void sessions
-    .reattachWith(async () => {
+  // MCP tasks (src/mcp/tasks/), their records next to the sessions' in the registry.
+  const tasks = taskRunnerFor(config, registry);
+  // Nothing stateful happens before the client says more than `server/discover`: an SDK client
+  // negotiating the protocol era may run a throwaway copy of us that sees only that probe, and
+  // that copy must neither adopt (and on exit stop) what an earlier jlab-mcp left nor start a server.
+  let client: ClientActivity | undefined;
+  const begin = (): ClientActivity => {
+    // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
+    const reattached = sessions.reattachWith(async () => {
       if (registry) await reattach(sessions, registry);
-    })
-    .finally(() => servers.get().startInBackground());
+    });
+    // A SLURM job only once the client stays (or calls a tool): see prestart.ts.
+    return schedulePrestart(mode, config.prestartDelay * 1000, () => void reattached.finally(() => servers.get().startInBackground()));
+  };
+  const observe = (message: JSONRPCMessage) => {
+    if (!client && 'method' in message && message.method === 'server/discover') return;
+    (client ??= begin()).observe(message);
+  };
 
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string, exitCode = 0) => {
     stopping ??= (async () => {
       log.info(`shutting down (${why})`);
+      client?.cancel();
       const force = setTimeout(() => {
         log.error('shutdown took too long; exiting');
         process.exit(exitCode || 1);
@@ -77,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
           sync?.serversStopped(servers);
         }
         await sync?.flush(true);
-        await server.close().catch(() => {});
+        await connection?.close().catch(() => {});
       } catch (error) {
         log.error(`during shutdown: ${messageOf(error)}`);
       }
@@ -88,17 +106,33 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
-  process.stdin.on('end', () => void shutdown('stdin closed'));
-  process.stdin.on('close', () => void shutdown('stdin closed'));
+  // Over HTTP stdin carries nothing (it may be /dev/null): only signals end us.
+  if (!config.http) {
+    process.stdin.on('end', () => void shutdown('stdin closed'));
+    process.stdin.on('close', () => void shutdown('stdin closed'));
+  }
   process.on('uncaughtException', (error) => {
     log.error(`uncaught: ${error.stack ?? error.message}`);
     void shutdown('uncaught exception', 1);
   });
   process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${messageOf(reason)}`));
 
-  const transport = new StdioServerTransport();
-  transport.onclose = () => void shutdown('transport closed');
-  await server.connect(transport);
+  if (config.http) {
+    // One MCP server per HTTP client connection, all over these sessions (README: Serve over HTTP).
+    const build = (options: { walltime: boolean }) => createMcpServer(toolCtx, version, tasks, options);
+    // A listener lives on past any one client: begin at once (its messages still drive the prestart).
+    client = begin();
+    connection = await serveHttp(config, stateDir, build, { observe: (message) => client?.observe(message) }).catch((error: unknown) => {
+      log.error(error instanceof JlabError && error.hint ? `${error.message} ${error.hint}` : messageOf(error));
+      return void shutdown('cannot serve HTTP', 2);
+    });
+    return;
+  }
+  // Both protocol eras (2026-07-28 carries the tasks extension).
+  connection = serveOverStdio(() => createMcpServer(toolCtx, version, tasks), {
+    observe,
+    onClose: () => void shutdown('transport closed'),
+  });
 }
 
 /** The session registry, or none (logged) when the state directory cannot be used: sessions then just do not outlive us. */

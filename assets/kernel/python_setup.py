@@ -12,13 +12,23 @@ def _jlab_mcp_chunk_streams(limit=1 << 20):
         return
     original = OutStream.write
 
+    # ipykernel 6 keeps one `_buffer`; ipykernel 7 one per parent message in `_buffers`.
+    def pending(self):
+        try:
+            buffer = getattr(self, "_buffer", None)
+            if buffer is not None:
+                return buffer.tell()
+            return sum(b.tell() for b in list(getattr(self, "_buffers", {}).values()))
+        except Exception:
+            return 0
+
     def write(self, string):
-        if not isinstance(string, str) or len(string) <= limit and self._buffer.tell() < limit:
+        if not isinstance(string, str) or len(string) <= limit and pending(self) < limit:
             return original(self, string)
         for start in range(0, len(string) or 1, limit):
             original(self, string[start:start + limit])
             try:
-                if self._buffer.tell() >= limit:
+                if pending(self) >= limit:
                     self.flush()
             except Exception:
                 pass

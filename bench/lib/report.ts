@@ -1,7 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MachineInfo } from './machine.js';
 import { goalText, verdict, type Figure } from './figures.js';
+
+/** Where a run's results go: ignored by git (.gitignore), so `npm run bench` leaves the tree clean. */
+export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 export interface BenchReport {
   mode: 'full' | 'smoke';
@@ -62,7 +66,11 @@ export function markdown(report: BenchReport): string {
   ].join('\n');
 }
 
-/** Writes results/<timestamp>.json and results/latest.json; LATEST.md only for full runs. */
+/**
+ * Writes <timestamp>.json and latest.json, and LATEST.md for full runs, into `dir` (run.ts:
+ * bench/results/, ignored by git: a run's figures are not a change to the repository; the
+ * reference figures are curated by hand in README.md).
+ */
 export async function writeResults(dir: string, report: BenchReport): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const stamp = report.startedAt.replace(/:/g, '-');

@@ -4,6 +4,7 @@ import type { Config } from '../config/settings.js';
 import type { BackendFactory } from '../sessions/serverPool.js';
 import { ExternalBackend } from './external/externalBackend.js';
 import { LocalBackend } from './local/localBackend.js';
+import { JupyterSetup } from '../setup/jupyterSetup.js';
 import { batchSettingsFromConfig, slurmOptionsFromConfig } from './slurm/fromConfig.js';
 import { loadSlurmProfiles } from './slurm/profiles.js';
 import { SlurmBackend } from './slurm/slurmBackend.js';
@@ -25,7 +26,9 @@ export async function makeBackendFactory(config: Config, mode: RunMode): Promise
     return single(() => new ExternalBackend({ url: config.jupyterUrl!, token: config.jupyterToken ?? '', startTimeoutMs, requestTimeoutMs }));
   }
   if (mode === 'local') {
-    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout, jupyterLab: config.jupyterLab }));
+    // Only the local backend installs Jupyter (JLAB_MCP_SETUP): the others run it elsewhere.
+    const setup = new JupyterSetup({ policy: config.setup, configuredCommand: config.jupyterCommand, jupyterLab: config.jupyterLab });
+    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout, jupyterLab: config.jupyterLab, setup }));
   }
   if (!config.slurmProfiles) return single(() => new SlurmBackend(slurmOptionsFromConfig(config)));
   const { profiles, defaultProfile } = await loadSlurmProfiles(path.resolve(config.slurmProfiles), batchSettingsFromConfig(config));

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import os from 'node:os';
 import { JlabError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets.js';
 import { which } from '../util/which.js';
-import { ConfigSchema, SETTINGS, type Config, type SettingKey } from './settings.js';
+import { expandCommandHome, resolveSettingPath } from './paths.js';
+import { ConfigSchema, SETTINGS, type Config, type SettingKey, type SettingSpec } from './settings.js';
 
 export interface ParsedArgs {
   values: Partial<Record<SettingKey, string>>;
@@ -52,9 +53,9 @@ export function loadConfig(args: ParsedArgs, env: NodeJS.ProcessEnv = process.en
     throw new JlabError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
   }
   const config = parsed.data;
-  config.notebookDir = path.resolve(cwd, config.notebookDir);
+  resolvePaths(config, env.HOME || os.homedir(), cwd);
   if (!config.jupyterToken && config.jupyterTokenFile) {
-    config.jupyterToken = readFileSync(path.resolve(cwd, config.jupyterTokenFile), 'utf8').split('\n')[0]!.trim();
+    config.jupyterToken = readFileSync(config.jupyterTokenFile, 'utf8').split('\n')[0]!.trim();
   }
   registerSecret(config.jupyterToken);
   if (config.runMode === 'external' && !config.jupyterUrl) {
@@ -63,15 +64,40 @@ export function loadConfig(args: ParsedArgs, env: NodeJS.ProcessEnv = process.en
   return config;
 }
 
+/** Every path setting becomes absolute with `~` expanded; so does a command's program path. */
+function resolvePaths(config: Config, home: string, cwd: string): void {
+  const paths = ['notebookDir', 'jupyterTokenFile', 'slurmStateDir', 'slurmProfiles', 'stateDir', 'httpTokenFile'] as const;
+  for (const key of paths) {
+    const value = config[key];
+    if (value !== undefined) config[key] = resolveSettingPath(value, home, cwd, SETTINGS[key].env);
+  }
+  if (config.jupyterCommand) config.jupyterCommand = expandCommandHome(config.jupyterCommand, home, SETTINGS.jupyterCommand.env);
+  config.slurmJupyterCommand = expandCommandHome(config.slurmJupyterCommand, home, SETTINGS.slurmJupyterCommand.env);
+}
+
 export type RunMode = 'local' | 'external' | 'slurm';
 
 /** Effective run mode and the reason it was chosen (shown in the status resource). */
 export function chooseRunMode(config: Config, envPath = process.env.PATH ?? ''): { mode: RunMode; reason: string } {
   if (config.runMode) return { mode: config.runMode, reason: 'set by JLAB_MCP_RUN_MODE / --run-mode' };
   if (config.jupyterUrl) return { mode: 'external', reason: 'JLAB_MCP_JUPYTER_URL is set' };
+  if (config.defaultRunMode) {
+    const other = config.defaultRunMode === 'local' ? 'slurm' : 'local';
+    return { mode: config.defaultRunMode, reason: `the run command's default (JLAB_MCP_DEFAULT_RUN_MODE=${config.defaultRunMode}, set by scripts/run.sh); set JLAB_MCP_RUN_MODE=${other} for ${other === 'slurm' ? 'a batch job on a compute node' : 'Jupyter on this machine'}, or JLAB_MCP_JUPYTER_URL for a server you run` };
+  }
   const sbatch = which('sbatch', envPath);
   if (sbatch) return { mode: 'slurm', reason: `default: sbatch found on PATH (${sbatch}) and no JLAB_MCP_JUPYTER_URL; set JLAB_MCP_RUN_MODE=local to run Jupyter here instead` };
   return { mode: 'local', reason: 'default: no JLAB_MCP_JUPYTER_URL and no sbatch on PATH' };
+}
+
+/**
+ * The default `--help` names, read from the schema itself so it cannot drift; `unset` when there
+ * is none, nothing when the help text explains a computed default ("Default: …").
+ */
+export function defaultShown(spec: SettingSpec): string | undefined {
+  const parsed = spec.schema.safeParse(undefined);
+  if (parsed.success && parsed.data !== undefined) return String(parsed.data);
+  return /\bDefault: /.test(spec.help) ? undefined : 'unset';
 }
 
 export function helpText(version: string): string {
@@ -80,11 +106,13 @@ export function helpText(version: string): string {
     '',
     'Usage: jlab-mcp [options]          serve MCP over stdio (every option also has an environment variable)',
     '       jlab-mcp connect [options]  print how to open the running Jupyter in a browser (see jlab-mcp connect --help)',
+    '       jlab-mcp doctor [--json]    check Jupyter, kernelspecs, Slurm, the notebook and state directories; print the fixes',
     '',
   ];
-  for (const spec of Object.values(SETTINGS) as { env: string; flag?: string; help: string; schema: { def?: unknown } }[]) {
+  for (const spec of Object.values(SETTINGS) as SettingSpec[]) {
     const name = spec.flag ? `${spec.flag} <value>` : '(env only)';
-    lines.push(`  ${name.padEnd(30)} ${spec.env}`);
+    const fallback = defaultShown(spec);
+    lines.push(`  ${name.padEnd(30)} ${spec.env}${fallback === undefined ? '' : ` (default: ${fallback})`}`);
     lines.push(`      ${spec.help}`);
   }
   lines.push('  --help, --version');

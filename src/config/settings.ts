@@ -19,7 +19,12 @@ export const SETTINGS = {
     env: 'JLAB_MCP_RUN_MODE',
     flag: '--run-mode',
     schema: z.enum(['local', 'external', 'slurm']).optional(),
-    help: 'local (start our own Jupyter server) | external (use JLAB_MCP_JUPYTER_URL) | slurm (one batch job hosts Jupyter on a compute node). Default: external when JLAB_MCP_JUPYTER_URL is set, else slurm when sbatch is on PATH, else local.',
+    help: 'local (start our own Jupyter server) | external (use JLAB_MCP_JUPYTER_URL) | slurm (one batch job hosts Jupyter on a compute node). Default: external when JLAB_MCP_JUPYTER_URL is set, else JLAB_MCP_DEFAULT_RUN_MODE, else slurm when sbatch is on PATH, else local.',
+  },
+  defaultRunMode: {
+    env: 'JLAB_MCP_DEFAULT_RUN_MODE',
+    schema: z.enum(['local', 'slurm']).optional(),
+    help: 'The mode a launcher picks when neither JLAB_MCP_RUN_MODE nor JLAB_MCP_JUPYTER_URL is set, in place of the sbatch-on-PATH guess; scripts/run.sh sets local (env only).',
   },
   notebookDir: {
     env: 'JLAB_MCP_NOTEBOOK_DIR',
@@ -32,6 +37,12 @@ export const SETTINGS = {
     flag: '--jupyter-cmd',
     schema: z.string().min(1).optional(),
     help: 'Command that starts a Jupyter server (local mode), e.g. "jupyter server" or a venv path. Default: jupyter-server, else "jupyter server", from PATH.',
+  },
+  setup: {
+    env: 'JLAB_MCP_SETUP',
+    flag: '--setup',
+    schema: z.enum(['auto', 'venv', 'off']).default('auto'),
+    help: 'What the local backend does when no Jupyter server with a Python kernel is found (in the background; the first start call waits with progress): auto (as root with apt-get: apt-get install the Debian packages; else a private venv in $XDG_DATA_HOME/jlab-mcp/venv with pip install jupyter_server ipykernel) | venv (never apt) | off (install nothing; say what to run).',
   },
   jupyterUrl: {
     env: 'JLAB_MCP_JUPYTER_URL',
@@ -200,6 +211,12 @@ export const SETTINGS = {
     schema: seconds(600),
     help: 'Seconds the SLURM job may wait in the queue before the start is reported as failed.',
   },
+  prestartDelay: {
+    env: 'JLAB_MCP_PRESTART_DELAY',
+    flag: '--prestart-delay',
+    schema: z.coerce.number().min(0).default(5),
+    help: 'SLURM: seconds a client must stay connected before the job is submitted in the background (its first tool call submits it at once), so a client that connects and leaves (a health check such as `claude mcp list`) submits none; 0 submits at launch. Local and external servers start at launch.',
+  },
   readyTimeout: {
     env: 'JLAB_MCP_READY_TIMEOUT',
     flag: '--ready-timeout',
@@ -266,6 +283,24 @@ export const SETTINGS = {
     schema: z.enum(['shutdown', 'keep']).default('shutdown'),
     help: 'What a normal exit does: shutdown (stop kernels, the Jupyter server, the SLURM job) or keep (leave them running for the next jlab-mcp to adopt; they end by themselves after JLAB_MCP_IDLE_TIMEOUT without jlab-mcp and without a busy kernel). A killed jlab-mcp (SIGKILL) always behaves like keep.',
   },
+  tasks: {
+    env: 'JLAB_MCP_TASKS',
+    flag: '--tasks',
+    schema: z.stringbool().default(true),
+    help: 'true (default): offer MCP tasks (the io.modelcontextprotocol/tasks extension, and 2025-11-25 tasks) so a client that opts in gets a task handle for a long cell instead of a blocking call. false: never.',
+  },
+  taskTtl: {
+    env: 'JLAB_MCP_TASK_TTL',
+    flag: '--task-ttl',
+    schema: z.coerce.number().int().min(60).default(86_400),
+    help: 'Seconds a finished task and its result are kept from the task\'s creation (ttlMs; a task still working is kept until it ends). A 2025-11-25 client may ask for less.',
+  },
+  taskPollInterval: {
+    env: 'JLAB_MCP_TASK_POLL_INTERVAL',
+    flag: '--task-poll-interval',
+    schema: seconds(2),
+    help: 'Seconds between tasks/get polls suggested to clients (pollIntervalMs); with the 2026-07-28 extension, also how long an opted-in call may take before it is answered with a task instead of its result.',
+  },
   idleTimeout: {
     env: 'JLAB_MCP_IDLE_TIMEOUT',
     flag: '--idle-timeout',
@@ -307,6 +342,41 @@ export const SETTINGS = {
     flag: '--log-level',
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     help: 'Verbosity of the log on stderr.',
+  },
+  http: {
+    env: 'JLAB_MCP_HTTP',
+    flag: '--http',
+    schema: z.string().regex(/^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/, 'expected [host:]port, e.g. 8765 or 127.0.0.1:8765').optional(),
+    help: 'Serve MCP over streamable HTTP at http://[host:]port/mcp instead of stdio (host default 127.0.0.1; port 0 picks a free one, printed on stderr). Every request needs the bearer token (JLAB_MCP_HTTP_TOKEN_FILE).',
+  },
+  httpToken: {
+    env: 'JLAB_MCP_HTTP_TOKEN',
+    schema: z.string().min(32).optional(),
+    help: 'Bearer token HTTP clients must send, at least 32 characters (env only: never on the command line). Default: the token file.',
+  },
+  httpTokenFile: {
+    env: 'JLAB_MCP_HTTP_TOKEN_FILE',
+    flag: '--http-token-file',
+    schema: z.string().min(1).optional(),
+    help: 'File (0600) holding the bearer token of --http; a random one is written there when it does not exist, and kept for the next start. Default: http-token in the state directory.',
+  },
+  httpAllowedHosts: {
+    env: 'JLAB_MCP_HTTP_ALLOWED_HOSTS',
+    flag: '--http-allowed-hosts',
+    schema: z.string().optional(),
+    help: 'Host header names accepted besides localhost, 127.0.0.1, [::1] and the address --http binds (comma- or space-separated, no ports); any other Host is refused (DNS rebinding).',
+  },
+  httpAllowedOrigins: {
+    env: 'JLAB_MCP_HTTP_ALLOWED_ORIGINS',
+    flag: '--http-allowed-origins',
+    schema: z.string().optional(),
+    help: 'Origin hostnames accepted besides localhost, 127.0.0.1 and [::1] (comma- or space-separated); a request carrying any other Origin (a web page) is refused with 403, token or not. Requests without Origin (MCP clients) pass.',
+  },
+  httpMaxBody: {
+    env: 'JLAB_MCP_HTTP_MAX_BODY',
+    flag: '--http-max-body',
+    schema: z.coerce.number().int().min(65_536).default(4_194_304),
+    help: 'Bytes one HTTP request body may have; larger ones are answered 413 before they are parsed.',
   },
 } satisfies Record<string, SettingSpec>;
 

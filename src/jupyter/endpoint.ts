@@ -28,6 +28,13 @@ export interface ServerEndpoint {
    * certificate fails with a clear error before the token is sent.
    */
   certFingerprint?: string;
+  /**
+   * Where new kernels start, as a Jupyter API path relative to the server's root directory
+   * (`''`: the root directory itself, the one its file browser shows). Unset: the server's
+   * default, the working directory of its process. Set for servers we did not start, whose
+   * process directory (a hub user's home) can differ from the root they serve.
+   */
+  kernelPath?: string;
 }
 
 export function normalizeBaseUrl(url: string): string {

@@ -2,8 +2,8 @@ import { KernelAPI, KernelSpecAPI, ServerConnection } from '@jupyterlab/services
 import { JlabError, messageOf } from '../util/errors.js';
 import { redactSecrets } from '../util/secrets.js';
 import { endpointFetch, serverSettings, type ServerEndpoint } from './endpoint.js';
-import { isCertificatePinError } from './pinnedTls.js';
 import { isRequestTimeout, REQUEST_TIMEOUT_HINT } from './requestDeadline.js';
+import { probeStatus, type StatusProbe } from './statusProbe.js';
 
 export interface KernelSpecSummary {
   name: string;
@@ -11,11 +11,7 @@ export interface KernelSpecSummary {
   language: string;
 }
 
-/**
- * One look at `/api/status`: up, or why not. `words` completes "The Jupyter server at <url> …"
- * in an error message.
- */
-export type StatusProbe = { up: true } | { up: false; why: 'timeout' | 'token' | 'http' | 'network' | 'certificate'; words: string };
+export type { StatusProbe } from './statusProbe.js';
 
 /** Stateless calls on one Jupyter server. Errors come back as JlabErrors without tokens. */
 export class JupyterRestClient {
@@ -31,30 +27,11 @@ export class JupyterRestClient {
   }
 
   /**
-   * GET `/api/status` with this token, bounded by `timeoutMs` (and `signal`, if given).
-   * Never throws except when `signal` aborts.
+   * GET `/api/status` with this token, bounded by `timeoutMs` (and `signal`, if given); says why
+   * not when it is not up (statusProbe.ts). Never throws except when `signal` aborts.
    */
-  async probeStatus(timeoutMs: number, signal?: AbortSignal): Promise<StatusProbe> {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await endpointFetch(this.endpoint)(new URL('api/status', this.settings.baseUrl), {
-        headers: { Authorization: `token ${this.endpoint.token}` },
-        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-      });
-      await response.body?.cancel();
-      if (response.ok) return { up: true };
-      if (response.status === 401 || response.status === 403) {
-        return { up: false, why: 'token', words: `does not answer /api/status with the given token (HTTP ${response.status})` };
-      }
-      return { up: false, why: 'http', words: `answered /api/status with HTTP ${response.status}` };
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (deadline.aborted) return { up: false, why: 'timeout', words: `did not answer GET /api/status within ${timeoutMs / 1000} s` };
-      // Not the pinned certificate: say so in full (possible interception), never as a mere network error.
-      if (isCertificatePinError(error)) return { up: false, why: 'certificate', words: `is not the pinned server: ${messageOf(error)}` };
-      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      return { up: false, why: 'network', words: redactSecrets(`could not be reached (${String(cause?.code ?? cause?.message ?? messageOf(error))})`) };
-    }
+  probeStatus(timeoutMs: number, signal?: AbortSignal): Promise<StatusProbe> {
+    return probeStatus(endpointFetch(this.endpoint), this.settings.baseUrl, this.endpoint.token, timeoutMs, signal);
   }
 
   async kernelSpecs(): Promise<{ default: string; specs: KernelSpecSummary[] }> {
@@ -66,7 +43,10 @@ export class JupyterRestClient {
   }
 
   startKernel(name: string | undefined): Promise<KernelAPI.IModel> {
-    return this.call('start a kernel', () => KernelAPI.startNew(name ? { name } : {}, this.settings));
+    // `path` is in Jupyter's REST API (the kernel's working directory) though not in the library's type.
+    const path = this.endpoint.kernelPath;
+    const options = { ...(name ? { name } : {}), ...(path === undefined ? {} : { path }) } as KernelAPI.IKernelOptions;
+    return this.call('start a kernel', () => KernelAPI.startNew(options, this.settings));
   }
 
   /** The kernel's model, or undefined when the server has no such kernel (404). */
@@ -92,6 +72,10 @@ export class JupyterRestClient {
   }
 }
 
+/** The next step when a server does not take our token (JupyterHub tokens expire, too). */
+export const TOKEN_HINT =
+  'Check JLAB_MCP_JUPYTER_TOKEN / JLAB_MCP_JUPYTER_TOKEN_FILE (on JupyterHub, make a new token at https://<hub>/hub/token), then restart jlab-mcp: it reads the token when it starts.';
+
 /**
  * Turns a services ResponseError / NetworkError into a JlabError that names the server's words.
  * A request that ran out of time (JLAB_MCP_REQUEST_TIMEOUT) becomes TIMEOUT.
@@ -103,6 +87,12 @@ export function toJupyterError(what: string, error: unknown): JlabError {
   if (error instanceof JlabError) return error;
   if (error instanceof ServerConnection.ResponseError) {
     const status = error.response.status;
+    if (status === 401 || status === 403) {
+      return new JlabError('JUPYTER_TOKEN_REJECTED', redactSecrets(`Jupyter server refused to ${what} (HTTP ${status}): the token was not accepted.`), {
+        hint: TOKEN_HINT,
+        context: { httpStatus: status },
+      });
+    }
     const code = status === 404 ? 'UNKNOWN_KERNEL' : 'SERVER_UNAVAILABLE';
     return new JlabError(code, redactSecrets(`Jupyter server refused to ${what} (HTTP ${status}): ${error.message}`), {
       context: { httpStatus: status },

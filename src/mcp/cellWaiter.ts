@@ -7,7 +7,7 @@ import { sleep, within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { startProgress } from './progress.js';
-import { finishedContent, isFailure, unseenContent, type OutputBudget } from './cellResult.js';
+import { cellData, cellLabel, finishedReply, statementReply, toolResult, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
 import { sessionNotes } from './walltimeNotices.js';
 
 export interface WaitOptions {
@@ -19,14 +19,17 @@ export interface WaitOptions {
   progressIntervalMs: number;
 }
 
-type Content = CallToolResult['content'];
-
 /**
  * Waits for a ticket until it finishes, the timeout passes, or the request is cancelled —
  * sending MCP progress notifications meanwhile when the client asked for them. A timeout never
  * stops the cell: the result says it is still running and how to get the rest.
  */
 export async function awaitTicket(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
+  return toolResult(await awaitTicketReply(session, ticket, options));
+}
+
+/** {@link awaitTicket}, as a reply that wait_for_cell can join with others. */
+export async function awaitTicketReply(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
   const { ctx } = options;
   const deadline = Date.now() + options.timeoutMs;
   const signal = ctx.mcpReq.signal;
@@ -45,8 +48,8 @@ export async function awaitTicket(session: Session, ticket: CellTicket, options:
       ),
     ]);
     if (winner === 'cancelled') return await cancel(session, ticket, options);
-    if (winner === 'done' || ticket.outcome || ticket.withdrawn) return finalResult(session, ticket, options.budget);
-    return { content: stillRunning(session, ticket, options.budget) };
+    if (winner === 'done' || ticket.outcome || ticket.withdrawn) return finalReply(session, ticket, options.budget);
+    return stillRunning(session, ticket, options.budget);
   } finally {
     signal.removeEventListener('abort', forwardCancel);
     settled.abort();
@@ -55,45 +58,49 @@ export async function awaitTicket(session: Session, ticket: CellTicket, options:
 }
 
 /** The final result of a ticket, marking it delivered. */
-export function finalResult(session: Session, ticket: CellTicket, budget: OutputBudget): CallToolResult {
+export function finalReply(session: Session, ticket: CellTicket, budget: OutputBudget): CellReply {
   if (ticket.withdrawn) {
     session.forget(ticket);
-    return { content: [{ type: 'text', text: `The queued ${ticket.description} did not run: ${ticket.withdrawn}.` }] };
+    return statementReply(session, 'not_run', `The queued ${ticket.description} did not run: ${ticket.withdrawn}.`);
   }
-  const outcome = ticket.outcome!;
-  const content = finishedContent(session.id, session.notebookPath, ticket, outcome, budget, sessionNotes(session));
+  const reply = finishedReply(session, ticket, ticket.outcome!, budget, sessionNotes(session));
   session.forget(ticket);
-  return { content, isError: isFailure(outcome) };
+  return reply;
 }
 
 /** Partial output of a running (or queued) ticket plus a plain statement of where it stands. */
-export function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): Content {
+export function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): CellReply {
   const run = ticket.run;
   if (!run) {
-    const ahead = session.current;
-    const behind = ahead?.run ? `cell ${ahead.run.cellIndex} (running for ${seconds(ahead.run.startedAt)} s)` : 'earlier work';
-    return [
-      {
-        type: 'text',
-        text: `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call wait_for_cell(session_id="${session.id}") to follow it, or interrupt_kernel to stop the running cell and drop the queue.`,
-      },
-    ];
+    const ahead = session.current?.run;
+    const behind = ahead ? `${cellLabel(ahead.cellIndex, ahead.cell.id)} (running for ${seconds(ahead.startedAt)} s)` : 'earlier work';
+    return statementReply(
+      session,
+      'queued',
+      `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call wait_for_cell(session_id="${session.id}") to follow it, or interrupt_kernel to stop the running cell and drop the queue.`,
+    );
   }
-  const label = `cell ${run.cellIndex}`;
-  const content = unseenContent(ticket, run.collector.outputs, label, budget);
+  const cell = { sessionId: session.id, index: run.cellIndex, id: run.cell.id };
+  const { content, truncated } = unseenContent(ticket, run.collector.outputs, cell, budget);
+  const notes = session.notebook.takeDiskNotes(); // someone else's edits merged while the cell ran
   content.push({
     type: 'text',
-    text: `[${label} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call wait_for_cell(session_id="${session.id}") for the rest, or interrupt_kernel to stop it.]`,
+    text: [...notes, `[${cellLabel(cell.index, cell.id)} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call wait_for_cell(session_id="${session.id}") for the rest, or interrupt_kernel to stop it.]`].join('\n'),
   });
-  return content;
+  return {
+    content,
+    isError: false,
+    data: { ...cellData(session, cell.index, cell.id, 'running'), duration_seconds: Math.round(Date.now() - run.startedAt) / 1000, truncated, notes },
+  };
 }
 
-async function cancel(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
-  if (!options.interruptOnCancel) return { content: [{ type: 'text', text: 'Stopped waiting; the cell goes on.' }] };
+async function cancel(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
+  const running = () => (ticket.run ? { index: ticket.run.cellIndex, id: ticket.run.cell.id } : undefined);
+  if (!options.interruptOnCancel) return statementReply(session, ticket.run ? 'running' : 'queued', 'Stopped waiting; the cell goes on.', running());
   if (!ticket.run) {
     ticket.withdraw('the request was cancelled');
     session.forget(ticket);
-    return { content: [{ type: 'text', text: 'Cancelled before it ran.' }] };
+    return statementReply(session, 'not_run', 'Cancelled before it ran.');
   }
   log.info(`session ${session.id}: request cancelled, interrupting ${ticket.description}`);
   // In the background: a kernel that ignores the interrupt is restarted after the grace period
@@ -101,7 +108,7 @@ async function cancel(session: Session, ticket: CellTicket, options: WaitOptions
   void session.stopCell(ticket, { cause: 'interrupt' }).catch((error: unknown) => log.warn(`interrupt failed: ${messageOf(error)}`));
   // Give the kernel a moment to stop, so the next cell can start at once.
   await within(ticket.done, 5000);
-  return ticket.outcome ? finalResult(session, ticket, options.budget) : { content: [{ type: 'text', text: 'Cancelled; the kernel was interrupted.' }] };
+  return ticket.outcome ? finalReply(session, ticket, options.budget) : statementReply(session, 'running', 'Cancelled; the kernel was interrupted.', running());
 }
 
 /** "cell 3 running 12 s · <newest line>" (or where it waits in the queue), every interval. */

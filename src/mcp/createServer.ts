@@ -1,16 +1,23 @@
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { ToolContext } from './context.js';
 import { registerResources } from './resources.js';
+import { enableTasks } from './tasks/install.js';
+import type { TaskRunner } from './tasks/taskRunner.js';
 import { registerTools } from './tools/index.js';
 import { watchWalltime } from './walltimeNotices.js';
 
 export const SERVER_NAME = 'jlab-mcp';
 
-/** A configured MCP server over the given sessions; the caller connects a transport. */
-export function createMcpServer(ctx: ToolContext, version: string): McpServer {
+/**
+ * A configured MCP server over the given sessions; the caller connects a transport. With a
+ * task runner, opted-in calls may answer with MCP tasks (src/mcp/tasks/). Protocol 2026-07-28
+ * is listed so that `server/discover` is answered (served over stdio by serveStdio).
+ */
+export function createMcpServer(ctx: ToolContext, version: string, tasks?: TaskRunner, options: { walltime?: boolean } = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version },
     {
+      supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, '2026-07-28'],
       // Log notifications: the SLURM walltime warnings (walltimeNotices.ts).
       capabilities: { logging: {} },
       instructions:
@@ -19,6 +26,8 @@ export function createMcpServer(ctx: ToolContext, version: string): McpServer {
   );
   registerTools(server, ctx);
   registerResources(server, ctx);
-  watchWalltime(server, ctx);
+  if (tasks) enableTasks(server, ctx, tasks);
+  // Off for the per-request servers of HTTP's 2026-07-28 era, which live for one request.
+  if (options.walltime !== false) watchWalltime(server, ctx);
   return server;
 }

@@ -1,5 +1,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { JlabError } from '../util/errors.js';
 import { redactSecrets } from '../util/secrets.js';
+import { CELL_OUTPUT_TEMPLATE, offsetOf, readCellOutput } from './cellOutput.js';
 import type { ToolContext } from './context.js';
 
 export const STATUS_URI = 'jlab-mcp://server/status';
@@ -29,6 +31,33 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
       return { contents: [{ uri: uri.href, mimeType: 'application/x-ipynb+json', text: session.notebook.serialize() }] };
     },
   );
+  registerCellOutput(server, ctx);
+}
+
+/**
+ * A cell's full output, page by page (cellOutput.ts). Two templates, since the SDK's matcher
+ * needs a `{?offset}` query to be present: the bare URI is the first page.
+ */
+function registerCellOutput(server: McpServer, ctx: ToolContext): void {
+  const read = async (uri: URL, variables: Record<string, string | string[]>) => {
+    try {
+      const session = ctx.sessions.get(decodeURIComponent(String(variables.session_id)));
+      const page = readCellOutput(session, decodeURIComponent(String(variables.cell_id)), offsetOf(uri), ctx.budget.textBudget);
+      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: page.text, _meta: { 'jlab-mcp/page': page.meta } }] };
+    } catch (error) {
+      // A resource read fails as a protocol error, which carries a message only: the code and the next step go in it.
+      if (!(error instanceof JlabError)) throw error;
+      throw new Error(redactSecrets(`Error [${error.code}]: ${error.message}${error.hint ? ` Next step: ${error.hint}` : ''}`));
+    }
+  };
+  const metadata = {
+    title: 'Cell output',
+    description:
+      "A cell's whole output as text (as execute_code returns it, without the budget), one output budget per page; ?offset=N starts at character N and each page's last line names the next. Cell results link it when their output was cut.",
+    mimeType: 'text/plain',
+  };
+  server.registerResource('cell-output', new ResourceTemplate(CELL_OUTPUT_TEMPLATE, { list: undefined }), metadata, read);
+  server.registerResource('cell-output-page', new ResourceTemplate(`${CELL_OUTPUT_TEMPLATE}{?offset}`, { list: undefined }), metadata, read);
 }
 
 export function statusOf(ctx: ToolContext): Record<string, unknown> {

@@ -14,19 +14,37 @@ import { replaySummary } from './replayWaiter.js';
 /** A move the agent has not been told about yet: said once, in the session's next cell result. */
 const pendingMoves = new WeakMap<Session, { fromJob: string; toJob: string; replay?: Replay; error?: string }>();
 
+/** The MCP servers (one per client connection: several over HTTP) that hear the notices, per session manager. */
+const audiences = new WeakMap<ToolContext['sessions'], Set<McpServer>>();
+
 /**
- * Acts on the SLURM walltime events of every server: a warning log notification to the client
+ * Acts on the SLURM walltime events of every server: a warning log notification to the clients
  * (and the log) at the threshold and at the end; at the end every notebook on that job is saved,
- * and with the resubmit policy the sessions move to a new job (moveToNextJob).
+ * and with the resubmit policy the sessions move to a new job (moveToNextJob). Acted on once
+ * per session manager however many servers watch (one save, one resubmission); every connected
+ * one is told, and a closed one is dropped.
  */
 export function watchWalltime(server: McpServer, ctx: ToolContext): void {
-  ctx.sessions.servers.onCreated((supervisor) =>
-    supervisor.backend.onWalltime?.((event) => void onWalltimeEvent(server, ctx, supervisor, event).catch((error: unknown) => log.warn(`walltime: ${messageOf(error)}`))),
-  );
+  let audience = audiences.get(ctx.sessions);
+  if (!audience) {
+    const servers = new Set<McpServer>();
+    audience = servers;
+    audiences.set(ctx.sessions, servers);
+    ctx.sessions.servers.onCreated((supervisor) =>
+      supervisor.backend.onWalltime?.((event) => void onWalltimeEvent(servers, ctx, supervisor, event).catch((error: unknown) => log.warn(`walltime: ${messageOf(error)}`))),
+    );
+  }
+  const servers = audience;
+  servers.add(server);
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    servers.delete(server);
+    previous?.();
+  };
 }
 
-async function onWalltimeEvent(server: McpServer, ctx: ToolContext, supervisor: ServerSupervisor, event: WalltimeEvent): Promise<void> {
-  notify(server, event.kind === 'extended' ? 'info' : 'warning', event.message);
+async function onWalltimeEvent(audience: Set<McpServer>, ctx: ToolContext, supervisor: ServerSupervisor, event: WalltimeEvent): Promise<void> {
+  notify(audience, event.kind === 'extended' ? 'info' : 'warning', event.message);
   if (event.kind !== 'ending') return;
   const sessions = ctx.sessions.list().filter((session) => session.supervisor === supervisor);
   await Promise.all(sessions.map((session) => session.notebook.flush().catch((error: unknown) => log.warn(`session ${session.id}: save before the walltime: ${messageOf(error)}`))));
@@ -35,7 +53,7 @@ async function onWalltimeEvent(server: McpServer, ctx: ToolContext, supervisor: 
     replayCellTimeoutMs: ctx.resumeCellTimeoutMs,
     oldCellsGraceMs: Math.max(0, ((event.secondsLeft ?? 60) - 10) * 1000),
   });
-  notify(server, 'warning', moveMessage(result));
+  notify(audience, 'warning', moveMessage(result));
   if (result.kind === 'moved') {
     for (const move of result.sessions) pendingMoves.set(move.session, { fromJob: result.fromJob, toJob: result.toJob, replay: move.replay, error: move.error });
   }
@@ -50,14 +68,16 @@ function moveMessage(result: MoveResult): string {
   return `SLURM job ${result.toJob} replaces job ${result.fromJob} (walltime): sessions ${moved.join(', ') || '(none)'} moved with the same ids and replay their notebooks${stayed.length ? `; not moved: ${stayed.join('; ')}` : ''}.`;
 }
 
-function notify(server: McpServer, level: 'info' | 'warning', message: string): void {
-  if (!server.isConnected()) return;
-  server.sendLoggingMessage({ level, logger: 'jlab-mcp', data: redactSecrets(message) }).catch(() => {});
+function notify(audience: Set<McpServer>, level: 'info' | 'warning', message: string): void {
+  for (const server of audience) {
+    if (server.isConnected()) server.sendLoggingMessage({ level, logger: 'jlab-mcp', data: redactSecrets(message) }).catch(() => {});
+  }
 }
 
 /**
- * Lines for the session's next cell footer: its move to a new job (once), and the walltime left
- * once under the threshold, e.g. "job 12: 9 min left".
+ * Lines for the session's next cell footer: its move to a new job (once), edits someone else
+ * made to its notebook file (once), and the walltime left once under the threshold, e.g.
+ * "job 12: 9 min left".
  */
 export function sessionNotes(session: Session): { walltime?: string; notes: string[] } {
   const notes: string[] = [];
@@ -72,6 +92,7 @@ export function sessionNotes(session: Session): { walltime?: string; notes: stri
       notes.push(`Session ${session.id} moved from SLURM job ${move.fromJob} (walltime) to job ${move.toJob}, same session id; its notebook was replayed to restore the variables. ${summary.message}${errors ? ` Cells that failed in the replay: ${errors}.` : ''}`);
     }
   }
+  notes.push(...session.notebook.takeDiskNotes()); // someone else's edits merged into the notebook, once
   const walltime = walltimeNote(session.supervisor.backend.walltime?.());
   return { walltime, notes };
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
+import { DiskSync, type PendingBase } from './externalChanges.js';
+import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
 import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Output } from './types.js';
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
@@ -19,6 +22,8 @@ export class NotebookDocument {
   private readonly positions = new WeakMap<Cell, number>();
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
   private readonly cellText = new WeakMap<Cell, string>();
+  /** Edits someone else makes to the file meanwhile: detected before each write and merged in. */
+  private readonly disk = new DiskSync({ parse: parseNotebookText, render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string) });
 
   private constructor(
     public path: string,
@@ -39,7 +44,12 @@ export class NotebookDocument {
    * NOTEBOOK_INVALID error naming the problem rather than a value quietly dropped.
    */
   static async load(path: string): Promise<NotebookDocument> {
-    return new NotebookDocument(path, normalizeNotebook(parseNotebookJson(await readNotebookText(path), path), path));
+    // stat before the read: a change in between then shows as a changed file at the next save
+    const before = statOrUndefined(path);
+    const text = await readNotebookText(path);
+    const document = new NotebookDocument(path, parseNotebookText(text, path));
+    document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
+    return document;
   }
 
   get cells(): Cell[] {
@@ -71,20 +81,34 @@ export class NotebookDocument {
     return resolved;
   }
 
-  codeCellAt(index: number): CodeCell {
-    const cell = this.cells[this.resolveIndex(index)]!;
+  /** The position of a cell named by index (negative from the end) or by id (CELL_NOT_FOUND lists ids alike). */
+  resolveCell(ref: CellRef): number {
+    return ref.id !== undefined ? positionOfId(this.cells, ref.id) : this.resolveIndex(ref.index);
+  }
+
+  /** Position for a new cell: at an index, right before or after the cell with an id; `{}` appends. */
+  resolveInsert(where: InsertRef): number {
+    if (where.beforeId !== undefined) return positionOfId(this.cells, where.beforeId);
+    if (where.afterId !== undefined) return positionOfId(this.cells, where.afterId) + 1;
+    return this.resolveInsertIndex(where.index);
+  }
+
+  codeCellAt(at: number | CellRef): CodeCell {
+    const ref = typeof at === 'number' ? { index: at } : at;
+    const cell = this.cells[this.resolveCell(ref)]!;
     if (cell.cell_type !== 'code') {
-      throw new JlabError('NOT_A_CODE_CELL', `Cell ${index} is a ${cell.cell_type} cell, not a code cell.`, {
+      throw new JlabError('NOT_A_CODE_CELL', `${capitalize(refLabel(ref))} is a ${cell.cell_type} cell, not a code cell.`, {
         hint: 'Use edit_markdown for markdown cells.',
       });
     }
     return cell;
   }
 
-  markdownCellAt(index: number): MarkdownCell {
-    const cell = this.cells[this.resolveIndex(index)]!;
+  markdownCellAt(at: number | CellRef): MarkdownCell {
+    const ref = typeof at === 'number' ? { index: at } : at;
+    const cell = this.cells[this.resolveCell(ref)]!;
     if (cell.cell_type !== 'markdown') {
-      throw new JlabError('NOT_A_MARKDOWN_CELL', `Cell ${index} is a ${cell.cell_type} cell, not a markdown cell.`, {
+      throw new JlabError('NOT_A_MARKDOWN_CELL', `${capitalize(refLabel(ref))} is a ${cell.cell_type} cell, not a markdown cell.`, {
         hint: 'Use edit_cell for code cells.',
       });
     }
@@ -129,15 +153,35 @@ export class NotebookDocument {
   }
 
   /** The file's text: Jupyter's layout, built from cached per-cell text where cells did not change. */
-  serialize(): string {
+  serialize(base?: PendingBase): string {
     return serializeNotebook(this.content, (cell) => {
-      let text = this.cellText.get(cell);
-      if (text === undefined) {
-        text = serializeCell(cell);
-        this.cellText.set(cell, text);
-      }
+      const text = this.textOf(cell);
+      base?.cells.push({ id: cell.id, text });
       return text;
     });
+  }
+
+  /** One cell's serialized text, from the cache unless it changed. */
+  textOf(cell: Cell): string {
+    let text = this.cellText.get(cell);
+    if (text === undefined) {
+      text = serializeCell(cell);
+      this.cellText.set(cell, text);
+    }
+    return text;
+  }
+
+  /** Notes for the agent about edits someone else made to the file (merged, conflicts), once each. */
+  takeDiskNotes(): string[] {
+    return this.disk.takeNotes();
+  }
+
+  /**
+   * Merges what someone else changed in the file into the session's notebook now (read_notebook),
+   * after any save in flight; writes only when the session holds something the file lacks.
+   */
+  refresh(): Promise<void> {
+    return this.save({ onlyIfNeeded: true });
   }
 
   /**
@@ -163,15 +207,17 @@ export class NotebookDocument {
     else await this.saving;
   }
 
-  /** Serializes now and writes atomically, after any save already in flight. */
-  save(): Promise<void> {
-    if (this.pendingSave) {
+  /**
+   * After any save in flight: merges edits someone else made to the file meanwhile (a changed
+   * file on disk), serializes and writes atomically.
+   */
+  save(options: { onlyIfNeeded?: boolean } = {}): Promise<void> {
+    if (this.pendingSave && !options.onlyIfNeeded) {
       clearTimeout(this.pendingSave.timer);
       this.pendingSave = undefined;
     }
-    const text = this.serialize();
     const target = this.path;
-    const next = this.saving.then(() => writeFileAtomic(target, text));
+    const next = this.saving.then(() => this.writeMerged(options.onlyIfNeeded ?? false));
     this.saving = next.catch(() => {});
     return next.catch((error: unknown) => {
       throw new JlabError('NOTEBOOK_WRITE_FAILED', `Could not write ${target}: ${describeWriteError(error)}; the previous version of the file (if any) is intact.`, {
@@ -182,11 +228,21 @@ export class NotebookDocument {
     });
   }
 
-  private freshCellId(): string {
+  private async writeMerged(onlyIfNeeded: boolean): Promise<void> {
+    const { target, needsWrite } = await this.disk.reconcile(this);
+    // A refresh writes only what the file lacks, and never the aside file (read_notebook reads).
+    if (onlyIfNeeded && (!needsWrite || target !== this.path)) return;
+    const base = this.disk.startSnapshot(this.content);
+    await writeFileAtomic(target, this.serialize(base));
+    this.disk.written(this, target, base);
+  }
+
+  /** A new cell id, not used by any cell (nor in `taken`). */
+  freshCellId(taken?: ReadonlySet<string>): string {
     // 32 random bits; a clash with an existing id is rare, so checking it is a plain scan.
     for (;;) {
       const id = randomBytes(4).toString('hex');
-      if (!this.cells.some((cell) => cell.id === id)) return id;
+      if (!taken?.has(id) && !this.cells.some((cell) => cell.id === id)) return id;
     }
   }
 }
@@ -240,6 +296,19 @@ async function readNotebookText(path: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw notANotebook(path, code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'it is not UTF-8 text' : `it cannot be decoded (${messageOf(error)})`);
+  }
+}
+
+/** A notebook file's text, parsed and normalized as `load` does (NOTEBOOK_INVALID when it is not one). */
+export function parseNotebookText(text: string, path: string): NotebookContent {
+  return normalizeNotebook(parseNotebookJson(text, path), path);
+}
+
+function statOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
 

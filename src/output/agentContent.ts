@@ -19,6 +19,14 @@ export interface AgentViewOptions {
   cellLabel: string;
   /** Size limits of each image the agent gets; unlimited when absent. */
   imageLimits?: ImageLimits;
+  /** Where the whole text can be read (the cell-output resource); the truncation marker names it. */
+  fullOutputUri?: string;
+}
+
+/** What the agent gets, and whether the text budget cut anything out of it. */
+export interface AgentView {
+  content: AgentContent[];
+  truncated: boolean;
 }
 
 const AGENT_IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
@@ -77,6 +85,11 @@ export function agentParts(outputs: readonly Output[]): AgentParts {
 
 /** Applies the budget: text cut in the middle with a marker, at most `maxImages` images. */
 export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): AgentContent[] {
+  return budgetAgentView(parts, options).content;
+}
+
+/** {@link budgetAgentParts}, also saying whether the text was cut. */
+export function budgetAgentView(parts: AgentParts, options: AgentViewOptions): AgentView {
   let text = parts.text;
   const skipped = Math.max(0, parts.images.length - options.maxImages);
   if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
@@ -98,15 +111,18 @@ export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): 
   }
   if (notes.length) text += `[${notes.join('; ')}; the originals are in ${options.cellLabel} of the notebook]\n`;
   const content: AgentContent[] = [];
+  let truncated = false;
   if (text.trim() !== '') {
+    const whereAll = options.fullOutputUri ? ` and page by page in the resource ${options.fullOutputUri}` : '';
     const cut = truncateMiddle(text.replace(/\n+$/, ''), options.textBudget, (chars, lines) =>
-      `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook ...]`,
+      `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook${whereAll} ...]`,
     );
+    truncated = cut.truncated;
     // Why again: callers slice parts.text (cellResult drops what was seen); this is the last gate.
     content.push({ type: 'text', text: wellFormed(cut.text) });
   }
   content.push(...images);
-  return content;
+  return { content, truncated };
 }
 
 /** Everything at once: what the agent sees of these outputs, within the budget. */

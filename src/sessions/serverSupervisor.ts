@@ -36,7 +36,11 @@ export class ServerSupervisor {
 
   /** Kicks off the start without waiting; failures are kept for the next `ready()`. */
   startInBackground(): void {
-    this.ready().catch((error: unknown) => log.warn(`background server start failed: ${messageOf(error)}`));
+    this.ready().catch((error: unknown) => {
+      // A client that left while its server was starting is not a failure worth a warning.
+      if (error instanceof JlabError && error.code === 'SHUTTING_DOWN') log.debug(`background server start dropped: ${error.message}`);
+      else log.warn(`background server start failed: ${messageOf(error)}`);
+    });
   }
 
   /** Called each time a server comes up (started or adopted). */

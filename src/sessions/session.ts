@@ -1,6 +1,7 @@
 import type { KernelHandle } from '../jupyter/kernel.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import type { Cell, CodeCell } from '../notebook/types.js';
+import { capitalize, refLabel, type CellRef, type InsertRef } from '../notebook/cellRef.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { within } from '../util/deadline.js';
 import { log } from '../util/log.js';
@@ -137,23 +138,24 @@ export class Session {
     if (index >= 0 && ticket.outcome) this.tickets.splice(index, 1);
   }
 
-  /** Appends (or inserts at `cellIndex`) a code cell and queues it to run. */
-  executeCode(code: string, cellIndex?: number): CellTicket {
+  /** Appends (or inserts where `where` says) a code cell and queues it to run. */
+  executeCode(code: string, where: InsertRef = {}): CellTicket {
     assertRunnableCode(code);
-    this.notebook.resolveInsertIndex(cellIndex);
+    this.notebook.resolveInsert(where);
     return this.enqueue(`new cell: ${firstLine(code)}`, () => {
       const cell = this.notebook.newCodeCell(code);
-      this.notebook.insert(cell, this.notebook.resolveInsertIndex(cellIndex));
+      // Resolved again when it runs: by id, it lands next to that cell wherever it is by then.
+      this.notebook.insert(cell, this.notebook.resolveInsert(where));
       return cell;
     });
   }
 
-  /** Replaces a code cell's source (index checked first, now and again when it runs) and re-runs it. */
-  editCell(cellIndex: number, code: string): CellTicket {
+  /** Replaces a code cell's source (the cell checked first, now and again when it runs) and re-runs it. */
+  editCell(ref: CellRef, code: string): CellTicket {
     assertRunnableCode(code);
-    const target = this.notebook.codeCellAt(cellIndex);
-    return this.enqueue(`edit of cell ${cellIndex}`, () => {
-      if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before the edit could run.`);
+    const target = this.notebook.codeCellAt(ref);
+    return this.enqueue(`edit of ${refLabel(ref)}`, () => {
+      if (this.notebook.indexOf(target) < 0) throw deletedMeanwhile(ref, 'before the edit could run');
       target.source = code;
       this.notebook.changed(target);
       return target;
@@ -161,41 +163,42 @@ export class Session {
   }
 
   /** Runs an existing code cell as it is. */
-  runCell(cellIndex: number): CellTicket {
-    const target = this.notebook.codeCellAt(cellIndex);
+  runCell(ref: CellRef): CellTicket {
+    const target = this.notebook.codeCellAt(ref);
     assertRunnableCode(target.source);
-    return this.enqueue(`re-run of cell ${cellIndex}`, () => {
-      if (this.notebook.indexOf(target) < 0) throw new JlabError('CELL_INDEX_OUT_OF_RANGE', `Cell ${cellIndex} was deleted before it could run.`);
+    return this.enqueue(`re-run of ${refLabel(ref)}`, () => {
+      if (this.notebook.indexOf(target) < 0) throw deletedMeanwhile(ref, 'before it could run');
       return target;
     });
   }
 
-  async addMarkdown(markdown: string, cellIndex?: number): Promise<number> {
+  async addMarkdown(markdown: string, where: InsertRef = {}): Promise<{ index: number; cell: Cell }> {
     this.assertUsable();
-    const position = this.notebook.resolveInsertIndex(cellIndex);
-    this.notebook.insert(this.notebook.newMarkdownCell(markdown), position);
+    const position = this.notebook.resolveInsert(where);
+    const cell = this.notebook.newMarkdownCell(markdown);
+    this.notebook.insert(cell, position);
     await this.notebook.save();
-    return position;
+    return { index: this.notebook.indexOf(cell), cell };
   }
 
-  async editMarkdown(cellIndex: number, markdown: string): Promise<number> {
+  async editMarkdown(ref: CellRef, markdown: string): Promise<{ index: number; cell: Cell }> {
     this.assertUsable();
-    const cell = this.notebook.markdownCellAt(cellIndex);
+    const cell = this.notebook.markdownCellAt(ref);
     cell.source = markdown;
     this.notebook.changed(cell);
     await this.notebook.save();
-    return this.notebook.indexOf(cell);
+    return { index: this.notebook.indexOf(cell), cell };
   }
 
-  async deleteCell(cellIndex: number): Promise<Cell> {
+  async deleteCell(ref: CellRef): Promise<{ index: number; cell: Cell }> {
     this.assertUsable();
-    const position = this.notebook.resolveIndex(cellIndex);
+    const position = this.notebook.resolveCell(ref);
     if (this.current?.run?.cell === this.notebook.cells[position]) {
-      throw new JlabError('INVALID_ARGUMENT', `Cell ${cellIndex} is running; interrupt it first (interrupt_kernel).`);
+      throw new JlabError('INVALID_ARGUMENT', `${capitalize(refLabel(ref))} is running; interrupt it first (interrupt_kernel).`);
     }
     const removed = this.notebook.remove(position);
     await this.notebook.save();
-    return removed;
+    return { index: position, cell: removed };
   }
 
   /**
@@ -431,6 +434,11 @@ export class Session {
 /** True when the ticket ended (or never started) within `ms`. */
 async function endsWithin(ticket: CellTicket, ms: number): Promise<boolean> {
   return (await within(ticket.done, ms)) !== undefined;
+}
+
+/** A cell the agent named was deleted while its request waited in the queue. */
+function deletedMeanwhile(ref: CellRef, when: string): JlabError {
+  return new JlabError(ref.id !== undefined ? 'CELL_NOT_FOUND' : 'CELL_INDEX_OUT_OF_RANGE', `${capitalize(refLabel(ref))} was deleted ${when}.`);
 }
 
 function firstLine(code: string): string {

@@ -38,11 +38,19 @@ export interface SessionRecord {
   running?: RunningRecord;
 }
 
+/** An MCP task (src/mcp/tasks/taskRecord.ts owns its shape), kept so its id outlives a restart. */
+export interface PersistedTask {
+  taskId: string;
+  [field: string]: unknown;
+}
+
 export interface RegistryContent {
   version: 1;
   owner: { pid: number; host: string; startedAt: string };
   servers: Record<string, ServerRecord>;
   sessions: Record<string, SessionRecord>;
+  /** Optional: registries written before tasks existed have none. */
+  tasks?: Record<string, PersistedTask>;
 }
 
 /** Loose validation of a registry read from disk: the shape, not every field. */

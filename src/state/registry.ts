@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../notebook/atomicWrite.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { acquireOwnerLock } from './ownerLock.js';
-import { isRegistryContent, type RegistryContent, type ServerRecord, type SessionRecord } from './records.js';
+import { isRegistryContent, type PersistedTask, type RegistryContent, type ServerRecord, type SessionRecord } from './records.js';
 import { ensureStateDir } from './stateDir.js';
 
 const FILE = 'registry.json';
@@ -56,7 +56,7 @@ export class SessionRegistry {
         log.warn(`the session registry ${file} could not be read (${messageOf(error)}); set aside as ${setAside}, starting with none`);
       }
     }
-    const registry = new SessionRegistry(dir, previous, { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions } }, lock.release, undefined, setAside);
+    const registry = new SessionRegistry(dir, previous, { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions }, tasks: { ...previous?.tasks } }, lock.release, undefined, setAside);
     await registry.ensureFile(file);
     return registry;
   }
@@ -100,6 +100,21 @@ export class SessionRegistry {
   removeSession(id: string): void {
     if (!(id in this.content.sessions)) return;
     delete this.content.sessions[id];
+    this.schedule();
+  }
+
+  get tasks(): Readonly<Record<string, PersistedTask>> {
+    return this.content.tasks ?? {};
+  }
+
+  setTask(record: PersistedTask): void {
+    (this.content.tasks ??= {})[record.taskId] = record;
+    this.schedule();
+  }
+
+  removeTask(taskId: string): void {
+    if (!this.content.tasks || !(taskId in this.content.tasks)) return;
+    delete this.content.tasks[taskId];
     this.schedule();
   }
 

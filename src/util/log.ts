@@ -40,7 +40,24 @@ export function guardStdout(): void {
   console.info = toStderr('info');
   console.debug = toStderr('debug');
   console.warn = toStderr('warn');
-  console.error = toStderr('error');
+  console.error = (...args: unknown[]) => {
+    // @jupyterlab/services prints the server's Python traceback with every refused request
+    // (an unknown kernel name, say) before it throws; the tool's answer already says what went
+    // wrong, so the log keeps one line and leaves the traceback to debug.
+    const summary = args.length === 1 && typeof args[0] === 'string' ? tracebackSummary(args[0]) : undefined;
+    if (!summary) return toStderr('error')(...args);
+    write('info', `the Jupyter server refused a request: ${summary} (its traceback at JLAB_MCP_LOG_LEVEL=debug)`);
+    write('debug', args[0] as string);
+  };
+}
+
+/** `NoSuchKernel: No such kernel named x` from a Python traceback; undefined for other text. */
+export function tracebackSummary(text: string): string | undefined {
+  if (!text.startsWith('Traceback (most recent call last):')) return undefined;
+  const last = text.trimEnd().split('\n').pop()!.trim();
+  // `jupyter_client.kernelspec.NoSuchKernel: words` → `NoSuchKernel: words`.
+  const match = /^([\w.]+)(:.*)?$/.exec(last);
+  return match ? `${match[1]!.split('.').pop()}${match[2] ?? ''}` : last;
 }
 
 function safeInspect(value: unknown): string {

@@ -27,14 +27,14 @@ describe('long-running cells and the output budget', () => {
     const firstText = textOf(first);
     assert.match(firstText, /tick 0/);
     assert.doesNotMatch(firstText, /tick 5/);
-    assert.match(firstText, /cell 0 is still running \(\d+ s so far\)[\s\S]*wait_for_cell/);
+    assert.match(firstText, /cell 0 \(id \w+\) is still running \(\d+ s so far\)[\s\S]*wait_for_cell/);
     const queued = await call(server.client, 'execute_code', { session_id: sid, code: 'print("after")', timeout: 0.5 });
-    assert.match(textOf(queued), /Queued: the new cell: print\("after"\) waits behind cell 0/);
+    assert.match(textOf(queued), /Queued: the new cell: print\("after"\) waits behind cell 0 \(id \w+\)/);
     const rest = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 30 });
     const restText = textOf(rest);
     assert.match(restText, /tick 5/);
     assert.doesNotMatch(restText, /tick 0\n/, 'only what was not seen yet');
-    assert.match(restText, /\[cell 0 · In \[\d+\] · ok/);
+    assert.match(restText, /\[cell 0 \(id \w+\) · In \[\d+\] · ok/);
     const again = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 30 });
     assert.match(textOf(again), /after[\s\S]*\[cell 1 /);
     const cell = await cellOf(0);
@@ -74,7 +74,7 @@ describe('long-running cells and the output budget', () => {
     // Had the kernel not been interrupted, this cell would still be queued behind the 120 s sleep
     // when its 20 s timeout passes, and the reply would say so.
     const next = await call(server.client, 'execute_code', { session_id: sid, code: 'print("next")', timeout: 20 });
-    assert.match(textOf(next), /^next\n[\s\S]*\[cell \d+ · In \[\d+\] · ok/);
+    assert.match(textOf(next), /^next\n[\s\S]*\[cell \d+ \(id \w+\) · In \[\d+\] · ok/);
     const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
     const slept = nb.cells.find((c: { source: string[] }) => c.source.join('').includes('sleep(120)'));
     assert.equal(slept.outputs.find((o: { output_type: string }) => o.output_type === 'error')?.ename, 'KeyboardInterrupt');
@@ -123,7 +123,7 @@ describe('long-running cells and the output budget', () => {
       try {
         const result = await call(server.client, 'execute_code', { session_id: sid, code, timeout: 120 });
         assert.match(textOf(result), /left out; the full output is in cell/);
-        const index = Number(/\[cell (\d+) ·/.exec(textOf(result))![1]);
+        const index = Number(/\[cell (\d+) \(id \w+\) ·/.exec(textOf(result))![1]);
         const text: string = (await cellOf(index)).outputs[0].text;
         assert.ok(text.length <= 2_100_000, `notebook kept ${text.length} characters`);
         assert.match(text, /jlab-mcp kept the first and last part of this output; \d+ characters in between were not recorded/);
@@ -158,7 +158,7 @@ describe('long-running cells and the output budget', () => {
     });
     const image = result.content.find((block) => block.type === 'image')!;
     const png = Buffer.from(image.data!, 'base64');
-    const index = Number(/\[cell (\d+) ·/.exec(textOf(result))![1]);
+    const index = Number(/\[cell (\d+) \(id \w+\) ·/.exec(textOf(result))![1]);
     const original = Buffer.from((await cellOf(index)).outputs.find((o: { output_type: string }) => o.output_type === 'display_data').data['image/png'], 'base64');
     const [width, height] = [original.readUInt32BE(16), original.readUInt32BE(20)];
     assert.ok(width > 1000, `the notebook keeps the full-size original (${width}×${height})`);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/client';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
@@ -64,7 +65,7 @@ describe('sessions outlive jlab-mcp (local backend)', () => {
     const listed = await call(second.client, 'list_sessions');
     assert.deepEqual((listed.structuredContent?.sessions as Array<{ session_id: string }>).map((s) => s.session_id), [sid], textOf(listed));
     const waited = await call(second.client, 'wait_for_cell', { session_id: sid, timeout: 30 });
-    assert.match(textOf(waited), /tick 11\n[\s\S]*\[cell 2 · In \[\d+\] · ok/);
+    assert.match(textOf(waited), /tick 11\n[\s\S]*\[cell 2 \(id \w+\) · In \[\d+\] · ok/);
     const cell = (await cellsOf(notebook))[2]!;
     assert.equal(cell.outputs[0]?.text, Array.from({ length: 12 }, (_, i) => `tick ${i}\n`).join(''), 'every line once, in order');
     assert.equal(cell.metadata.jlab_mcp, undefined, 'no running mark left');
@@ -114,6 +115,27 @@ describe('sessions outlive jlab-mcp (local backend)', () => {
     const fine = await call(second.client, 'execute_code', { session_id: keptId, code: 'print("still here")' });
     assert.match(textOf(fine), /^still here\n/);
     await second.close();
+  });
+
+  it('a client that negotiates the protocol era runs a throwaway jlab-mcp for its server/discover probe: that copy neither adopts nor (exiting with shutdown) stops what the last one kept', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-state-'));
+    const first = await spawn({ JLAB_MCP_STATE_DIR: stateDir, JLAB_MCP_ON_EXIT: 'keep' });
+    const started = await call(first.client, 'start_new_session', { experiment_name: 'probed' });
+    const sid = String(started.structuredContent?.session_id);
+    const kernelPid = Number.parseInt(textOf(await call(first.client, 'execute_code', { session_id: sid, code: 'import os; x = 7; print(os.getpid())' })), 10);
+    pids.push(kernelPid, (await status(first)).server.backend.pid as number);
+    const firstPid = first.pid()!;
+    await first.close();
+    assert.deepEqual(await waitUntilGone([firstPid], 20_000), [], 'the first jlab-mcp exits');
+
+    // The SDK client in 'auto' mode spawns a sibling for server/discover, reaps it, then spawns the real one.
+    const auto = { supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, '2026-07-28'], versionNegotiation: { mode: 'auto' as const } };
+    const second = await spawnServer({ JLAB_MCP_LOG_LEVEL: 'info', JLAB_MCP_STATE_DIR: stateDir, JLAB_MCP_ON_EXIT: 'shutdown' }, first.notebookDir, auto);
+    spawned.push(second);
+    const same = await call(second.client, 'execute_code', { session_id: sid, code: 'print(x, os.getpid())' });
+    assert.match(textOf(same), new RegExp(`^7 ${kernelPid}\\n`), 'the kept kernel, variables intact');
+    await second.close();
+    assert.deepEqual(await waitUntilGone([kernelPid], 20_000), [], 'the real one, exiting with shutdown, stops it');
   });
 
   it('a corrupt registry is set aside with a clear message and the server starts; a second jlab-mcp on one state directory reads only', async () => {

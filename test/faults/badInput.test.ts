@@ -100,8 +100,8 @@ const continueFrom = (notebookPath: string) =>
   call(server.client, 'start_session_continue_notebook', { experiment_name: 'bad-input', notebook_path: notebookPath }, 150_000);
 const execute = (sid: string, code: string, timeout = 30) => call(server.client, 'execute_code', { session_id: sid, code, timeout }, (timeout + 60) * 1000);
 
-/** A finished cell's footer line, `[cell N · In [k] · ok · …]`. */
-const FOOTER = /\[cell \d+ · In \[[^\]]*\] · /;
+/** A finished cell's footer line, `[cell N (id a1b2c3d4) · In [k] · ok · …]`. */
+const FOOTER = /\[cell \d+ \(id \w+\) · In \[[^\]]*\] · /;
 
 async function readNotebook(file: string): Promise<{ nbformat: number; nbformat_minor: number; metadata: Record<string, unknown>; cells: Array<Record<string, unknown>> }> {
   return JSON.parse(await readFile(file, 'utf8'));
@@ -390,7 +390,7 @@ describe(`${TAG} malformed input through the built binary`, () => {
     await writeFile(file, notebookText(many));
     const bytes = await readFile(file);
     const { sid, notebook } = sessionOf(await continueFrom(file));
-    assert.match(textOf(await execute(sid, 'print("after 20000")')), /^after 20000\n[\s\S]*\[cell 20000 · /);
+    assert.match(textOf(await execute(sid, 'print("after 20000")')), /^after 20000\n[\s\S]*\[cell 20000 \(id \w+\) · /);
     await shutdown(sid);
     assert.deepEqual(await readFile(file), bytes, 'continue never changes the original');
     const copy = await readNotebook(notebook);
@@ -507,7 +507,7 @@ describe(`${TAG} malformed input through the built binary`, () => {
       'print("never printed")',
       (result) => {
         // A cell that failed is a tool result like any Python error (isError is kept for a dead kernel or server).
-        assert.match(textOf(result), /\[cell 1 · (In \[[^\]]*\] · )?error · /);
+        assert.match(textOf(result), /\[cell 1 \(id \w+\) · (In \[[^\]]*\] · )?error · /);
         assert.doesNotMatch(textOf(result), /never printed/);
       },
       breakOnce,
@@ -563,11 +563,11 @@ describe(`${TAG} malformed input through the built binary`, () => {
     row('execute_code timeout 0 on a sleeping cell → returns at once, "still running"; wait_for_cell 0 too; then the result', async () => {
       const started = await execute(sid, 'import time\ntime.sleep(3)\nprint("woke")', 0);
       assert.notEqual(started.isError, true, textOf(started));
-      assert.match(textOf(started), /cell 0 is still running/);
+      assert.match(textOf(started), /cell 0 \(id \w+\) is still running/);
       const peek = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 0 });
-      assert.match(textOf(peek), /cell 0 is still running/);
+      assert.match(textOf(peek), /cell 0 \(id \w+\) is still running/);
       const done = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 60 }, 120_000);
-      assert.match(textOf(done), /woke\n[\s\S]*\[cell 0 · In \[\d+\] · ok/);
+      assert.match(textOf(done), /woke\n[\s\S]*\[cell 0 \(id \w+\) · In \[\d+\] · ok/);
     });
 
     const table: Array<{ title: string; tool: string; timeout: number; message: RegExp }> = [

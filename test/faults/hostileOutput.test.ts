@@ -59,7 +59,7 @@ function streamText(cell: Cell): string {
 
 /** The cell index the reply's status line names. */
 function cellIndexOf(result: ToolResult): number {
-  const match = /\[cell (\d+) · /.exec(textOf(result));
+  const match = /\[cell (\d+) \(id \w+\) · /.exec(textOf(result));
   assert.ok(match, textOf(result));
   return Number(match[1]);
 }

@@ -177,14 +177,14 @@ describe('process faults', { timeout: 180_000 }, () => {
       const text = textOf(result);
       assert.equal(result.isError, true, text);
       assert.match(text, /KernelDied: The kernel died while running this cell/);
-      assert.match(text, /\[cell 0 · kernel_died ·/);
+      assert.match(text, /\[cell 0 \(id \w+\) · kernel_died ·/);
       const cell = (await tickerCell(notebook, t))!;
       assert.equal(cell.outputs.at(-1)?.ename, 'KernelDied');
       const recorded = recordedLines(cell);
       assert.ok(recorded.length >= 4, `lines up to the one the agent saw: ${recorded.length}`);
       assertNothingLost(recorded, await printed(t), [...run.readLines(), ...linesIn(text)]);
       const next = await call(server.client, 'execute_code', { session_id: sid, code: 'print("after")', timeout: 30 });
-      assert.match(textOf(next), /^after\n[\s\S]*\[cell 1 · In \[\d+\] · ok/);
+      assert.match(textOf(next), /^after\n[\s\S]*\[cell 1 \(id \w+\) · In \[\d+\] · ok/);
     });
   });
 
@@ -345,7 +345,7 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
         const result = await run.result;
         const text = textOf(result);
         assert.notEqual(result.isError, true, text);
-        assert.match(text, /\[cell 0 · In \[1\] · ok ·/);
+        assert.match(text, /\[cell 0 \(id \w+\) · In \[1\] · ok ·/);
         const truth = await printed(t);
         // Ran once, all of it: one line per iteration in the kernel's own file.
         assert.deepEqual(truth.map((line) => Number(line.slice(5, 8))), Array.from({ length: count }, (_, i) => i), 'each iteration ran exactly once');
@@ -355,7 +355,7 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
         const again = await call(server.client, 'wait_for_cell', { session_id: session.sid, timeout: 5 });
         assert.match(textOf(again), /No cell is running or waiting/, 'the outcome is reported once');
         const next = await call(server.client, 'execute_code', { session_id: session.sid, code: 'print("after")', timeout: 30 });
-        assert.match(textOf(next), /^after\n[\s\S]*\[cell 1 · In \[2\] · ok/);
+        assert.match(textOf(next), /^after\n[\s\S]*\[cell 1 \(id \w+\) · In \[2\] · ok/);
       },
       [jupyter.child.pid!],
     );

@@ -43,7 +43,7 @@ async function runFinished(workload: Workload, code: string): Promise<{ text: st
   const result = await call(workload.server.client, 'execute_code', { session_id: workload.sessionId, code, timeout: TRAP_TIMEOUT_S });
   const text = textOf(result);
   assert.ok(!result.isError, text);
-  const footer = /\[cell \d+ · (?:In \[\d+\] · )?(\w+) · [\d.]+ s · session /.exec(text);
+  const footer = /\[cell \d+ \(id \w+\) · (?:In \[\d+\] · )?(\w+) · [\d.]+ s · session /.exec(text);
   assert.ok(footer, `a finished cell, not still running:\n${text}`);
   return { text, status: footer[1]! };
 }

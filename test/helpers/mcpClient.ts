@@ -18,7 +18,7 @@ export interface Spawned {
 }
 
 /** Spawns the built jlab-mcp binary over stdio with a fresh notebook dir and connects the official client. */
-export async function spawnServer(env: Record<string, string> = {}, notebookDir?: string): Promise<Spawned> {
+export async function spawnServer(env: Record<string, string> = {}, notebookDir?: string, clientOptions?: ConstructorParameters<typeof Client>[1]): Promise<Spawned> {
   const dir = notebookDir ?? (await mkdtemp(path.join(os.tmpdir(), 'jlab-e2e-')));
   let stderrText = '';
   const transport = new StdioClientTransport({
@@ -30,7 +30,7 @@ export async function spawnServer(env: Record<string, string> = {}, notebookDir?
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderrText += chunk.toString();
   });
-  const client = new Client({ name: 'jlab-mcp-tests', version: '0.0.0' });
+  const client = new Client({ name: 'jlab-mcp-tests', version: '0.0.0' }, clientOptions);
   await client.connect(transport);
   return {
     client,

@@ -39,7 +39,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
         assert.ok(names.includes(name), name);
       }
       const execute = tools.find((tool) => tool.name === 'execute_code')!;
-      assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), ['cell_index', 'code', 'session_id', 'timeout']);
+      assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), ['after_cell_id', 'before_cell_id', 'cell_index', 'code', 'session_id', 'timeout']);
       assert.deepEqual(execute.inputSchema.required?.sort(), ['code', 'session_id']);
     });
 
@@ -57,7 +57,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
     it('runs a print, a value and a matplotlib figure', async () => {
       const printed = await call(server.client, 'execute_code', { session_id: sessionId, code: 'x = 21\nprint("hello from the kernel")' });
       assert.match(textOf(printed), /^hello from the kernel/);
-      assert.match(textOf(printed), /cell 0 · In \[1\] · ok/);
+      assert.match(textOf(printed), /cell 0 \(id [0-9a-f]{8}\) · In \[1\] · ok/);
       const value = await call(server.client, 'execute_code', { session_id: sessionId, code: 'x * 2' });
       assert.match(textOf(value), /^42\n/);
       const figure = await call(server.client, 'execute_code', { session_id: sessionId, code: 'import matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nplt.show()' });
@@ -90,7 +90,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const md = await call(server.client, 'add_markdown', { session_id: sessionId, markdown: '# Results\nAll good.' });
       assert.equal(md.structuredContent?.cell_index, 4);
       const inserted = await call(server.client, 'execute_code', { session_id: sessionId, code: 'y = 5', cell_index: 0 });
-      assert.match(textOf(inserted), /cell 0 ·/);
+      assert.match(textOf(inserted), /cell 0 \(id /);
       const deleted = await call(server.client, 'delete_cell', { session_id: sessionId, cell_index: 0 });
       assert.equal(deleted.structuredContent?.deleted_source, 'y = 5');
       const editMd = await call(server.client, 'edit_markdown', { session_id: sessionId, cell_index: -1, markdown: '# Results\nStill good.' });
@@ -179,6 +179,9 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const badKernel = await call(server.client, 'start_new_session', { experiment_name: 'k', kernel_name: 'no-such-kernel' });
       assert.equal(badKernel.isError, true);
       assert.match(textOf(badKernel), /No kernel named "no-such-kernel"[\s\S]*python3/);
+      // The answer is clear, so the log says it in one line, not with the server's Python traceback at error level.
+      assert.doesNotMatch(server.stderr(), /error: Traceback/);
+      assert.match(server.stderr(), /info: the Jupyter server refused a request: NoSuchKernel: No such kernel named no-such-kernel/);
       const missing = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'x', notebook_path: 'missing.ipynb' });
       assert.match(textOf(missing), /NOTEBOOK_NOT_FOUND/);
     });
@@ -202,7 +205,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.ok(aStart < bEnd && bStart < aEnd, `the two sessions' cells overlapped: a ${aStart}–${aEnd}, b ${bStart}–${bEnd}`);
       // Sent at once on one session: they run one after the other, in the order sent, each with its own cell.
       const serial = await Promise.all([1, 2, 3].map((i) => call(server.client, 'execute_code', { session_id: a, code: `print(${i})` })));
-      serial.forEach((result, i) => assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} · In \\[${i + 2}\\] · ok`)));
+      serial.forEach((result, i) => assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)));
       const nb = JSON.parse(await readFile(path.join(server.notebookDir, 'par_a.ipynb'), 'utf8'));
       assert.deepEqual(nb.cells.map((c: { source: string[] }) => c.source.join('')), [timed('a'), 'print(1)', 'print(2)', 'print(3)']);
       assert.deepEqual(nb.cells.map((c: { execution_count: number }) => c.execution_count), [1, 2, 3, 4]);

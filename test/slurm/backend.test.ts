@@ -341,13 +341,43 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
     }
   });
 
-  it('fails when the request can never fit the partition (PartitionConfig that lasts)', async () => {
-    const backend = await makeBackend({ batch: { partition: 'debug', cpus: await tooManyCpus(), time: '5', jupyterCommand: ['jupyter-server'] } });
+  it('fails when the request can never fit the partition (PartitionConfig that lasts), saying what was asked against what the nodes have', async () => {
+    const cpus = await tooManyCpus();
+    const backend = await makeBackend({ batch: { partition: 'debug', cpus, time: '5', jupyterCommand: ['jupyter-server'] } });
     try {
       const t0 = Date.now();
-      await assert.rejects(backend.start(new AbortController().signal), /can never start.*PartitionConfig/s);
+      const error = await backend.start(new AbortController().signal).then(
+        () => assert.fail('the start should fail'),
+        (e: unknown) => e as Error & { hint?: string },
+      );
+      assert.match(error.message, /can never start.*PartitionConfig/s);
+      assert.match(error.message, new RegExp(`asked for ${cpus} CPUs; the nodes of partition debug have at most ${cpus - 1} CPUs, [\\d.]+[GM] memory — no node has enough CPUs\\. It was cancelled\\.`));
+      assert.match(error.hint ?? '', /JLAB_MCP_SLURM_CPUS/);
       assert.ok(Date.now() - t0 < 25_000);
+      // The status after the failure: not the stale PENDING row with its whole time limit left.
+      const info = backend.describe();
+      assert.equal(info.phase, 'failed');
+      assert.equal(info.state, 'failed: PartitionConfig');
+      assert.equal(info.timeLeft, undefined);
+      assert.equal(info.walltime, undefined);
+      assert.match(String(info.summary), /the last SLURM start failed \(job \d+: PartitionConfig\)/);
       assert.ok(['CANCELLED', 'GONE'].includes(await waitJobOver(jobIdOf(backend), 20_000)));
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('adds what the nodes have to sbatch refusing more memory than any node has', async () => {
+    const backend = await makeBackend({ batch: { partition: 'debug', cpus: 1, mem: '1T', time: '5', jupyterCommand: ['jupyter-server'] } });
+    try {
+      const error = await backend.start(new AbortController().signal).then(
+        () => assert.fail('the start should fail'),
+        (e: unknown) => e as Error & { hint?: string },
+      );
+      assert.match(error.message, /Memory specification can not be satisfied/);
+      assert.match(error.message, /asked for 1 CPU, 1T memory; the nodes of partition debug have at most \d+ CPUs, [\d.]+[GM] memory — no node has enough memory\./);
+      assert.match(error.hint ?? '', /JLAB_MCP_SLURM_CPUS, _MEM/);
+      assert.equal(backend.describe().phase, 'failed');
     } finally {
       await backend.stop();
     }

@@ -233,6 +233,30 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
     }
   });
 
+  it('a request no node can fit: the answer says what was asked against what the nodes have; the status shows the failure, not PENDING', async () => {
+    const sinfo = await run('sinfo', ['-h', '-p', 'debug', '-o', '%c']);
+    const nodeCpus = Number.parseInt(sinfo.stdout.trim().split('\n')[0] ?? '', 10);
+    assert.ok(nodeCpus > 0, sinfo.stdout + sinfo.stderr);
+    const server = await spawnSlurm({ JLAB_MCP_SLURM_CPUS: String(nodeCpus + 1) });
+    try {
+      const result = await call(server.client, 'start_new_session', { experiment_name: 'too big' });
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), new RegExp(`PartitionConfig.*asked for ${nodeCpus + 1} CPUs; the nodes of partition debug have at most ${nodeCpus} CPUs`, 's'));
+      assert.match(textOf(result), /Next step: .*JLAB_MCP_SLURM_CPUS/);
+      const { server: st } = await status(server);
+      const backend = st.backend;
+      submitted.add(String(backend.jobId));
+      assert.equal(st.state, 'failed');
+      assert.equal(backend.phase, 'failed');
+      assert.equal(backend.state, 'failed: PartitionConfig');
+      assert.equal(backend.timeLeft, undefined);
+      assert.equal(backend.walltime, undefined);
+      assert.ok(['CANCELLED', 'GONE'].includes(await waitJobOver(String(backend.jobId), 20_000)));
+    } finally {
+      await server.close().catch(() => {});
+    }
+  });
+
   it('a bad partition: the tool call carries sbatch\'s words', async () => {
     const server = await spawnSlurm({ JLAB_MCP_SLURM_PARTITION: 'nosuchpartition' });
     try {

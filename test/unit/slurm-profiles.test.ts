@@ -38,6 +38,14 @@ describe('SLURM profiles', () => {
     assert.match(renderBatchScript(gpu, paths, { heartbeatTimeoutS: 600 }, '00ff00ff00ff00ff').script, /#SBATCH --job-name=jlab-mcp-gpu-00ff00ff00ff00ff\n/);
   });
 
+  it("expands ~ in a profile's jupyter_cmd program, as in JLAB_MCP_SLURM_JUPYTER_CMD", async () => {
+    const { homedir } = await import('node:os');
+    const { profiles } = parseSlurmProfiles(JSON.stringify({ profiles: { ml: { jupyter_cmd: '~/venvs/ml/bin/jupyter server' }, arr: { jupyter_cmd: ['~/bin/jupyter-server'] } } }), base);
+    assert.deepEqual(profiles.get('ml')!.jupyterCommand, [`${homedir()}/venvs/ml/bin/jupyter`, 'server']);
+    assert.deepEqual(profiles.get('arr')!.jupyterCommand, [`${homedir()}/bin/jupyter-server`]);
+    assert.throws(() => parseSlurmProfiles(JSON.stringify({ profiles: { x: { jupyter_cmd: '~bob/jupyter' } } }), base), /profile x: jupyter_cmd=~bob\/jupyter: only ~ and ~\/…/);
+  });
+
   it('names every problem: bad JSON, unknown keys, bad values, bad names, missing default', () => {
     assert.throws(() => parseSlurmProfiles('{', base), /not valid JSON/);
     assert.throws(() => parseSlurmProfiles(JSON.stringify({ profiles: { gpu: { partiton: 'gpu' } } }), base), /partiton/);

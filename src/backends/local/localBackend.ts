@@ -18,6 +18,7 @@ import type { ServerRecord } from '../../state/records.js';
 import type { JupyterBackend } from '../types.js';
 import { findFreePort } from './freePort.js';
 import { INSTALL_HINT, resolveJupyterCommand } from './jupyterCommand.js';
+import type { JupyterSetup } from '../../setup/jupyterSetup.js';
 
 export interface LocalBackendOptions {
   jupyterCommand?: string;
@@ -32,6 +33,8 @@ export interface LocalBackendOptions {
   requestTimeoutMs?: number;
   /** JupyterLab 3+ next to the jupyter-server found, when no command is configured (JLAB_MCP_JUPYTERLAB). Default true. */
   jupyterLab?: boolean;
+  /** Installs Jupyter first when there is none (JLAB_MCP_SETUP); without it the start only looks. */
+  setup?: JupyterSetup;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -58,7 +61,8 @@ export class LocalBackend implements JupyterBackend {
 
   async start(signal: AbortSignal): Promise<ServerEndpoint> {
     await this.stop();
-    const command = await resolveJupyterCommand(this.options.jupyterCommand, this.options.jupyterLab ?? true);
+    const prepared = await this.options.setup?.ensure(signal);
+    const command = prepared ?? (await resolveJupyterCommand(this.options.jupyterCommand, this.options.jupyterLab ?? true));
     const token = randomBytes(24).toString('hex');
     registerSecret(token);
     this.token = token;
@@ -239,7 +243,8 @@ export class LocalBackend implements JupyterBackend {
   }
 
   describe(): Record<string, unknown> {
-    return { kind: this.kind, url: this.url, pid: this.child?.pid ?? this.adopted?.pid, adopted: this.adopted !== undefined, runtimeDir: this.runtimeDir, log: this.runtimeDir ? this.logFile() : undefined };
+    // `summary` is what a waiting start call's progress says (the setup's step, while one runs).
+    return { kind: this.kind, summary: this.options.setup?.summary(), setup: this.options.setup?.describe(), url: this.url, pid: this.child?.pid ?? this.adopted?.pid, adopted: this.adopted !== undefined, runtimeDir: this.runtimeDir, log: this.runtimeDir ? this.logFile() : undefined };
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * Thin runners for sbatch, squeue and scancel: argv only (never a shell), a timeout each, and
+ * Thin runners for sbatch, squeue, sinfo and scancel: argv only (never a shell), a timeout each, and
  * their stderr kept for error messages. Parsing lives in parsers.ts.
  */
 import { execFile } from 'node:child_process';
 import { JlabError } from '../../util/errors.js';
 import { redactSecrets } from '../../util/secrets.js';
+import { SINFO_CAPACITY_FORMAT, parseSinfoCapacity, type NodeGroup } from './capacity.js';
 import { SQUEUE_FORMAT, parseJobIds, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
 
 export interface RunResult {
@@ -118,6 +119,13 @@ export async function squeueJob(jobId: string, options: { timeoutMs: number }): 
   }
   const row = parseSqueue(result.stdout).find((r) => r.jobId === jobId);
   return row ? { kind: 'row', row } : { kind: 'gone', words: 'squeue no longer lists the job' };
+}
+
+/** The node groups of `partition` (all partitions when undefined) from sinfo, or sinfo's words. */
+export async function sinfoCapacity(partition: string | undefined, options: { timeoutMs: number }): Promise<NodeGroup[] | string> {
+  const args = ['--noheader', '--exact', `--format=${SINFO_CAPACITY_FORMAT}`, ...(partition ? [`--partition=${partition}`] : [])];
+  const result = await runCommand('sinfo', args, options);
+  return result.code === 0 ? parseSinfoCapacity(result.stdout) : wordsOf(result);
 }
 
 /** `scancel <id>`; resolves to an error text when it failed, else undefined. */

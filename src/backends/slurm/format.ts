@@ -2,6 +2,7 @@
 import type { BatchSettings } from './batchScript.js';
 import type { Job, Phase } from './job.js';
 import { logFileOf } from './jobFiles.js';
+import type { SqueueRow } from './parsers.js';
 
 /** One line for people: where the start is, e.g. "job 12 pending (Resources) for 40 s". */
 export function summaryOf(phase: Phase, job: Job | undefined): string {
@@ -19,7 +20,7 @@ export function summaryOf(phase: Phase, job: Job | undefined): string {
     case 'ready':
       return `SLURM job ${job?.id} running on ${row?.nodes || '?'}, Jupyter ready, time left ${row?.timeLeft || '?'}`;
     case 'failed':
-      return `the last SLURM start failed${job?.id ? ` (job ${job.id})` : ''}`;
+      return `the last SLURM start failed${job?.id ? ` (job ${job.id}${row?.reason && row.reason !== 'None' ? `: ${row.reason}` : ''})` : ''}`;
     case 'lost':
       return `SLURM job ${job?.id} ended; the next call submits a new one`;
     case 'stopped':
@@ -36,6 +37,19 @@ export interface DescribeInput {
   lastError: string | undefined;
 }
 
+/** Phases in which the job's last squeue row still describes it (time left included). */
+const LIVE_PHASES = new Set<Phase>(['pending', 'running', 'ready']);
+
+/**
+ * The job's state as the status shows it. After a failed start the last squeue row is stale (a
+ * cancelled job still reads PENDING with its whole time limit left): say the start failed, and why.
+ */
+function stateOf(phase: Phase, row: SqueueRow | undefined): string | undefined {
+  if (phase !== 'failed') return row?.state;
+  const why = row?.reason && row.reason !== 'None' ? row.reason : row && row.state !== 'PENDING' && row.state !== 'RUNNING' ? row.state : undefined;
+  return why ? `failed: ${why}` : 'failed';
+}
+
 /** Facts for the status resource. */
 export function describeJob(input: DescribeInput): Record<string, unknown> {
   const { job, phase } = input;
@@ -46,10 +60,10 @@ export function describeJob(input: DescribeInput): Record<string, unknown> {
     phase,
     jobId: job?.id,
     jobName: job?.name,
-    state: row?.state,
+    state: stateOf(phase, row),
     reason: row?.reason || undefined,
     node: row?.nodes || undefined,
-    timeLeft: row?.timeLeft || undefined,
+    timeLeft: (LIVE_PHASES.has(phase) && row?.timeLeft) || undefined,
     timeLimit: row?.timeLimit || undefined,
     checkedAt: job?.checkedAt ? new Date(job.checkedAt).toISOString() : undefined,
     url: job?.url,

@@ -13,7 +13,9 @@
  *   }
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { z } from 'zod';
+import { expandHome } from '../../config/paths.js';
 import { JlabError } from '../../util/errors.js';
 import { splitCommand } from '../../util/which.js';
 import { batchSettingsProblems, type BatchSettings } from './batchScript.js';
@@ -68,7 +70,11 @@ export function applyProfile(base: BatchSettings, entry: ProfileFileEntry, name:
   if (entry.constraint !== undefined) out.constraint = optional(entry.constraint);
   if (entry.extra_args !== undefined) out.extraArgs = list(entry.extra_args, splitCommand);
   if (entry.setup !== undefined) out.setup = optional(entry.setup);
-  if (entry.jupyter_cmd !== undefined) out.jupyterCommand = list(entry.jupyter_cmd, splitCommand);
+  if (entry.jupyter_cmd !== undefined) {
+    // `~/venvs/ml/bin/jupyter` as in JLAB_MCP_SLURM_JUPYTER_CMD: the command never meets a shell that would expand it.
+    const [program, ...rest] = list(entry.jupyter_cmd, splitCommand);
+    out.jupyterCommand = program === undefined ? [] : [expandHome(program, os.homedir(), `profile ${name}: jupyter_cmd`), ...rest];
+  }
   return out;
 }
 

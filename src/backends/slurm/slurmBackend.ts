@@ -6,7 +6,8 @@ import { log } from '../../util/log.js';
 import { displayUrl, redactSecrets } from '../../util/secrets.js';
 import type { JupyterBackend } from '../types.js';
 import { validateBatchSettings, type BatchSettings } from './batchScript.js';
-import { scancel, squeueJob, type SqueueAnswer } from './commands.js';
+import { capacityWords, refusedForSize } from './capacity.js';
+import { scancel, sinfoCapacity, squeueJob, type SqueueAnswer } from './commands.js';
 import { describeJob, summaryOf } from './format.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Job, Phase } from './job.js';
@@ -132,6 +133,7 @@ export class SlurmBackend implements JupyterBackend {
       query: () => this.query(job),
       ended: (what: string) => this.endedError(job, what),
       logTail: () => logTail(job, this.options.stateDir),
+      capacity: () => this.capacity(),
     };
     await waitUntilRunning(ctx);
     running();
@@ -163,9 +165,13 @@ export class SlurmBackend implements JupyterBackend {
       () => {},
       () => {},
     );
-    const { jobId, cluster } = await step.finally(() => {
-      job.abortSubmit = undefined;
-    });
+    const { jobId, cluster } = await step
+      .finally(() => {
+        job.abortSubmit = undefined;
+      })
+      .catch(async (error: unknown) => {
+        throw error instanceof JlabError && refusedForSize(error.message) ? await this.withCapacity(error) : error;
+      });
     job.id = jobId;
     job.submittedAt = Date.now();
     log.info(`SLURM: submitted job ${jobId}${cluster ? ` on cluster ${cluster}` : ''}; log ${logFileOf(job)}`);
@@ -180,6 +186,24 @@ export class SlurmBackend implements JupyterBackend {
     if (answer.kind === 'row') job.row = answer.row;
     job.checkedAt = Date.now();
     return answer;
+  }
+
+  /** sbatch's refusal of a request no node has, with what was asked against what the nodes have. */
+  private async withCapacity(error: JlabError): Promise<JlabError> {
+    const fit = await this.capacity().catch(() => undefined);
+    if (!fit) return error;
+    return new JlabError(error.code, `${error.message}\n${fit}.`, {
+      hint: 'Ask for what the nodes have (JLAB_MCP_SLURM_CPUS, _MEM, _GRES, or the profile) or pick another partition (JLAB_MCP_SLURM_PARTITION); the next tool call submits again.',
+      context: error.context,
+      cause: error,
+    });
+  }
+
+  /** What the job asks for against what its partition's nodes have; sinfo's words if it failed. */
+  private async capacity(): Promise<string> {
+    const { batch } = this.options;
+    const groups = await sinfoCapacity(batch.partition, { timeoutMs: Math.min(this.commandTimeoutMs, 5000) });
+    return typeof groups === 'string' ? `sinfo could not say what the partition's nodes have (${groups})` : capacityWords(batch, groups);
   }
 
   private async endedError(job: Job, what: string): Promise<JlabError> {

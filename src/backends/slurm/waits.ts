@@ -38,7 +38,12 @@ export interface WaitContext {
   /** The error for a job that ended early: `what` plus the job's log. */
   ended: (what: string) => Promise<JlabError>;
   logTail: () => Promise<string>;
+  /** What was asked against what the partition's nodes have (sinfo), for a request that cannot fit. */
+  capacity?: () => Promise<string | undefined>;
 }
+
+/** Pending reasons that mean the request does not fit the partition's nodes. */
+const DOES_NOT_FIT = new Set(['PartitionConfig', 'BadConstraints']);
 
 function shuttingDown(): JlabError {
   return new JlabError('SHUTTING_DOWN', 'jlab-mcp is shutting down.');
@@ -76,8 +81,11 @@ export async function waitUntilRunning(ctx: WaitContext): Promise<void> {
       }
       const never = neverStartsReason(reason, Date.now() - reasonSince);
       if (never) {
-        throw new JlabError('SERVER_START_FAILED', `SLURM job ${id} can never start: Slurm says ${state} (${reason}): ${never}. It was cancelled.`, {
-          hint: 'Fix the SLURM settings in the MCP server configuration (see sinfo / scontrol show partition); the next tool call submits again.',
+        const fit = DOES_NOT_FIT.has(reason) ? await ctx.capacity?.().catch(() => undefined) : undefined;
+        throw new JlabError('SERVER_START_FAILED', `SLURM job ${id} can never start: Slurm says ${state} (${reason}): ${never}${fit ? `; ${fit}` : ''}. It was cancelled.`, {
+          hint: fit
+            ? 'Ask for what the nodes have (JLAB_MCP_SLURM_CPUS, _MEM, _GRES, or the profile) or pick another partition (JLAB_MCP_SLURM_PARTITION); the next tool call submits again.'
+            : 'Fix the SLURM settings in the MCP server configuration (see sinfo / scontrol show partition); the next tool call submits again.',
           context: { jobId: id, reason },
         });
       }

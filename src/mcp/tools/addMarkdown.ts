@@ -2,21 +2,32 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
-import { insertIndex, sessionId } from './schemas.js';
+import { insertRefOf } from './cellArgs.js';
+import { diskNotes } from './diskNotes.js';
+import { markdownOutput } from './outputSchemas.js';
+import { afterCellId, beforeCellId, insertIndex, sessionId } from './schemas.js';
 
 export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'add_markdown',
     {
       title: 'Add a markdown cell',
-      description: 'Add a markdown cell to the notebook (appended, or inserted at cell_index) to document the work.',
-      inputSchema: z.object({ session_id: sessionId, markdown: z.string().describe('Markdown text.'), cell_index: insertIndex }),
+      description: 'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at cell_index) to document the work. Returns its cell_id.',
+      inputSchema: z.object({ session_id: sessionId, markdown: z.string().describe('Markdown text.'), cell_index: insertIndex, before_cell_id: beforeCellId, after_cell_id: afterCellId }),
+      outputSchema: markdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ session_id, markdown, cell_index }) => {
+    guarded(async ({ session_id, markdown, ...where }) => {
       const session = await ctx.sessions.use(session_id);
-      const index = await session.addMarkdown(markdown, cell_index);
-      return jsonResult({ cell_index: index, message: `Added markdown cell at index ${index}`, notebook_path: session.notebookPath });
+      const { index, cell } = await session.addMarkdown(markdown, insertRefOf(where));
+      return jsonResult({
+        session_id: session.id,
+        cell_id: cell.id,
+        cell_index: index,
+        message: `Added markdown cell at index ${index} (id ${cell.id})`,
+        notebook_path: session.notebookPath,
+        ...diskNotes(session.notebook),
+      } satisfies z.input<typeof markdownOutput>);
     }),
   );
 }

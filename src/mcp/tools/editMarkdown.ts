@@ -2,21 +2,32 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
-import { cellIndex, sessionId } from './schemas.js';
+import { cellRefOf } from './cellArgs.js';
+import { diskNotes } from './diskNotes.js';
+import { markdownOutput } from './outputSchemas.js';
+import { cellId, cellIndex, sessionId } from './schemas.js';
 
 export function registerEditMarkdown(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'edit_markdown',
     {
       title: 'Edit a markdown cell',
-      description: "Replace a markdown cell's text. cell_index may be negative (-1 = last cell).",
-      inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex, markdown: z.string().describe('New markdown text.') }),
+      description: "Replace a markdown cell's text. Name it by cell_id (stable) or cell_index (negative counts from the end, -1 = last cell).",
+      inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex, cell_id: cellId, markdown: z.string().describe('New markdown text.') }),
+      outputSchema: markdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    guarded(async ({ session_id, cell_index, markdown }) => {
+    guarded(async ({ session_id, cell_index, cell_id, markdown }) => {
       const session = await ctx.sessions.use(session_id);
-      const index = await session.editMarkdown(cell_index, markdown);
-      return jsonResult({ cell_index: index, message: `Updated markdown cell ${index}`, notebook_path: session.notebookPath });
+      const { index, cell } = await session.editMarkdown(cellRefOf({ cell_index, cell_id }), markdown);
+      return jsonResult({
+        session_id: session.id,
+        cell_id: cell.id,
+        cell_index: index,
+        message: `Updated markdown cell ${index} (id ${cell.id})`,
+        notebook_path: session.notebookPath,
+        ...diskNotes(session.notebook),
+      } satisfies z.input<typeof markdownOutput>);
     }),
   );
 }

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { awaitTicket } from '../cellWaiter.js';
 import { waitOptions, type ToolContext } from '../context.js';
 import { guarded } from '../results.js';
-import { code, insertIndex, sessionId, timeout } from './schemas.js';
+import { insertRefOf } from './cellArgs.js';
+import { cellResultOutput } from './outputSchemas.js';
+import { afterCellId, beforeCellId, code, insertIndex, sessionId, timeout } from './schemas.js';
 
 export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -11,13 +13,14 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Run code',
       description:
-        "Run code in the session's kernel. The code becomes a new notebook cell (appended, or inserted at cell_index) and its outputs are recorded. Returns text output, images and errors (ename: evalue + traceback). If the cell runs longer than timeout, you get the output so far and the cell keeps running: call wait_for_cell for the rest. A call made while another cell runs is queued behind it. Cancelling the request interrupts the kernel.",
-      inputSchema: z.object({ session_id: sessionId, timeout, code, cell_index: insertIndex }),
+        "Run code in the session's kernel. The code becomes a new notebook cell (appended, or inserted before_cell_id / after_cell_id / at cell_index) and its outputs are recorded. Returns text output, images and errors (ename: evalue + traceback), and the cell's id (cell_id) to address it later. If the cell runs longer than timeout, you get the output so far and the cell keeps running: call wait_for_cell for the rest. A call made while another cell runs is queued behind it. Cancelling the request interrupts the kernel.",
+      inputSchema: z.object({ session_id: sessionId, timeout, code, cell_index: insertIndex, before_cell_id: beforeCellId, after_cell_id: afterCellId }),
+      outputSchema: cellResultOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ session_id, code: source, cell_index, timeout: timeoutSeconds }, requestCtx) => {
+    guarded(async ({ session_id, code: source, timeout: timeoutSeconds, ...where }, requestCtx) => {
       const session = await ctx.sessions.use(session_id);
-      const ticket = session.executeCode(source, cell_index);
+      const ticket = session.executeCode(source, insertRefOf(where));
       return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),
   );

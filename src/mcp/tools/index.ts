@@ -13,6 +13,7 @@ import { registerListSessions } from './listSessions.js';
 import { registerInspectVariables } from './inspectVariables.js';
 import { registerKernelResources } from './kernelResources.js';
 import { registerListNotebooks } from './listNotebooks.js';
+import { registerReadNotebook } from './readNotebook.js';
 import { registerRunCell } from './runCell.js';
 import { registerShutdownSession } from './shutdownSession.js';
 import { registerStartNewSession } from './startNewSession.js';
@@ -39,6 +40,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     registerInspectVariables,
     registerKernelResources,
     registerListNotebooks,
+    registerReadNotebook,
   ]) {
     register(server, ctx);
   }

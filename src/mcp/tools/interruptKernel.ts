@@ -4,6 +4,7 @@ import type { InterruptState } from '../../sessions/session.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
+import { interruptOutput } from './outputSchemas.js';
 
 export function registerInterruptKernel(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -16,6 +17,7 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
         session_id: sessionId,
         force: z.boolean().optional().describe('Restart the kernel if the cell is still running after the grace period (default: only report it).'),
       }),
+      outputSchema: interruptOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     guarded(async ({ session_id, force }) => {
@@ -25,6 +27,7 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
       return jsonResult({
         session_id: session.id,
         interrupted_cell: cell,
+        interrupted_cell_id: running?.run?.cell.id ?? null,
         dropped_queued_cells: dropped,
         state,
         message: MESSAGES[state](cell, session.id),

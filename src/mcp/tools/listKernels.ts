@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { profile } from './schemas.js';
+import { listKernelsOutput } from './outputSchemas.js';
 
 export function registerListKernels(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -11,6 +12,7 @@ export function registerListKernels(server: McpServer, ctx: ToolContext): void {
       title: 'List kernels',
       description: 'List the kernelspecs the Jupyter server offers (e.g. python3, ir, julia); pass a name as kernel_name to start_new_session.',
       inputSchema: z.object({ profile }),
+      outputSchema: listKernelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded(async ({ profile: name }) => {

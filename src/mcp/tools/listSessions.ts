@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionSummary } from './sessionSummary.js';
+import { listSessionsOutput } from './outputSchemas.js';
 
 export function registerListSessions(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -12,6 +13,7 @@ export function registerListSessions(server: McpServer, ctx: ToolContext): void 
       description:
         'List open sessions with their kernel, kernel state and notebook path — including sessions adopted from before a restart of jlab-mcp (same session_id, same kernel) and, under gone_sessions, those that could not come back, with the call that resumes their notebook.',
       inputSchema: z.object({}),
+      outputSchema: listSessionsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded(async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
+import { restartOutput } from './outputSchemas.js';
 
 export function registerRestartKernel(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -12,6 +13,7 @@ export function registerRestartKernel(server: McpServer, ctx: ToolContext): void
       description:
         "Restart the session's kernel: all variables and imports are cleared, the notebook keeps its cells, and the session goes on with the same session_id. A running cell is stopped and queued cells are dropped.",
       inputSchema: z.object({ session_id: sessionId }),
+      outputSchema: restartOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id }) => {
@@ -20,6 +22,7 @@ export function registerRestartKernel(server: McpServer, ctx: ToolContext): void
       return jsonResult({
         session_id: session.id,
         stopped_cell: running?.run?.cellIndex ?? null,
+        stopped_cell_id: running?.run?.cell.id ?? null,
         dropped_queued_cells: dropped,
         message: 'Kernel restarted; its state is empty. Re-run the cells you need (run_cell) or execute new code.',
       });

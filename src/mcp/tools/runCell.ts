@@ -3,20 +3,23 @@ import { z } from 'zod';
 import { awaitTicket } from '../cellWaiter.js';
 import { waitOptions, type ToolContext } from '../context.js';
 import { guarded } from '../results.js';
-import { cellIndex, sessionId, timeout } from './schemas.js';
+import { cellRefOf } from './cellArgs.js';
+import { cellResultOutput } from './outputSchemas.js';
+import { cellId, cellIndex, sessionId, timeout } from './schemas.js';
 
 export function registerRunCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'run_cell',
     {
       title: 'Re-run a code cell',
-      description: 'Run an existing code cell again, as it is, and replace its outputs. cell_index may be negative (-1 = last cell).',
-      inputSchema: z.object({ session_id: sessionId, timeout, cell_index: cellIndex }),
+      description: 'Run an existing code cell again, as it is, and replace its outputs. Name it by cell_id (stable) or cell_index (negative counts from the end, -1 = last cell).',
+      inputSchema: z.object({ session_id: sessionId, timeout, cell_index: cellIndex, cell_id: cellId }),
+      outputSchema: cellResultOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(async ({ session_id, cell_index, timeout: timeoutSeconds }, requestCtx) => {
+    guarded(async ({ session_id, cell_index, cell_id, timeout: timeoutSeconds }, requestCtx) => {
       const session = await ctx.sessions.use(session_id);
-      const ticket = session.runCell(cell_index);
+      const ticket = session.runCell(cellRefOf({ cell_index, cell_id }));
       return awaitTicket(session, ticket, { ...waitOptions(ctx, timeoutSeconds), ctx: requestCtx, interruptOnCancel: true });
     }),
   );

@@ -5,12 +5,23 @@ export const sessionId = z.string().min(1).describe('Session id returned by star
 export const experimentName = z.string().min(1).max(200).describe('Name for the experiment; the notebook file is named after it.');
 export const notebookPath = z.string().min(1).describe('Path of an existing notebook inside the notebook directory (as returned by a start_* call).');
 export const code = z.string().describe('Code to run in the kernel.');
-export const cellIndex = z.number().int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = last cell)').describe('Cell position in the notebook, 0-based; negative counts from the end (-1 = last cell).');
+export const cellIndex = z
+  .number()
+  .int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = last cell)')
+  .optional()
+  .describe('Cell position in the notebook, 0-based; negative counts from the end (-1 = last cell). Positions move when cells are inserted or deleted: prefer cell_id. Give cell_index or cell_id, not both.');
+/** A cell id as nbformat 4.5 allows it (what every cell result returns as cell_id). */
+const cellIdString = z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/, 'a cell id is 1-64 letters, digits, - or _ (as cell results return it in cell_id)');
+export const cellId = cellIdString
+  .optional()
+  .describe('Id of the cell (cell_id in every cell result; stable across inserts, deletes, saves, resume and continue). Give cell_id or cell_index, not both.');
 export const insertIndex = z
   .number()
   .int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = the last cell)')
   .optional()
-  .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end).');
+  .describe('Insert the new cell at this position instead of appending (0-based; negative counts from the end). Give at most one of cell_index, before_cell_id, after_cell_id.');
+export const beforeCellId = cellIdString.optional().describe('Insert the new cell right before the cell with this id (wherever it is by the time the cell runs).');
+export const afterCellId = cellIdString.optional().describe('Insert the new cell right after the cell with this id (wherever it is by the time the cell runs).');
 /** The longest wait a call accepts, in seconds (one day; a timer cannot hold more than ~24.8 days). */
 export const MAX_WAIT_SECONDS = 86_400;
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
+import { shutdownOutput } from './outputSchemas.js';
 
 export function registerShutdownSession(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -11,6 +12,7 @@ export function registerShutdownSession(server: McpServer, ctx: ToolContext): vo
       title: 'Shut down a session',
       description: "Stop the session's kernel. The notebook stays on disk; resume it later with start_session_resume_notebook.",
       inputSchema: z.object({ session_id: sessionId }),
+      outputSchema: shutdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ session_id }) => {

@@ -5,6 +5,7 @@ import { guarded, jsonResult } from '../results.js';
 import { withServerProgress } from '../serverProgress.js';
 import { sessionSummary } from './sessionSummary.js';
 import { experimentName, profile } from './schemas.js';
+import { sessionSummaryOutput } from './outputSchemas.js';
 
 export function registerStartNewSession(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -18,6 +19,7 @@ export function registerStartNewSession(server: McpServer, ctx: ToolContext): vo
         kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. python3, ir, julia-1.10 (see list_kernels). Default: the server default.'),
         profile,
       }),
+      outputSchema: sessionSummaryOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ experiment_name, kernel_name, profile: profileName }, requestCtx) => {

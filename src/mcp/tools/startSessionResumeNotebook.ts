@@ -6,6 +6,7 @@ import { guarded, jsonResult } from '../results.js';
 import { withServerProgress } from '../serverProgress.js';
 import { cellTimeout, experimentName, notebookPath, profile, stopOnError, timeout } from './schemas.js';
 import { sessionSummary } from './sessionSummary.js';
+import { resumeOutput } from './outputSchemas.js';
 
 export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -22,7 +23,9 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
         cell_timeout: cellTimeout,
         stop_on_error: stopOnError,
       }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      outputSchema: resumeOutput,
+      // Destructive: every code cell's outputs in the file are replaced by the new run's.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ experiment_name, notebook_path, profile: profileName, timeout: timeoutSeconds, cell_timeout, stop_on_error }, requestCtx) => {
       const { session, replay } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () =>

@@ -1,0 +1,46 @@
+// The private venv's installer lock (src/setup/venvLock.ts): a second installer waits for the
+// first; a lock whose owner is gone is taken over; a wait has a deadline.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { lockVenv } from '../../src/setup/venvLock.js';
+
+const root = await mkdtemp(path.join(os.tmpdir(), 'jlab-venvlock-'));
+after(() => rm(root, { recursive: true, force: true }));
+
+describe('lockVenv', () => {
+  it('a second installer waits until the first releases', async () => {
+    const dir = path.join(root, 'a', 'venv');
+    const release = await lockVenv(dir, AbortSignal.timeout(10_000), 10_000);
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    let second = false;
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => ((second = true), r));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(second, false, 'still waiting while the first holds it');
+    await release();
+    await (await waiting)();
+    assert.equal(existsSync(`${dir}.lock`), false);
+  });
+
+  it('a lock left by a process that is gone is taken over at once', async () => {
+    const dir = path.join(root, 'b-venv');
+    await writeFile(`${dir}.lock`, '999999999\n');
+    const release = await lockVenv(dir, AbortSignal.timeout(5000), 5000);
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    await release();
+  });
+
+  it('a holder that never lets go: SERVER_START_FAILED at the deadline, naming the lock file', async () => {
+    const dir = path.join(root, 'c-venv');
+    const release = await lockVenv(dir, AbortSignal.timeout(5000), 5000);
+    await assert.rejects(lockVenv(dir, AbortSignal.timeout(10_000), 1200), (error: Error & { code?: string; hint?: string }) => {
+      assert.equal(error.code, 'SERVER_START_FAILED');
+      assert.match(error.hint!, /c-venv\.lock/);
+      return true;
+    });
+    await release();
+  });
+});

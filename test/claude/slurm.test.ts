@@ -4,44 +4,26 @@
 // stays, or calls a tool, gets its job in the background. Jobs are told apart from other tests'
 // by their working directory, which lies in the state directory under our throwaway HOME.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { CLI, call, spawnServer, type Spawned } from '../helpers/mcpClient.js';
+import { describe, it } from 'node:test';
+import { call, missingBuildReason, spawnServer, type Spawned } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
-import { cancelJobs, clusterSkipReason, run, waitFor, waitJobOver } from '../slurm/helpers.js';
+import { SlurmTestScratch, clusterSkipReason, jobsUnder, slurmEnv, waitFor, waitJobOver } from '../slurm/helpers.js';
 import { freshUser, installClaude, listLine, processesUnder, readmeAddLines, runCommand } from './helpers.js';
 
-const installed = existsSync(CLI) ? await installClaude() : { skip: `${CLI} is missing: run npm run build` };
+const missingBuild = missingBuildReason();
+const installed = missingBuild ? { skip: missingBuild } : await installClaude();
 const skip = ('skip' in installed ? installed.skip : false) || (await clusterSkipReason());
 if (skip) console.error(`skipping the Claude Code SLURM tests: ${skip}`);
 const claude = 'bin' in installed ? installed.bin : '';
 
-const roots: string[] = [];
-const jobs = new Set<string>();
-after(async () => {
-  await cancelJobs(jobs);
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 async function user() {
   const u = await freshUser();
-  roots.push(u.root);
+  scratch.removeAtEnd(u.root);
   return u;
-}
-
-/** Every job Slurm still lists (finished ones too, for MinJobAge) whose working directory is under `root`. */
-async function jobsUnder(root: string): Promise<string[]> {
-  const r = await run('squeue', ['--noheader', '--states=all', '--format=%i %Z']);
-  assert.equal(r.code, 0, `squeue: ${r.failure ?? r.stderr}`);
-  const ids = r.stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, dir]) => dir !== undefined && (dir === root || dir.startsWith(`${root}/`)))
-    .map(([id]) => id!);
-  for (const id of ids) jobs.add(id);
-  return ids;
 }
 
 /** Job directories in jlab-mcp's default SLURM state dir (one is made before each sbatch; removed once the job is cleaned up). */
@@ -51,16 +33,7 @@ async function jobDirs(home: string): Promise<string[]> {
 
 /** The bare binary as a user on this machine runs it: no run mode set, our throwaway HOME. */
 function spawnBare(home: string, env: Record<string, string> = {}): Promise<Spawned> {
-  return spawnServer({
-    JLAB_MCP_RUN_MODE: '',
-    HOME: home,
-    JLAB_MCP_SLURM_PARTITION: 'debug',
-    JLAB_MCP_SLURM_CPUS: '1',
-    JLAB_MCP_SLURM_TIME: '10',
-    JLAB_MCP_QUEUE_TIMEOUT: '60',
-    JLAB_MCP_READY_TIMEOUT: '60',
-    ...env,
-  });
+  return spawnServer(slurmEnv({ JLAB_MCP_RUN_MODE: '', HOME: home, ...env }));
 }
 
 async function serverStatus(server: Spawned): Promise<{ state: string; modeReason: string }> {
@@ -86,7 +59,7 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
     assert.match(listLine(listed.stdout) ?? listed.stdout, /^jlab-mcp: bash \S+\/scripts\/run\.sh - ✔ Connected$/);
     console.error(`claude mcp list (SLURM backend through scripts/run.sh) reported Connected after ${listed.ms} ms`);
     assert.deepEqual(await waitUntilGone(await processesUnder(u.root), 30_000), [], 'jlab-mcp has exited');
-    assert.deepEqual(await jobsUnder(u.root), [], 'no SLURM job was submitted');
+    assert.deepEqual(await jobsUnder(u.root, scratch.submitted), [], 'no SLURM job was submitted');
     assert.deepEqual(await jobDirs(u.home), [], 'no job directory left either');
   });
 
@@ -97,7 +70,7 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
     assert.match(status.modeReason, /sbatch found on PATH/, 'no run mode set: the binary picks slurm because sbatch is here');
     assert.equal(status.state, 'idle');
     await closeAndWait(server);
-    assert.deepEqual(await jobsUnder(u.root), []);
+    assert.deepEqual(await jobsUnder(u.root, scratch.submitted), []);
     assert.deepEqual(await jobDirs(u.home), []);
   });
 
@@ -105,7 +78,7 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
     const u = await user();
     const server = await spawnBare(u.home, { JLAB_MCP_PRESTART_DELAY: '1' });
     try {
-      const [job] = await waitFor('a job once the client has stayed', 60_000, async () => ((await jobsUnder(u.root)).length > 0 ? jobsUnder(u.root) : undefined));
+      const [job] = await waitFor('a job once the client has stayed', 60_000, async () => ((await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined));
       assert.match((await serverStatus(server)).state, /^(starting|ready|failed)$/);
       await closeAndWait(server);
       await waitJobOver(job!, 60_000);
@@ -121,7 +94,7 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
       assert.deepEqual(await jobDirs(u.home), [], 'nothing before the call');
       const listed = await call(server.client, 'list_sessions');
       assert.notEqual(listed.isError, true);
-      const [job] = await waitFor('a job after the first tool call', 60_000, async () => ((await jobsUnder(u.root)).length > 0 ? jobsUnder(u.root) : undefined));
+      const [job] = await waitFor('a job after the first tool call', 60_000, async () => ((await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined));
       await closeAndWait(server);
       await waitJobOver(job!, 60_000);
     } finally {

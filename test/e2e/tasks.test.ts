@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TaskExecutionEvent, TaskOutcome } from '@modelcontextprotocol/ext-tasks/client';
+import type { JsonValue } from '@modelcontextprotocol/ext-tasks/core';
 import { textOf, type ToolResult } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { connectTasksClient, type Era, type TasksClient } from '../helpers/tasksClient.js';
@@ -13,6 +14,17 @@ type Cell = { cell_type: string; source: string | string[]; outputs?: Array<{ ou
 
 async function cellsOf(notebook: string): Promise<Cell[]> {
   return (JSON.parse(await readFile(notebook, 'utf8')) as { cells: Cell[] }).cells;
+}
+
+/** The task as tasks/get shows it once it is no longer working, or as last seen after 60 s. */
+async function settledTask(client: TasksClient, taskId: string): Promise<Record<string, unknown> | undefined> {
+  let task: Record<string, unknown> | undefined;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    task = (await client.raw('tasks/get', { taskId })).result;
+    if (task?.status !== 'working') break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return task;
 }
 
 /** Long work as MCP tasks, through the official ext-tasks client against the built binary. */
@@ -38,7 +50,7 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     return { sid: String(started.structuredContent?.session_id), notebook: String(started.structuredContent?.notebook_path) };
   };
   /** Runs a tool as a task (the client opts in) and collects every task view until it settles. */
-  const asTask = async (client: TasksClient, tool: string, args: Record<string, unknown>, onWorking?: (message: string) => void) => {
+  const asTask = async (client: TasksClient, tool: string, args: Record<string, JsonValue>, onWorking?: (message: string) => void) => {
     const execution = await client.tasks.callTool(tool, args, { task: { preference: 'prefer' } });
     assert.equal(execution.kind, 'task', 'the call answers with a task handle');
     const messages: string[] = [];
@@ -184,20 +196,10 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
 
     // A 2025 client this time: the SDK's 2026 negotiation would first spawn a probe sibling on the same state directory.
     const second = await connect('legacy', { JLAB_MCP_STATE_DIR: stateDir }, first.notebookDir);
-    let survived: Record<string, unknown> | undefined;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      survived = (await second.raw('tasks/get', { taskId: survivor })).result;
-      if (survived?.status !== 'working') break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const survived = await settledTask(second, survivor);
     assert.equal(survived?.status, 'completed', JSON.stringify(survived));
     assert.match(textOf(survived!.result as ToolResult), /tick 5\nover[\s\S]*· ok/);
-    let lost: Record<string, unknown> | undefined;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      lost = (await second.raw('tasks/get', { taskId: lostTask })).result;
-      if (lost?.status !== 'working') break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const lost = await settledTask(second, lostTask);
     assert.equal(lost?.status, 'failed', JSON.stringify(lost));
     assert.match(String((lost!.error as { message: string }).message), /start_session_resume_notebook\(.*notebook_path/);
   });

@@ -1,10 +1,6 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTaskSessionFromClient, type RawClientDispatch, type TaskEnabledSession } from '@modelcontextprotocol/ext-tasks/client';
-import { CLI } from './mcpClient.js';
+import { stdioServer } from './mcpClient.js';
 
 /** `modern`: protocol 2026-07-28 (the tasks extension, v2); `legacy`: 2025-11-25 (core tasks, v1). */
 export type Era = 'modern' | 'legacy';
@@ -32,17 +28,8 @@ export interface TasksClient {
  * taken off the stream before the SDK sees them.
  */
 export async function connectTasksClient(era: Era, env: Record<string, string> = {}, notebookDir?: string): Promise<TasksClient> {
-  const dir = notebookDir ?? (await mkdtemp(path.join(os.tmpdir(), 'jlab-tasks-')));
-  let stderrText = '';
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI],
-    env: { ...(process.env as Record<string, string>), JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: dir, JLAB_MCP_LOG_LEVEL: 'debug', ...env },
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderrText += chunk.toString();
-  });
+  const stdio = await stdioServer(env, notebookDir, 'jlab-tasks-');
+  const { transport } = stdio;
   const client = new Client(
     CLIENT_INFO,
     era === 'modern' ? { supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN], versionNegotiation: { mode: { pin: MODERN } } } : {},
@@ -76,10 +63,8 @@ export async function connectTasksClient(era: Era, env: Record<string, string> =
       ? { kind: 'error', error: response.error as { code: number; message: string } }
       : { kind: 'result', result: response.result as Record<string, never> };
   };
-  const tasks = createTaskSessionFromClient(client, {
-    endpointId: `jlab-mcp-${era}`,
-    ...(era === 'modern' && { rawDispatch, v2RequestFraming: framing }),
-  });
+  const endpointId = `jlab-mcp-${era}`;
+  const tasks = createTaskSessionFromClient(client, era === 'modern' ? { endpointId, rawDispatch, v2RequestFraming: framing } : { endpointId });
   const raw = async (method: string, params: Record<string, unknown>, declareTasks = true) => {
     const capabilities = declareTasks ? { extensions: { 'io.modelcontextprotocol/tasks': {} } } : {};
     const envelope =
@@ -92,9 +77,9 @@ export async function connectTasksClient(era: Era, env: Record<string, string> =
   return {
     client,
     tasks,
-    notebookDir: dir,
-    stderr: () => stderrText,
-    pid: () => transport.pid ?? undefined,
+    notebookDir: stdio.notebookDir,
+    stderr: stdio.stderr,
+    pid: stdio.pid,
     raw,
     close: async () => {
       await tasks.close().catch(() => {});

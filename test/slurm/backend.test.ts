@@ -1,40 +1,24 @@
 // The SLURM backend against a real cluster (scripts/slurm-cluster.sh up); skipped without one.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SlurmBackend, type SlurmBackendOptions } from '../../src/backends/slurm/slurmBackend.js';
 import { executeOnKernel } from '../../src/jupyter/execute.js';
 import { KernelHandle } from '../../src/jupyter/kernel.js';
 import { JupyterRestClient } from '../../src/jupyter/restClient.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
-import { cancelJobs, clusterSkipReason, jobState, jobsNamed, run, waitFor, waitJobOver } from './helpers.js';
+import { SlurmTestScratch, backendOptions, clusterSkipReason, jobState, jobsNamed, run, waitFor, waitJobOver } from './helpers.js';
 
 const skip = await clusterSkipReason();
 if (skip) console.error(`skipping SLURM backend tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-after(async () => {
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 async function makeBackend(overrides: Partial<SlurmBackendOptions> = {}): Promise<SlurmBackend> {
-  const base = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-'));
-  dirs.push(base);
-  return new SlurmBackend({
-    batch: { partition: 'debug', cpus: 1, time: '5', jupyterCommand: ['jupyter-server'] },
-    rootDir: base,
-    stateDir: path.join(base, 'state'),
-    queueTimeoutMs: 30_000,
-    readyTimeoutMs: 60_000,
-    heartbeatTimeoutS: 60,
-    keepOnQueueTimeout: false,
-    ...overrides,
-  });
+  const base = await scratch.tempDir('jlab-slurm-');
+  return new SlurmBackend({ ...backendOptions(base, path.join(base, 'state')), ...overrides });
 }
 
 /** One more CPU than the node has: such a job stays pending (PartitionConfig) for ever. */
@@ -59,8 +43,7 @@ interface SbatchShim {
  */
 async function sbatchShim(behaviour: 'hang' | 'garbage'): Promise<SbatchShim> {
   const real = execFileSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).trim();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-sbatch-shim-'));
-  dirs.push(dir);
+  const dir = await scratch.tempDir('jlab-sbatch-shim-');
   const shim: SbatchShim = { dir, acceptedFile: path.join(dir, 'accepted'), pidFile: path.join(dir, 'pid') };
   const q = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
   const lines = [
@@ -89,7 +72,7 @@ async function withShim<T>(shim: SbatchShim, fn: () => Promise<T>): Promise<T> {
 async function assertAcceptedJobCancelled(name: string, shim: SbatchShim, message: string): Promise<void> {
   const accepted = (await readFile(shim.acceptedFile, 'utf8')).trim();
   assert.match(accepted, /^\d+$/);
-  submitted.add(accepted);
+  scratch.submitted.add(accepted);
   assert.match(name, /^jlab-mcp-[0-9a-f]{16}$/);
   assert.ok(message.includes(`Slurm had accepted it anyway as job ${accepted} (found by its name ${name}); it was cancelled.`), message);
   const state = await waitJobOver(accepted, 20_000);
@@ -101,14 +84,13 @@ async function assertAcceptedJobCancelled(name: string, shim: SbatchShim, messag
 function jobIdOf(backend: SlurmBackend): string {
   const id = backend.describe().jobId;
   assert.equal(typeof id, 'string');
-  submitted.add(id as string);
+  scratch.submitted.add(id as string);
   return id as string;
 }
 
 describe('SLURM backend', { skip, timeout: 400_000 }, () => {
   it('picks another port when Jupyter cannot listen on the first one (it exits before listening)', async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-port-'));
-    dirs.push(base);
+    const base = await scratch.tempDir('jlab-slurm-port-');
     const flag = path.join(base, 'first-attempt-done');
     const wrapper = path.join(base, 'jupyter-once-busy');
     // Stands in for a port taken between picking it and binding it: the first start fails.

@@ -1,38 +1,20 @@
 // The built binary through the official MCP client, on the real one-node Slurm.
 // Needs `npm run build` first and a running cluster (scripts/slurm-cluster.sh up); skipped without one.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { CLI, call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
+import { describe, it } from 'node:test';
+import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { cancelJobs, clusterSkipReason, isOver, jobState, run, waitFor, waitJobOver } from './helpers.js';
+import { SlurmTestScratch, binarySkipReason, isOver, jobState, run, slurmEnv, waitFor, waitJobOver } from './helpers.js';
 
-const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM e2e tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-after(async () => {
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 async function spawnSlurm(env: Record<string, string> = {}): Promise<Spawned> {
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-state-'));
-  dirs.push(stateDir);
-  return spawnServer({
-    JLAB_MCP_RUN_MODE: 'slurm',
-    JLAB_MCP_SLURM_PARTITION: 'debug',
-    JLAB_MCP_SLURM_CPUS: '1',
-    JLAB_MCP_SLURM_TIME: '10',
-    JLAB_MCP_SLURM_STATE_DIR: stateDir,
-    JLAB_MCP_QUEUE_TIMEOUT: '60',
-    JLAB_MCP_READY_TIMEOUT: '60',
-    ...env,
-  });
+  return spawnServer(slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: await scratch.tempDir('jlab-slurm-state-'), ...env }));
 }
 
 async function status(server: Spawned): Promise<{ server: { state: string; modeReason: string; backend: Record<string, unknown> } }> {
@@ -50,7 +32,7 @@ async function currentJob(server: Spawned): Promise<string> {
   assert.equal(backend.kind, 'slurm');
   const id = String(backend.jobId);
   assert.match(id, /^\d+$/);
-  submitted.add(id);
+  scratch.submitted.add(id);
   return id;
 }
 
@@ -67,8 +49,7 @@ function sleepReject(ms: number, what: string): Promise<never> {
 
 describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, () => {
   it('profiles: one job per profile in use, chosen per session; progress while the job starts; unknown profile refused', async () => {
-    const profilesDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-profiles-'));
-    dirs.push(profilesDir);
+    const profilesDir = await scratch.tempDir('jlab-profiles-');
     const file = path.join(profilesDir, 'profiles.json');
     await writeFile(file, JSON.stringify({ default: 'small', profiles: { small: { cpus: 1 }, big: { cpus: 2, time: '5' } } }));
     const server = await spawnSlurm({ JLAB_MCP_SLURM_PROFILES: file });
@@ -83,7 +64,7 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
       const small = await newSession(server, 'small one');
       const body = (await status(server)) as unknown as { servers: { servers: Record<string, { backend: { jobId: string } }> } };
       const jobs = Object.fromEntries(Object.entries(body.servers.servers).map(([name, s]) => [name, String(s.backend.jobId)]));
-      for (const id of Object.values(jobs)) submitted.add(id);
+      for (const id of Object.values(jobs)) scratch.submitted.add(id);
       assert.deepEqual(Object.keys(jobs).sort(), ['big', 'small']);
       assert.notEqual(jobs.big, jobs.small);
       const cpus = await run('squeue', ['--noheader', '--jobs', `${jobs.big},${jobs.small}`, '--format=%i %C']);
@@ -245,7 +226,7 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
       assert.match(textOf(result), /Next step: .*JLAB_MCP_SLURM_CPUS/);
       const { server: st } = await status(server);
       const backend = st.backend;
-      submitted.add(String(backend.jobId));
+      scratch.submitted.add(String(backend.jobId));
       assert.equal(st.state, 'failed');
       assert.equal(backend.phase, 'failed');
       assert.equal(backend.state, 'failed: PartitionConfig');

@@ -3,13 +3,11 @@
 // Needs `npm run build` (connect runs the built dist/cli.js).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { SlurmBackend } from '../../src/backends/slurm/slurmBackend.js';
 import { executeOnKernel } from '../../src/jupyter/execute.js';
 import { KernelHandle } from '../../src/jupyter/kernel.js';
@@ -18,20 +16,13 @@ import { JupyterRestClient } from '../../src/jupyter/restClient.js';
 import type { RegistryContent } from '../../src/state/records.js';
 import { JlabError } from '../../src/util/errors.js';
 import { readRegistry } from '../../src/state/registry.js';
-import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
-import { cancelJobs, clusterSkipReason, waitFor, waitJobOver } from './helpers.js';
+import { CLI, call, spawnServer, textOf } from '../helpers/mcpClient.js';
+import { SlurmTestScratch, backendOptions, binarySkipReason, slurmEnv, waitFor, waitJobOver } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const skip =
-  process.getuid?.() !== 0 ? 'not root (the test cluster runs jobs as root)' : (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+const skip = process.getuid?.() !== 0 ? 'not root (the test cluster runs jobs as root)' : await binarySkipReason();
 if (skip) console.error(`skipping SLURM HTTPS tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-after(async () => {
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 /** Runs the built `jlab-mcp connect` with `args`; never longer than 60 s. */
 function connect(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -45,21 +36,12 @@ function connect(args: string[]): Promise<{ code: number; stdout: string; stderr
 
 describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { skip, timeout: 300_000 }, () => {
   it('the job serves HTTPS with a certificate it made; REST and the kernel websocket work pinned; plain HTTP and a wrong pin fail; connect prints a working URL', async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-https-'));
-    dirs.push(base);
-    const backend = new SlurmBackend({
-      batch: { partition: 'debug', cpus: 1, time: '5', jupyterCommand: ['jupyter-server'] },
-      rootDir: base,
-      stateDir: path.join(base, 'jobs'),
-      queueTimeoutMs: 30_000,
-      readyTimeoutMs: 60_000,
-      heartbeatTimeoutS: 60,
-      keepOnQueueTimeout: false,
-    });
+    const base = await scratch.tempDir('jlab-slurm-https-');
+    const backend = new SlurmBackend(backendOptions(base, path.join(base, 'jobs')));
     try {
       const endpoint = await backend.start(new AbortController().signal);
       const jobId = String(backend.describe().jobId);
-      submitted.add(jobId);
+      scratch.submitted.add(jobId);
       const jobDir = String(backend.describe().stateDir);
 
       // The connection file (0600) pins the fingerprint of the certificate the job made; its key is 0600.
@@ -145,20 +127,9 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
     }
   });
   it('a session in slurm mode (the built binary) runs over HTTPS; the registry pins the fingerprint; connect prints a URL that works pinned', async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-https-mcp-'));
-    dirs.push(base);
+    const base = await scratch.tempDir('jlab-slurm-https-mcp-');
     const stateDir = path.join(base, 'state');
-    const server = await spawnServer({
-      JLAB_MCP_RUN_MODE: 'slurm',
-      JLAB_MCP_SLURM_PARTITION: 'debug',
-      JLAB_MCP_SLURM_CPUS: '1',
-      JLAB_MCP_SLURM_TIME: '10',
-      JLAB_MCP_SLURM_STATE_DIR: path.join(base, 'jobs'),
-      JLAB_MCP_STATE_DIR: stateDir,
-      JLAB_MCP_QUEUE_TIMEOUT: '60',
-      JLAB_MCP_READY_TIMEOUT: '60',
-      JLAB_MCP_LOG_LEVEL: 'info',
-    });
+    const server = await spawnServer(slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: path.join(base, 'jobs'), JLAB_MCP_STATE_DIR: stateDir, JLAB_MCP_LOG_LEVEL: 'info' }));
     let jobId: string | undefined;
     try {
       const started = await call(server.client, 'start_new_session', { experiment_name: 'https' }, 150_000);
@@ -168,7 +139,7 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
       assert.match(textOf(ran), /42/);
       const record = await waitFor('the job in the registry', 20_000, async () => (await readRegistry(stateDir))?.servers.default);
       jobId = record.jobId;
-      if (jobId) submitted.add(jobId);
+      if (jobId) scratch.submitted.add(jobId);
       assert.match(record.baseUrl, /^https:\/\//);
       const fingerprint = normalizeFingerprint(record.certFingerprint);
       assert.ok(fingerprint, JSON.stringify(record));

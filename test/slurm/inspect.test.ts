@@ -2,38 +2,20 @@
 // job, with the job's allocation and time left. Needs `npm run build` and a running cluster
 // (scripts/slurm-cluster.sh up); skipped without one.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { CLI, call, spawnServer, textOf } from '../helpers/mcpClient.js';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { cancelJobs, clusterSkipReason, waitFor, waitJobOver } from './helpers.js';
+import { SlurmTestScratch, binarySkipReason, slurmEnv, waitFor, waitJobOver } from './helpers.js';
 
-const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM inspect tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-after(async () => {
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 describe('kernel_resources and provenance on SLURM', { skip, timeout: 300_000 }, () => {
   it("kernel_resources reports the job's allocation and time left; cells and the environment record the job", async () => {
-    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-slurm-state-'));
-    dirs.push(stateDir);
-    const server = await spawnServer({
-      JLAB_MCP_RUN_MODE: 'slurm',
-      JLAB_MCP_SLURM_PARTITION: 'debug',
-      JLAB_MCP_SLURM_CPUS: '1',
-      JLAB_MCP_SLURM_TIME: '10',
-      JLAB_MCP_SLURM_STATE_DIR: stateDir,
-      JLAB_MCP_QUEUE_TIMEOUT: '60',
-      JLAB_MCP_READY_TIMEOUT: '60',
-    });
+    const server = await spawnServer(slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: await scratch.tempDir('jlab-slurm-state-') }));
     let jobId = '';
     try {
       const started = await call(server.client, 'start_new_session', { experiment_name: 'slurm inspect' }, 150_000);
@@ -43,7 +25,7 @@ describe('kernel_resources and provenance on SLURM', { skip, timeout: 300_000 },
       const ran = await call(server.client, 'execute_code', { session_id: sid, code: 'import os\nprint(os.environ["SLURM_JOB_ID"])' });
       jobId = textOf(ran).split('\n')[0]!.trim();
       assert.match(jobId, /^\d+$/, textOf(ran));
-      submitted.add(jobId);
+      scratch.submitted.add(jobId);
 
       const resources = await call(server.client, 'kernel_resources', { session_id: sid });
       assert.notEqual(resources.isError, true, textOf(resources));

@@ -5,65 +5,40 @@
 // Needs `npm run build` and scripts/slurm-cluster.sh up; skipped without them.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readRegistry } from '../../src/state/registry.js';
-import { CLI, call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { isAlive, pidsMatching, waitUntilGone } from '../helpers/processes.js';
-import { cancelJobs, clusterSkipReason, isOver, jobState, waitFor, waitJobOver } from './helpers.js';
+import { SlurmTestScratch, binarySkipReason, isOver, jobState, slurmEnv, waitFor, waitJobOver } from './helpers.js';
 
-const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM reattach tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-const spawned: Spawned[] = [];
-after(async () => {
-  for (const server of spawned) {
-    const pid = server.pid();
-    if (pid) process.kill(pid, 'SIGKILL');
-    await server.close().catch(() => {});
-  }
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function tmp(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
+const scratch = new SlurmTestScratch();
 
 /** Everything two jlab-mcp processes must share to be "the same" for reattach. */
 async function place(): Promise<{ env: Record<string, string>; notebookDir: string }> {
   return {
-    notebookDir: await tmp('jlab-reattach-nb-'),
-    env: {
-      JLAB_MCP_RUN_MODE: 'slurm',
-      JLAB_MCP_SLURM_PARTITION: 'debug',
-      JLAB_MCP_SLURM_CPUS: '1',
+    notebookDir: await scratch.tempDir('jlab-reattach-nb-'),
+    env: slurmEnv({
       JLAB_MCP_SLURM_TIME: '15',
-      JLAB_MCP_SLURM_STATE_DIR: await tmp('jlab-reattach-jobs-'),
-      JLAB_MCP_STATE_DIR: await tmp('jlab-reattach-state-'),
-      JLAB_MCP_QUEUE_TIMEOUT: '60',
-      JLAB_MCP_READY_TIMEOUT: '60',
-    },
+      JLAB_MCP_SLURM_STATE_DIR: await scratch.tempDir('jlab-reattach-jobs-'),
+      JLAB_MCP_STATE_DIR: await scratch.tempDir('jlab-reattach-state-'),
+    }),
   };
 }
 
 async function spawn(where: { env: Record<string, string>; notebookDir: string }, env: Record<string, string> = {}): Promise<Spawned> {
-  const server = await spawnServer({ ...where.env, ...env }, where.notebookDir);
-  spawned.push(server);
-  return server;
+  return scratch.killAtEnd(await spawnServer({ ...where.env, ...env }, where.notebookDir));
 }
 
 async function jobOf(server: Spawned): Promise<{ id: string; dir: string }> {
   const res = await server.client.readResource({ uri: 'jlab-mcp://server/status' });
   const backend = JSON.parse(String((res.contents[0] as { text: string }).text)).server.backend as { jobId: string; stateDir: string };
   assert.match(String(backend.jobId), /^\d+$/);
-  submitted.add(backend.jobId);
+  scratch.submitted.add(backend.jobId);
   return { id: backend.jobId, dir: backend.stateDir };
 }
 

@@ -6,34 +6,19 @@
 // Needs `npm run build` and scripts/slurm-cluster.sh up; skipped without them.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { chown } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { CLI, call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
-import { cancelJobs, clusterSkipReason, isOver, jobState, run, waitFor, waitJobOver } from './helpers.js';
+import { describe, it } from 'node:test';
+import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { SlurmTestScratch, binarySkipReason, isOver, jobState, run, slurmEnv, waitFor, waitJobOver } from './helpers.js';
 
-const skip = (await clusterSkipReason()) || (existsSync(CLI) ? false : `${CLI} is missing: run npm run build`);
+const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM walltime tests: ${skip}`);
 
-const submitted = new Set<string>();
-const dirs: string[] = [];
-const spawned: Spawned[] = [];
-after(async () => {
-  for (const server of spawned) {
-    const pid = server.pid();
-    if (pid) process.kill(pid, 'SIGKILL');
-    await server.close().catch(() => {});
-  }
-  await cancelJobs(submitted);
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const scratch = new SlurmTestScratch();
 
 async function tmp(prefix: string, owner?: number): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
+  const dir = await scratch.tempDir(prefix);
   if (owner !== undefined) await chown(dir, owner, owner);
   return dir;
 }
@@ -46,18 +31,13 @@ interface Watched {
 
 /** 2-minute jobs with the warning at 90 s left; Slurm's signal then comes at 60 s left (half the limit). */
 async function walltimeEnv(env: Record<string, string>, owner?: number): Promise<Record<string, string>> {
-  return {
-    JLAB_MCP_RUN_MODE: 'slurm',
-    JLAB_MCP_SLURM_PARTITION: 'debug',
-    JLAB_MCP_SLURM_CPUS: '1',
+  return slurmEnv({
     JLAB_MCP_SLURM_TIME: '2',
     JLAB_MCP_WALLTIME_WARNING: '90',
     JLAB_MCP_SLURM_STATE_DIR: await tmp('jlab-walltime-jobs-', owner),
     JLAB_MCP_STATE_DIR: path.join(await tmp('jlab-walltime-state-', owner), 'state'),
-    JLAB_MCP_QUEUE_TIMEOUT: '60',
-    JLAB_MCP_READY_TIMEOUT: '60',
     ...env,
-  };
+  });
 }
 
 function watch(server: Spawned): Watched {
@@ -65,7 +45,7 @@ function watch(server: Spawned): Watched {
   server.client.setNotificationHandler('notifications/message', (notification) => {
     messages.push({ level: notification.params.level, text: String(notification.params.data) });
   });
-  spawned.push(server);
+  scratch.killAtEnd(server);
   return { server, messages };
 }
 
@@ -89,7 +69,7 @@ async function status(server: Spawned): Promise<{ server: { backend: { jobId: st
 async function jobOf(server: Spawned): Promise<string> {
   const id = String((await status(server)).server.backend.jobId);
   assert.match(id, /^\d+$/);
-  submitted.add(id);
+  scratch.submitted.add(id);
   return id;
 }
 
@@ -158,20 +138,10 @@ describe('SLURM walltime', { skip, timeout: 400_000, concurrency: true }, () => 
     const nobody = 65534;
     const home = await tmp('jlab-walltime-home-', nobody);
     const notebookDir = await tmp('jlab-walltime-nb-', nobody);
-    const env = await walltimeEnv({ JLAB_MCP_ON_WALLTIME: 'notify', JLAB_MCP_WALLTIME_EXTEND: '5', JLAB_MCP_NOTEBOOK_DIR: notebookDir, JLAB_MCP_LOG_LEVEL: 'debug', HOME: home }, nobody);
-    const transport = new StdioClientTransport({
-      command: 'setpriv',
-      args: ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI],
-      env: { ...(process.env as Record<string, string>), ...env },
-      stderr: 'pipe',
-    });
-    let stderr = '';
-    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const client = new Client({ name: 'jlab-mcp-tests', version: '0.0.0' });
-    await client.connect(transport);
-    const w = watch({ client, transport, notebookDir, stderr: () => stderr, pid: () => transport.pid ?? undefined, close: () => client.close() });
-    const session = await call(client, 'start_new_session', { experiment_name: 'refused' }, 150_000);
-    assert.notEqual(session.isError, true, `${textOf(session)}\n${stderr}`);
+    const env = await walltimeEnv({ JLAB_MCP_ON_WALLTIME: 'notify', JLAB_MCP_WALLTIME_EXTEND: '5', HOME: home }, nobody);
+    const w = watch(await spawnServer(env, notebookDir, undefined, ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']));
+    const session = await call(w.server.client, 'start_new_session', { experiment_name: 'refused' }, 150_000);
+    assert.notEqual(session.isError, true, `${textOf(session)}\n${w.server.stderr()}`);
     const job = await jobOf(w.server);
     const refused = await message(w, new RegExp(`Slurm refused to extend job ${job} by 5 min \\(JLAB_MCP_WALLTIME_EXTEND\\): .*(denied|not permitted)`, 'i'), 150_000);
     assert.equal(refused.level, 'warning');

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh --with-slurm
 npm run build >&2
+# Tests run through tsx, which does not type-check: the tests, benchmarks and sources are checked here.
+npm run -s typecheck >&2
 
 # node 20 does not expand globs itself: the shell does.
 shopt -s nullglob

@@ -100,7 +100,7 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
 
   it('every save stamps the next revision in the notebook metadata; a loaded notebook goes on from its own', async () => {
     const { file, doc } = await savedNotebook();
-    assert.equal((await read(file)).metadata.jlab_mcp && (await read(file)).metadata.jlab_mcp.revision, 1);
+    assert.equal(((await read(file)).metadata.jlab_mcp as { revision?: number } | undefined)?.revision, 1);
     await doc.save();
     assert.deepEqual((await read(file)).metadata.jlab_mcp, { revision: 2 });
     const again = await NotebookDocument.load(file);

@@ -37,7 +37,7 @@ describe('fitImage', () => {
   });
 
   it('scales a large image to the max edge, keeping the aspect ratio', () => {
-    const fitted = fitImage(makePng(2000, 1000), 'image/png', { maxEdge: 500, maxBytes: 1_000_000 })!;
+    const fitted = fitImage(makePng(2000, 1000), 'image/png', { maxEdge: 500, maxBytes: 1_000_000 }) as FittedImage;
     assert.equal(fitted.changed, true);
     assert.equal(fitted.mimeType, 'image/png');
     assert.deepEqual([fitted.width, fitted.height], [500, 250]);
@@ -46,7 +46,7 @@ describe('fitImage', () => {
 
   it('falls back to JPEG, then smaller sizes, to meet the byte budget', () => {
     const noisy = makePng(800, 800, true);
-    const fitted = fitImage(noisy, 'image/png', { maxEdge: 800, maxBytes: 60_000 })!;
+    const fitted = fitImage(noisy, 'image/png', { maxEdge: 800, maxBytes: 60_000 }) as FittedImage;
     assert.ok(Buffer.from(fitted.data, 'base64').length <= 60_000);
     assert.equal(fitted.mimeType, 'image/jpeg');
     const decoded = jpeg.decode(Buffer.from(fitted.data, 'base64'));

@@ -82,7 +82,7 @@ describe('output budget of inspect answers', () => {
     assert.equal(fitEntries(one, one.variables, 4000), true);
     assert.ok(jsonSize(one) <= 4000, String(jsonSize(one)));
     assert.match(one.variables[0]!.repr, /characters cut to fit the output budget/);
-    const small = { variables: [{ name: 'x', repr: '1' }] };
+    const small: { variables: Array<{ name: string; repr: string }>; omitted?: number } = { variables: [{ name: 'x', repr: '1' }] };
     assert.equal(fitEntries(small, small.variables, 4000), false);
   });
 });

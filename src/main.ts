@@ -7,6 +7,7 @@ import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js
 import { createMcpServer } from './mcp/createServer.js';
 import { serveOverStdio } from './mcp/serveOverStdio.js';
 import { serveHttp } from './mcp/http/serveHttp.js';
+import { actOnWalltime } from './mcp/walltimeNotices.js';
 import { taskRunnerFor } from './mcp/tasks/fromConfig.js';
 import { flushPendingFsyncs } from './notebook/atomicWrite.js';
 import { reattach } from './sessions/reattach.js';
@@ -120,6 +121,8 @@ export async function main(argv: string[]): Promise<void> {
   if (config.http) {
     // One MCP server per HTTP client connection, all over these sessions (README: Serve over HTTP).
     const build = (options: { walltime: boolean }) => createMcpServer(toolCtx, version, tasks, options);
+    // Walltime saves and moves happen even when only per-request clients (no watching server) come.
+    actOnWalltime(toolCtx);
     // A listener lives on past any one client: begin at once (its messages still drive the prestart).
     client = begin();
     connection = await serveHttp(config, stateDir, build, { observe: (message) => client?.observe(message) }).catch((error: unknown) => {

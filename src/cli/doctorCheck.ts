@@ -20,10 +20,10 @@ export interface Ran {
   why?: string;
 }
 
-/** Runs a program (no shell) with a deadline; never throws. */
+/** Runs a program (no shell) with a deadline (SIGKILL: one that ignores SIGTERM must not outlast it); never throws. */
 export function run(program: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(program, args, { env, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(program, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout, stderr });
       const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: number | string };
       const why = e.code === 'ENOENT' ? 'not found' : e.killed ? `no answer within ${timeoutMs / 1000} s` : e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;

@@ -7,6 +7,7 @@ import { gatherSetupFacts, pythonOf } from '../setup/facts.js';
 import { planSetup } from '../setup/plan.js';
 import { privateVenvDir, venvJupyterCommand, venvState } from '../setup/privateVenv.js';
 import { splitCommand, which } from '../util/which.js';
+import { displayUrl } from '../util/secrets.js';
 import { lastLine, note, ok, problem, run, type Check } from './doctorCheck.js';
 
 const VERSION_TIMEOUT_MS = 20_000;
@@ -22,8 +23,8 @@ export async function checkJupyter(config: Config, mode: RunMode, env: NodeJS.Pr
   if (mode === 'external') {
     const probe = await new JupyterRestClient({ baseUrl: config.jupyterUrl!, token: config.jupyterToken ?? '', requestTimeoutMs: PROBE_TIMEOUT_MS }).probeStatus(PROBE_TIMEOUT_MS);
     return probe.up
-      ? { check: ok(name, `the server at ${config.jupyterUrl} answers (external mode)`) }
-      : { check: problem(name, `the server at ${config.jupyterUrl} ${probe.words}`, 'start it, or check JLAB_MCP_JUPYTER_URL and JLAB_MCP_JUPYTER_TOKEN') };
+      ? { check: ok(name, `the server at ${displayUrl(config.jupyterUrl!)} answers (external mode)`) }
+      : { check: problem(name, `the server at ${displayUrl(config.jupyterUrl!)} ${probe.words}`, 'start it, or check JLAB_MCP_JUPYTER_URL and JLAB_MCP_JUPYTER_TOKEN') };
   }
   if (mode === 'slurm') return { check: note(name, `runs in the batch job (${config.slurmJupyterCommand} on the compute node); not checked here`) };
   const command = localCommand(config, env);

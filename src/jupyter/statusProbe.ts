@@ -77,7 +77,8 @@ async function classify(response: Response, url: URL, baseUrl: string): Promise<
       return { up: false, why: 'stopped', words: `is not running: JupyterHub says "${redactSecrets(message)}"`, spawnUrl };
     }
   }
-  await response.body?.cancel();
+  // A 424/503 body read above (not the hub's JSON) cannot be cancelled: its stream is locked.
+  if (!response.bodyUsed) await response.body?.cancel();
   if (status === 200 && /json/.test(type)) return { up: true };
   if (status === 401 || status === 403) return tokenRejected(`GET /api/status answered HTTP ${status}${after}`);
   if (status === 200 || status === 404) {

@@ -7,6 +7,7 @@ import { sleep, within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { startProgress } from './progress.js';
+import { errorResult } from './results.js';
 import { cellData, cellLabel, finishedReply, statementReply, toolResult, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
 import { sessionNotes } from './walltimeNotices.js';
 
@@ -41,14 +42,21 @@ export async function awaitTicketReply(session: Session, ticket: CellTicket, opt
   if (signal.aborted) settled.abort();
   try {
     const winner = await Promise.race([
-      session.settle(ticket).then(() => 'done' as const),
+      // A failure reaches this caller only while it still waits: then it is delivered here.
+      session.settle(ticket).then(
+        () => 'done' as const,
+        (error: unknown) => {
+          if (!settled.signal.aborted) session.forget(ticket);
+          throw error;
+        },
+      ),
       sleep(Math.max(0, deadline - Date.now()), settled.signal).then(
         () => 'timeout' as const,
         () => (signal.aborted ? ('cancelled' as const) : ('done' as const)),
       ),
     ]);
     if (winner === 'cancelled') return await cancel(session, ticket, options);
-    if (winner === 'done' || ticket.outcome || ticket.withdrawn) return finalReply(session, ticket, options.budget);
+    if (winner === 'done' || ticket.outcome || ticket.withdrawn || ticket.failure) return finalReply(session, ticket, options.budget);
     return stillRunning(session, ticket, options.budget);
   } finally {
     signal.removeEventListener('abort', forwardCancel);
@@ -62,6 +70,13 @@ export function finalReply(session: Session, ticket: CellTicket, budget: OutputB
   if (ticket.withdrawn) {
     session.forget(ticket);
     return statementReply(session, 'not_run', `The queued ${ticket.description} did not run: ${ticket.withdrawn}.`);
+  }
+  if (ticket.failure) {
+    // Refused when its turn came (e.g. the cell it names was deleted meanwhile): the error, as a cell that did not run.
+    session.forget(ticket);
+    const error = errorResult(ticket.failure).content[0];
+    const why = error?.type === 'text' ? error.text : messageOf(ticket.failure);
+    return { ...statementReply(session, 'not_run', `The queued ${ticket.description} did not run.\n${why}`), isError: true };
   }
   const reply = finishedReply(session, ticket, ticket.outcome!, budget, sessionNotes(session));
   session.forget(ticket);

@@ -41,8 +41,8 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
 function registerCellOutput(server: McpServer, ctx: ToolContext): void {
   const read = async (uri: URL, variables: Record<string, string | string[]>) => {
     try {
-      const session = ctx.sessions.get(decodeURIComponent(String(variables.session_id)));
-      const page = readCellOutput(session, decodeURIComponent(String(variables.cell_id)), offsetOf(uri), ctx.budget.textBudget);
+      const session = ctx.sessions.get(uriPart(variables.session_id, 'session id'));
+      const page = readCellOutput(session, uriPart(variables.cell_id, 'cell id'), offsetOf(uri), ctx.budget.textBudget);
       return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: page.text, _meta: { 'jlab-mcp/page': page.meta } }] };
     } catch (error) {
       // A resource read fails as a protocol error, which carries a message only: the code and the next step go in it.
@@ -58,6 +58,17 @@ function registerCellOutput(server: McpServer, ctx: ToolContext): void {
   };
   server.registerResource('cell-output', new ResourceTemplate(CELL_OUTPUT_TEMPLATE, { list: undefined }), metadata, read);
   server.registerResource('cell-output-page', new ResourceTemplate(`${CELL_OUTPUT_TEMPLATE}{?offset}`, { list: undefined }), metadata, read);
+}
+
+/** A percent-encoded part of a resource URI; a malformed escape (`%E0`) is INVALID_ARGUMENT, not a bare "URI malformed". */
+function uriPart(value: string | string[] | undefined, what: string): string {
+  try {
+    return decodeURIComponent(String(value));
+  } catch {
+    throw new JlabError('INVALID_ARGUMENT', `The ${what} in the URI is not valid percent-encoding: "${String(value)}".`, {
+      hint: 'Use the output_uri a cell result returned, as it is.',
+    });
+  }
 }
 
 export function statusOf(ctx: ToolContext): Record<string, unknown> {

@@ -25,22 +25,29 @@ const audiences = new WeakMap<ToolContext['sessions'], Set<McpServer>>();
  * one is told, and a closed one is dropped.
  */
 export function watchWalltime(server: McpServer, ctx: ToolContext): void {
-  let audience = audiences.get(ctx.sessions);
-  if (!audience) {
-    const servers = new Set<McpServer>();
-    audience = servers;
-    audiences.set(ctx.sessions, servers);
-    ctx.sessions.servers.onCreated((supervisor) =>
-      supervisor.backend.onWalltime?.((event) => void onWalltimeEvent(servers, ctx, supervisor, event).catch((error: unknown) => log.warn(`walltime: ${messageOf(error)}`))),
-    );
-  }
-  const servers = audience;
+  const servers = actOnWalltime(ctx);
   servers.add(server);
   const previous = server.server.onclose;
   server.server.onclose = () => {
     servers.delete(server);
     previous?.();
   };
+}
+
+/**
+ * The acting half of watchWalltime, with no one to tell yet: over HTTP the clients of the
+ * per-request revision (Claude Code) never get a watching server, and their notebooks must
+ * still be saved and moved. Returns the audience that watchWalltime adds to.
+ */
+export function actOnWalltime(ctx: ToolContext): Set<McpServer> {
+  const known = audiences.get(ctx.sessions);
+  if (known) return known;
+  const servers = new Set<McpServer>();
+  audiences.set(ctx.sessions, servers);
+  ctx.sessions.servers.onCreated((supervisor) =>
+    supervisor.backend.onWalltime?.((event) => void onWalltimeEvent(servers, ctx, supervisor, event).catch((error: unknown) => log.warn(`walltime: ${messageOf(error)}`))),
+  );
+  return servers;
 }
 
 async function onWalltimeEvent(audience: Set<McpServer>, ctx: ToolContext, supervisor: ServerSupervisor, event: WalltimeEvent): Promise<void> {

@@ -79,21 +79,20 @@ export class BaseHistory {
   /**
    * The base for a file stamped `revision`: that revision's, or else the newest kept one before
    * it (an older ancestor only makes more changes look like both sides' — never loses one), or
-   * the oldest kept one for a revision older than all. Undefined for a revision newer than any
-   * kept (not ours): the caller uses its latest.
+   * for a revision older than all an empty base (no ancestor: the oldest kept is newer than their
+   * copy, and against it the agent's cells added since would look deleted by them). Undefined for
+   * a revision newer than any kept (not ours): the caller uses its latest.
    */
   select(revision: number): StampedBase | undefined {
     let before: Entry | undefined;
-    let oldest: Entry | undefined;
     let newest = -1;
     for (const entry of this.entries) {
       if (entry.revision === revision) return entry;
       if (entry.revision < revision && (!before || entry.revision > before.revision)) before = entry;
-      if (!oldest || entry.revision < oldest.revision) oldest = entry;
       newest = Math.max(newest, entry.revision);
     }
     if (revision > newest) return undefined;
-    return before ?? oldest;
+    return before ?? { revision, shell: '{}', cells: [] };
   }
 
   /** The kept revisions, oldest first (for tests and the log). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RUNNING_MARK_KEY } from '../sessions/runningMark.js';
@@ -119,6 +119,8 @@ export class DiskSync {
     this.missing = false;
     if (sameFile(stat, known.stat) && !recentCoarse(stat)) return { target: host.path, needsWrite: false };
     if (this.broken && sameFile(stat, this.broken.stat)) return { target: this.broken.aside, needsWrite: true };
+    // A read of a FIFO or a device never ends (or never stops growing); a directory cannot be read: not read at all.
+    if (!stat.isFile()) return this.setAside(host, stat, 'it is not a regular file any more');
     for (let attempt = 1; ; attempt++) {
       const bytes = await readFile(host.path).catch(() => undefined);
       if (bytes && sha256(bytes) === this.hashOf(known)) {
@@ -190,7 +192,8 @@ export class DiskSync {
 
   /** The file does not parse even after a few tries: it is left alone and the session's version is written beside it. */
   private setAside(host: DiskHost, stat: BigIntStats, why: string): { target: string; needsWrite: boolean } {
-    const aside = asidePath(host.path);
+    // Kept while the file stays broken; a new one never takes the name of a file that is there (someone's, an older session's).
+    const aside = this.broken?.aside ?? freeAsidePath(host.path);
     if (!this.broken) this.notes.push(brokenFileNote(host.path, aside, why));
     log.warn(`${host.path} changed on disk and does not parse (${why}); writing the session's version to ${aside}`);
     this.broken = { stat, aside };
@@ -217,6 +220,14 @@ function baseOf(host: DiskHost): { shell: string; cells: MergeBase['cells'] } {
 /** Where the session's version goes while the notebook file does not parse: `name.jlab-mcp-unmerged.ipynb` next to it. */
 export function asidePath(notebook: string): string {
   return path.join(path.dirname(notebook), `${path.basename(notebook, '.ipynb')}.jlab-mcp-unmerged.ipynb`);
+}
+
+/** asidePath, or `name.jlab-mcp-unmerged-2.ipynb` and on while a file (or link) of that name exists. */
+function freeAsidePath(notebook: string): string {
+  const first = asidePath(notebook);
+  let aside = first;
+  for (let n = 2; lstatSync(aside, { throwIfNoEntry: false }); n++) aside = first.replace(/\.ipynb$/, `-${n}.ipynb`);
+  return aside;
 }
 
 /** A cell whose run has not ended: it carries the running mark (runningMark.ts) from its start to its end. */

@@ -1,3 +1,4 @@
+import { RUNNING_MARK_KEY } from '../sessions/runningMark.js';
 import type { Cell, NotebookContent } from './types.js';
 
 /**
@@ -150,7 +151,9 @@ export function mergeNotebook(input: MergeInput): MergeResult {
       if (input.isRunning(our)) {
         // A run keeps its cell's id: the session registry follows the running cell by id (a restart reattaches to it).
         events.push({ kind: 'conflict', id: fresh, oursId: our.id, running: true });
-        placed.push([{ ...their, id: fresh } as Cell, our]);
+        // Their copy carries the running mark the file had: it is not running, and must not look so (nor be undeletable as running).
+        const { [RUNNING_MARK_KEY]: _mark, ...metadata } = their.metadata;
+        placed.push([{ ...their, id: fresh, metadata } as Cell, our]);
       } else {
         updates.set(our, { ...our, id: fresh } as Cell);
         events.push({ kind: 'conflict', id: their.id, oursId: fresh });
@@ -196,7 +199,11 @@ export function mergeNotebook(input: MergeInput): MergeResult {
   append(followers.get(undefined));
   for (const group of placed) {
     append(group);
-    append(followers.get(group[0]!.id));
+    // The group's anchor is the cell with the shared id: first, or last (a running cell after their copy).
+    for (const cell of group) {
+      append(followers.get(cell.id));
+      followers.delete(cell.id);
+    }
   }
   append(pending);
   if (orderChanged(input.base.cells, theirs.cells)) events.push({ kind: 'moved' });

@@ -129,13 +129,14 @@ export class Session {
 
   /** Finished cells whose final outcome no tool call has returned yet. */
   undelivered(): CellTicket[] {
-    return this.tickets.filter((ticket) => ticket.outcome && !ticket.delivered);
+    // A queued cell refused when its turn came (its cell deleted meanwhile) counts too: its caller may have returned "queued".
+    return this.tickets.filter((ticket) => (ticket.outcome || ticket.failure) && !ticket.delivered);
   }
 
   forget(ticket: CellTicket): void {
     ticket.delivered = true;
     const index = this.tickets.indexOf(ticket);
-    if (index >= 0 && ticket.outcome) this.tickets.splice(index, 1);
+    if (index >= 0 && (ticket.outcome || ticket.failure)) this.tickets.splice(index, 1);
   }
 
   /** Appends (or inserts where `where` says) a code cell and queues it to run. */
@@ -401,9 +402,8 @@ export class Session {
       const cell = prepare();
       await this.awaitRun(ticket, new CellRun(cell, this.kernel, this.notebook, this.runOptions(how)));
     } catch (error) {
+      // Kept until delivered (settle, or wait_for_cell when the call that queued it has returned).
       ticket.fail(error);
-      const index = this.tickets.indexOf(ticket);
-      if (index >= 0) this.tickets.splice(index, 1);
     } finally {
       this.lastActivity = Date.now();
     }

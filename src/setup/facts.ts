@@ -88,5 +88,5 @@ function safeRealpath(file: string): string {
 
 /** True when `program args` exits 0 within the probe deadline. */
 function runs(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
-  return new Promise((resolve) => execFile(program, args, { env, timeout: PROBE_TIMEOUT_MS }, (error) => resolve(!error)));
+  return new Promise((resolve) => execFile(program, args, { env, timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error) => resolve(!error)));
 }

@@ -1,5 +1,6 @@
 import type { SetupStep } from './plan.js';
 import { readyMarker, venvPython } from './privateVenv.js';
+import { envWithoutSecrets } from '../util/secrets.js';
 
 /** Seconds each kind of step may take before it is stopped and the setup fails (a slow mirror, a stuck lock). */
 export const STEP_DEADLINE_S: Record<SetupStep['kind'], number> = {
@@ -21,7 +22,9 @@ export interface StepCommand {
 }
 
 /** Pure: the argv of a step. `python3` is the interpreter that makes the venv. */
-export function stepCommand(step: SetupStep, python3: string, env: NodeJS.ProcessEnv): StepCommand {
+export function stepCommand(step: SetupStep, python3: string, given: NodeJS.ProcessEnv): StepCommand {
+  // apt and pip run third-party code (maintainer scripts, package builds): none of our tokens.
+  const env = envWithoutSecrets(given);
   switch (step.kind) {
     case 'apt-update':
       return { argv: ['apt-get', 'update', '-qq'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' }, label: 'apt-get update', finishOnExit: true };

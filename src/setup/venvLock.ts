@@ -1,9 +1,14 @@
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep } from '../util/deadline.js';
 import { JlabError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { pidAlive } from '../util/terminate.js';
+
+/** A lock file still without a pid after this long was left by an owner that died before writing it. */
+const UNWRITTEN_MS = 5000;
+/** Beyond the setup's own deadline (`timeoutMs`): its planning, and the grace to stop a step. */
+const OUTLIVED_MS = 5 * 60_000;
 
 /**
  * One installer at a time per private venv: two jlab-mcps (two projects) started on a fresh
@@ -25,7 +30,11 @@ export async function lockVenv(dir: string, signal: AbortSignal, timeoutMs: numb
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-    if (!Number.isInteger(owner) || !pidAlive(owner)) {
+    const age = await stat(file).then((info) => Date.now() - info.mtimeMs, () => 0);
+    // No pid yet: its owner may be between creating and writing it. Older than any setup can
+    // last: the pid in it is someone else's now (a reboot, a reused pid), not an installer's.
+    const gone = Number.isInteger(owner) ? !pidAlive(owner) : age > UNWRITTEN_MS;
+    if (gone || age > timeoutMs + OUTLIVED_MS) {
       await unlink(file).catch(() => {});
       continue;
     }

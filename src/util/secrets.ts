@@ -29,3 +29,13 @@ export function displayUrl(url: string): string {
     return redactSecrets(url);
   }
 }
+
+/** Environment variables that may hold a token jlab-mcp uses: no child process of ours inherits them. */
+export const SECRET_ENV_NAMES = ['JLAB_MCP_JUPYTER_TOKEN', 'JLAB_MCP_HTTP_TOKEN', 'JUPYTER_TOKEN'] as const;
+
+/** A copy of `env` without the variables that hold our tokens. */
+export function envWithoutSecrets(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of SECRET_ENV_NAMES) delete copy[name];
+  return copy;
+}

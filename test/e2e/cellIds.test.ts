@@ -186,6 +186,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     await assert.rejects(server.client.readResource({ uri: `${uri}?offset=abc` }), /INVALID_ARGUMENT[\s\S]*whole number/);
     await assert.rejects(server.client.readResource({ uri: `${uri}?offset=${expected.length + 1}` }), /past the end/);
     await assert.rejects(server.client.readResource({ uri: `jlab-mcp://sessions/${sid}/cells/nope/output` }), /CELL_NOT_FOUND/);
+    await assert.rejects(server.client.readResource({ uri: `jlab-mcp://sessions/${sid}/cells/%E0%A4/output` }), /INVALID_ARGUMENT[\s\S]*percent-encoding/);
     const templates = (await server.client.listResourceTemplates()).resourceTemplates.map((each) => each.uriTemplate);
     assert.ok(templates.includes('jlab-mcp://sessions/{session_id}/cells/{cell_id}/output{?offset}'), templates.join(', '));
   });
@@ -212,6 +213,27 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     assert.deepEqual((read.structuredContent?.cells as Array<{ index: number }>).map((cell) => cell.index), [5, 6]);
     await tool('read_notebook', { notebook_path: path.basename(notebook), limit: 1 });
     await tool('restart_kernel', { session_id: sid });
+  });
+
+  it('reports a queued cell whose anchor was deleted before its turn, once, to wait_for_cell — and adds no cell', async () => {
+    const started = await tool('start_new_session', { experiment_name: 'anchor gone' });
+    const own = String(started.structuredContent?.session_id);
+    const file = String(started.structuredContent?.notebook_path);
+    const anchor = String((await tool('add_markdown', { session_id: own, markdown: '# anchor' })).structuredContent?.cell_id);
+    await tool('execute_code', { session_id: own, code: 'import time\ntime.sleep(2)', timeout: 0 });
+    const queued = await tool('execute_code', { session_id: own, code: 'print("must not land")', after_cell_id: anchor, timeout: 0 });
+    assert.equal(queued.structuredContent?.status, 'queued', textOf(queued));
+    assert.equal((await tool('delete_cell', { session_id: own, cell_id: anchor })).isError, undefined);
+    const seen: Array<{ status: string; notes: string[] }> = [];
+    for (let look = 0; look < 3 && !seen.some((cell) => cell.status === 'not_run'); look++) {
+      const waited = await tool('wait_for_cell', { session_id: own, timeout: 30 });
+      seen.push(...(waited.structuredContent?.cells as typeof seen));
+    }
+    assert.deepEqual(seen.map((cell) => cell.status), ['ok', 'not_run']);
+    assert.match(seen[1]!.notes.join('\n'), new RegExp(`CELL_NOT_FOUND[\\s\\S]*${anchor}`));
+    assert.deepEqual((await tool('wait_for_cell', { session_id: own })).structuredContent?.cells, [], 'told once');
+    await tool('shutdown_session', { session_id: own });
+    assert.ok(!(await cellsOf(file)).some((cell) => cell.source.join('').includes('must not land')), 'no half-made cell');
   });
 
   it('keeps every id across resume and continue', async () => {

@@ -7,6 +7,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { run } from '../../src/cli/doctorCheck.js';
+import { withDeadline } from '../../src/util/deadline.js';
 import { which } from '../../src/util/which.js';
 import { CLI } from '../helpers/mcpClient.js';
 
@@ -109,5 +111,12 @@ describe('jlab-mcp doctor', () => {
     const settings = byName(JSON.parse(bad.stdout) as Report, 'settings');
     assert.equal(settings.status, 'problem');
     assert.match(settings.detail, /JLAB_MCP_EXEC_TIMEOUT/);
+  });
+
+  it('a checked program that ignores SIGTERM is still stopped at its deadline (doctor never hangs)', async () => {
+    // The ignored SIGTERM is inherited by sleep through exec, as by a stuck `jupyter --version`.
+    const ran = await withDeadline(run('/bin/sh', ['-c', "trap '' TERM; sleep 30; echo late"], 500), 15_000, 'run() past its deadline');
+    assert.equal(ran.ok, false);
+    assert.match(ran.why!, /no answer within 0.5 s/);
   });
 });

@@ -109,6 +109,18 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     const after = await client.raw('tasks/get', { taskId: execution.handle!.taskId });
     assert.equal(after.result?.status, 'cancelled', JSON.stringify(after));
 
+    // A cell queued behind a running one, cancelled before it ran: its task ends cancelled and it never runs.
+    const blocker = await client.tasks.callTool('execute_code', { session_id: sid, code: 'time.sleep(60)' }, { task: { preference: 'prefer' } });
+    const queued = await client.tasks.callTool('execute_code', { session_id: sid, code: 'print("never" * 2)' }, { task: { preference: 'prefer' } });
+    assert.equal(queued.kind, 'task');
+    await queued.cancel();
+    const queuedView = await settledTask(client, queued.handle!.taskId);
+    assert.equal(queuedView?.status, 'cancelled', JSON.stringify(queuedView));
+    assert.equal((await client.raw('tasks/get', { taskId: blocker.handle!.taskId })).result?.status, 'working', 'the running cell is not the one interrupted');
+    await blocker.cancel();
+    assert.equal((await settledTask(client, blocker.handle!.taskId))?.status, 'cancelled');
+    assert.doesNotMatch(JSON.stringify(await cellsOf(notebook)), /nevernever/, 'the cancelled cell never ran');
+
     // A cell that raises (after outlasting the first poll interval): the task completes with exactly what the plain call answers.
     const raised = await asTask(client, 'execute_code', { session_id: sid, code: 'time.sleep(2.5)\n1/0' });
     assert.equal(raised.outcome.status, 'completed', 'a failing cell is a completed task');

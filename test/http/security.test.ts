@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { httpClient, spawnHttpServer, type HttpSpawned } from '../helpers/httpServer.js';
+import { call, textOf } from '../helpers/mcpClient.js';
 
 const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
@@ -81,6 +82,14 @@ describe('HTTP: bearer token, Host/Origin allowlist, body limit', () => {
       const wrong = await send(server.url, { headers: { authorization }, body: INITIALIZE });
       assert.equal(wrong.status, 401, authorization.slice(0, 12));
       assert.ok(!wrong.body.includes(server.token));
+    }
+    // Every method, on any path, passes the same gates (the SSE GET, DELETE, a CORS preflight).
+    const port = new URL(server.url).port;
+    for (const method of ['GET', 'DELETE', 'OPTIONS', 'PUT']) {
+      for (const url of [server.url, server.url.replace(/\/mcp$/, '/other')]) {
+        assert.equal((await send(url, { method })).status, 401, `${method} ${url} without a token`);
+        assert.equal((await send(url, { method, headers: { ...bearer, host: `evil.example.com:${port}` } })).status, 403, `${method} ${url} rebound`);
+      }
     }
     // The refusals are logged without the token (it is never echoed).
     assert.match(server.stderr(), /refused with 401: wrong bearer token/);
@@ -170,6 +179,11 @@ describe('HTTP: where the token comes from', () => {
     try {
       const client = await httpClient(fromEnv.url, envToken);
       await client.ping();
+      // Jupyter and its kernels inherit our environment: the token must not be there for a cell to print.
+      const started = await call(client, 'start_new_session', { experiment_name: 'env token' });
+      assert.equal(started.isError, undefined, textOf(started));
+      const cell = await call(client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: 'import os; print(repr(os.environ.get("JLAB_MCP_HTTP_TOKEN")))' });
+      assert.match(textOf(cell), /^None\b/, 'the kernel does not see the token');
       await client.close();
       assert.ok(!fromEnv.stderr().includes(envToken), 'an env token is not logged either');
     } finally {

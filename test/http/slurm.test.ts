@@ -39,6 +39,37 @@ describe('HTTP with the SLURM backend: the job comes when a client stays', { ski
     }
   });
 
+  it('[walltime] resubmit with only a per-request (2026-07-28) client: the session still moves to a new job', async () => {
+    const root = await scratch.tempDir('jlab-http-slurm-');
+    const server = await spawnHttpServer(
+      slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: path.join(root, 'slurm'), JLAB_MCP_SLURM_TIME: '2', JLAB_MCP_WALLTIME_WARNING: '90', JLAB_MCP_ON_WALLTIME: 'resubmit' }),
+    );
+    // As Claude Code: no MCP session, so no server of ours that watches the walltime lives on.
+    const client = new Client({ name: 'modern', version: '0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    try {
+      await client.connect(bearerTransport(server));
+      const started = await client.callTool({ name: 'start_new_session', arguments: { experiment_name: 'walltime per request' } }, { timeout: 150_000 });
+      assert.notEqual(started.isError, true, JSON.stringify(started.content));
+      const session = String((started.structuredContent as { session_id?: string } | undefined)?.session_id);
+      await client.callTool({ name: 'execute_code', arguments: { session_id: session, code: 'x = 21' } });
+      const [first] = await jobsUnder(root, scratch.submitted);
+      await waitFor('a second job (the resubmission)', 150_000, async () => ((await jobsUnder(root, scratch.submitted)).length > 1 ? true : undefined));
+      // The move ends once the new job runs and the notebook is replayed: the next cell after it says so, once.
+      const text = await waitFor('the session on the new job', 150_000, async () => {
+        const after = await client.callTool({ name: 'execute_code', arguments: { session_id: session, code: 'print(x * 2)' } }, { timeout: 120_000 });
+        const out = (after.content as Array<{ text?: string }>).map((part) => part.text ?? '').join('\n');
+        if (/moved from SLURM job/.test(out)) return out;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        return undefined;
+      });
+      assert.match(text, /^42/);
+      assert.match(text, new RegExp(`Session ${session} moved from SLURM job ${first} \\(walltime\\)`));
+    } finally {
+      await client.close().catch(() => {});
+      await server.stop();
+    }
+  });
+
   it('[walltime] the warning reaches every connected MCP session, once each', async () => {
     const root = await scratch.tempDir('jlab-http-slurm-');
     // 2-minute jobs with the warning at 90 s left (as test/slurm/walltime.test.ts).

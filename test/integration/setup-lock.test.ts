@@ -2,7 +2,7 @@
 // first; a lock whose owner is gone is taken over; a wait has a deadline.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,6 +31,31 @@ describe('lockVenv', () => {
     const release = await lockVenv(dir, AbortSignal.timeout(5000), 5000);
     assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
     await release();
+  });
+
+  it('a lock just made, its pid not yet written, is waited for rather than taken (two starts at once)', async () => {
+    const dir = path.join(root, 'd-venv');
+    await writeFile(`${dir}.lock`, '');
+    let taken = false;
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => ((taken = true), r));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(taken, false, 'the empty lock is still its owner\'s');
+    await rm(`${dir}.lock`);
+    await (await waiting)();
+  });
+
+  it('a lock older than any setup is stale even when its pid now belongs to a live process (reboot, reused pid)', async () => {
+    const dir = path.join(root, 'e-venv');
+    await writeFile(`${dir}.lock`, `${process.ppid}\n`);
+    const longAgo = new Date(Date.now() - 24 * 3600_000);
+    await utimes(`${dir}.lock`, longAgo, longAgo);
+    const release = await lockVenv(dir, AbortSignal.timeout(5000), 3000);
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    await release();
+    const empty = path.join(root, 'f-venv');
+    await writeFile(`${empty}.lock`, '');
+    await utimes(`${empty}.lock`, longAgo, longAgo);
+    await (await lockVenv(empty, AbortSignal.timeout(5000), 3000))();
   });
 
   it('a holder that never lets go: SERVER_START_FAILED at the deadline, naming the lock file', async () => {

@@ -26,12 +26,12 @@ describe('revision stamp (notebook metadata jlab_mcp.revision)', () => {
 });
 
 describe('BaseHistory (the states a stale copy may come from)', () => {
-  it('selects the exact revision, else the newest older one, else the oldest; a newer one is not ours', () => {
+  it('selects the exact revision, else the newest older one, else none in common (an empty base); a newer one is not ours', () => {
     const history = new BaseHistory();
     for (const revision of [3, 5, 9]) history.add(base(revision, 2));
     assert.equal(history.select(5)?.revision, 5);
     assert.equal(history.select(7)?.revision, 5, 'thinned away: the nearest older state (more looks changed by both, nothing is lost)');
-    assert.equal(history.select(1)?.revision, 3, 'older than all kept: the oldest');
+    assert.deepEqual(history.select(1), { revision: 1, shell: '{}', cells: [] }, 'older than all kept: no common ancestor known (the oldest is newer than their copy)');
     assert.equal(history.select(10), undefined, 'newer than any: the caller uses its latest');
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,30 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     assert.deepEqual((await read(file)).cells.map((cell) => cell.source.join('')), ['a = 10', 'b = 2', 'c = 3']);
     assert.match(doc.takeDiskNotes().join('\n'), /valid notebook again/);
     await rm(aside);
+  });
+
+  it('the aside file never overwrites a file already there under its name: it takes the next free one', async () => {
+    const { file, doc } = await savedNotebook();
+    await writeFile(asidePath(file), 'a person\'s own file');
+    await writeFile(file, '{ broken');
+    doc.insert(doc.newCodeCell('c = 3'), 2);
+    await doc.save();
+    await doc.save(); // again while still broken: the same aside file
+    assert.equal(await readFile(asidePath(file), 'utf8'), 'a person\'s own file', 'left alone');
+    const aside = path.join(path.dirname(file), 'n.jlab-mcp-unmerged-2.ipynb');
+    assert.deepEqual((await read(aside)).cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 2', 'c = 3']);
+    assert.match(doc.takeDiskNotes().join('\n'), /n\.jlab-mcp-unmerged-2\.ipynb/);
+  });
+
+  it('a notebook replaced by a FIFO is not read (the read would never end) nor overwritten: ours goes aside', { timeout: 10_000 }, async () => {
+    const { file, doc } = await savedNotebook();
+    await rm(file);
+    execFileSync('mkfifo', [file]);
+    doc.insert(doc.newCodeCell('c = 3'), 2);
+    await doc.save();
+    assert.ok((await stat(file)).isFIFO(), 'left alone');
+    assert.deepEqual((await read(asidePath(file))).cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 2', 'c = 3']);
+    assert.match(doc.takeDiskNotes().join('\n'), /not a regular file/);
   });
 
   it('a deleted file is written again, and the agent is told', async () => {
@@ -168,6 +193,23 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     const sources = (await read(file)).cells.map((cell) => cell.source.join(''));
     assert.equal(sources.length, 43);
     assert.deepEqual(sources.slice(0, 3), ['a = 10  # person', 'b = 2', 'c = 3'], 'c (in their copy and ours, not in the older base) once');
+  });
+
+  it('a copy older than every state this session knows (opened before it loaded the file) loses none of the agent\'s cells', async () => {
+    const { file, doc: yesterday } = await savedNotebook();
+    const editor = await read(file); // revision 1, open in a person's editor
+    yesterday.insert(yesterday.newCodeCell('c = 3  # agent, yesterday'), 2);
+    await yesterday.save();
+    const doc = await NotebookDocument.load(file); // a new session: it knows revision 2 on
+    doc.insert(doc.newCodeCell('d = 4'), 3);
+    await doc.save();
+    editor.cells[0]!.source = ['a = 10  # person'];
+    await writeFile(file, JSON.stringify(editor));
+    doc.insert(doc.newCodeCell('e = 5'), doc.cells.length);
+    await doc.save();
+    const sources = (await read(file)).cells.map((cell) => cell.source.join(''));
+    for (const kept of ['a = 10  # person', 'b = 2', 'c = 3  # agent, yesterday', 'd = 4', 'e = 5']) assert.ok(sources.includes(kept), `${kept} kept: ${JSON.stringify(sources)}`);
+    assert.doesNotMatch(doc.takeDiskNotes().join('\n'), /deleted/);
   });
 
   it('a file without the stamp (dropped by its editor, or from elsewhere) merges against the last write', async () => {

@@ -221,10 +221,21 @@ describe('mergeNotebook (three-way, by cell id)', () => {
 
   it('they turned a cell we are running into markdown: a conflict, never a markdown cell with outputs', () => {
     const nb = fork([code('a', 'long()', { metadata: { ...running } })]);
-    nb.theirs.cells[0] = md('a', 'long()');
+    // JupyterLab's change of type keeps the cell's metadata: the running mark the file had too.
+    nb.theirs.cells[0] = { ...md('a', 'long()'), metadata: { ...running, tags: ['t'] } };
     const result = nb.merge();
     assert.deepEqual(nb.ours.map((cell) => cell.cell_type), ['markdown', 'code']);
     assert.equal(result.events[0]?.kind, 'conflict');
+    assert.deepEqual(nb.ours[0]!.metadata, { tags: ['t'] }, 'their copy does not look running');
+    assert.deepEqual(nb.ours[1]!.metadata, running, 'ours still runs');
+  });
+
+  it('a conflict on the cell we are running keeps the cells we added after it (their copy goes before it)', () => {
+    const nb = fork([code('a', '1'), code('b', 'long()', { metadata: { ...running } }), code('d', '4')]);
+    nb.ours.splice(2, 0, code('c', 'agent'));
+    nb.theirs.cells[1] = md('b', 'long()');
+    nb.merge();
+    assert.deepEqual(ids(nb.ours), ['a', 'fresh0', 'b', 'c', 'd']);
   });
 
   it('a cell we deleted that they edited comes back; one they left alone stays deleted', () => {

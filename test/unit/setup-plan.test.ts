@@ -92,4 +92,15 @@ describe('stepCommand', () => {
     assert.equal(pip.marker, `${VENV}/.jlab-mcp-ready`);
     assert.equal(pip.finishOnExit, false);
   });
+
+  it('no step sees the tokens jlab-mcp holds (apt and pip run third-party code)', () => {
+    const env = { PATH: '/usr/bin', JLAB_MCP_JUPYTER_TOKEN: 'sekrit1', JLAB_MCP_HTTP_TOKEN: 'sekrit2', JUPYTER_TOKEN: 'sekrit3' };
+    const steps = [{ kind: 'apt-update' }, { kind: 'apt-install', packages: ['x'] }, { kind: 'make-venv', dir: VENV }, { kind: 'pip-install', dir: VENV, packages: ['x'] }] as const;
+    for (const step of steps) {
+      const command = stepCommand(step, 'python3', env);
+      assert.equal(command.env.PATH, '/usr/bin', step.kind);
+      assert.doesNotMatch(JSON.stringify(command), /sekrit/, step.kind);
+    }
+    assert.equal(env.JLAB_MCP_JUPYTER_TOKEN, 'sekrit1', 'the given environment is left as it is');
+  });
 });

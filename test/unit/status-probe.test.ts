@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { hubSpawnPending } from '../../src/backends/external/hubSpawn.js';
 import { probeStatus } from '../../src/jupyter/statusProbe.js';
 
 /** A local HTTP server whose answers the test sets per path; it records each request's Authorization header. */
@@ -31,6 +32,7 @@ describe('probeStatus: what answers /api/status, and whether waiting can change 
       '/away/api/status': (r) => r.writeHead(302, { Location: `${other.url}elsewhere/api/status` }).end(),
       '/login-hop/api/status': (r) => r.writeHead(302, { Location: '/hub/login?next=%2Fuser%2Fa%2Fapi%2Fstatus' }).end(),
       '/busy/api/status': (r) => r.writeHead(503).end(),
+      '/not-hub/api/status': (r) => r.writeHead(424, { 'Content-Type': 'text/html' }).end('<html>failed dependency</html>'),
     });
   });
   after(async () => {
@@ -57,5 +59,18 @@ describe('probeStatus: what answers /api/status, and whether waiting can change 
     const busy = await probeStatus(fetch, `${server.url}busy/`, token, 5000);
     assert.equal(busy.up === false && busy.why, 'http');
     assert.ok(server.seen.every((request) => request.authorization === `token ${token}`), 'the token travels in the header on every hop');
+  });
+
+  it('a 424 without JupyterHub\'s JSON message is the HTTP answer it is, not a network failure', async () => {
+    const probe = await probeStatus(fetch, `${server.url}not-hub/`, token, 5000);
+    assert.deepEqual(probe.up === false && [probe.why, probe.words], ['http', 'answered GET /api/status with HTTP 424']);
+  });
+
+  it('the hub API request stays on the origin of the URL, even when its path starts with //', async () => {
+    // `//<host>/` at the start of a path is a protocol-relative reference: it must not pick the host.
+    const port = new URL(other.url).port;
+    const pending = await hubSpawnPending(fetch, `${server.url}/127.0.0.1:${port}/user/bob/`, token, 5000);
+    assert.equal(pending, undefined);
+    assert.equal(other.seen.length, 0, 'the token went to another origin');
   });
 });

@@ -3,10 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { McpServer } from '@modelcontextprotocol/server';
 import { registryPersistence } from '../../src/mcp/tasks/registryPersistence.js';
+import { checkSdkHooks, installToolsCallHook, markTaskSupport } from '../../src/mcp/tasks/sdkHooks.js';
 import { SessionRegistry } from '../../src/state/registry.js';
 import type { TaskRecord } from '../../src/mcp/tasks/taskRecord.js';
+import { TaskRunner } from '../../src/mcp/tasks/taskRunner.js';
 import { TaskStore, type TaskPersistence } from '../../src/mcp/tasks/taskStore.js';
+import type { ToolsCallHandler } from '../../src/mcp/tasks/sdkHooks.js';
+import type { ServerContext } from '@modelcontextprotocol/server';
 import { createTaskResult, getTaskResult, taskOptIn, taskPayload } from '../../src/mcp/tasks/wire.js';
 
 /** A persistence that keeps what it is given, like the registry does. */
@@ -42,6 +47,24 @@ describe('task store: the state machine and TTL', () => {
     assert.equal(store.get(task.taskId), undefined);
   });
 
+  it('past the cap of finished tasks the oldest finished ones are forgotten (memory and registry); working ones stay', () => {
+    const persistence = memory();
+    const store = new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000, persistence, maxFinished: 2 });
+    const working = store.create('v1', 'execute_code', 's1');
+    store.publish(working.taskId);
+    const finished = [1, 2, 3].map(() => {
+      const task = store.create('v1', 'execute_code', 's1');
+      store.publish(task.taskId);
+      store.complete(task.taskId, result);
+      return task.taskId;
+    });
+    store.create('v1', 'execute_code', 's1');
+    assert.equal(store.get(finished[0]!), undefined, 'the oldest finished task is gone');
+    assert.equal(persistence.saved.has(finished[0]!), false, 'and out of the registry');
+    assert.ok(store.get(finished[1]!) && store.get(finished[2]!), 'the two newest are kept');
+    assert.equal(store.get(working.taskId)?.status, 'working', 'a working task is never dropped for the cap');
+  });
+
   it('a terminal status never changes again, and progress after it is ignored', () => {
     const store = new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000 });
     const task = store.create('v1', 'run_cell', 's1');
@@ -69,6 +92,27 @@ describe('task store: the state machine and TTL', () => {
     assert.equal(store.get(done.taskId), undefined);
     assert.equal(persistence.saved.has(done.taskId), false, 'gone from the registry too');
     assert.equal(store.get(long.taskId)?.status, 'working');
+  });
+
+  it('a client asks for a shorter ttl, never a longer one: every record expires', () => {
+    const store = new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000 });
+    assert.equal(store.create('v1', 'execute_code', 's1', 5000).ttlMs, 5000);
+    assert.equal(store.create('v1', 'execute_code', 's1', Number.MAX_SAFE_INTEGER).ttlMs, 60_000);
+  });
+
+  it('a task an earlier process left working and nobody followed is forgotten a ttl after its last update', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const first = memory();
+    const earlier = new TaskStore({ ttlMs: 1000, pollIntervalMs: 500, persistence: first, now: () => now });
+    const orphan = earlier.create('v2', 'execute_code', 's1');
+    earlier.publish(orphan.taskId);
+    now += 500;
+    const kept = new TaskStore({ ttlMs: 1000, pollIntervalMs: 500, persistence: first, now: () => now });
+    assert.equal(kept.get(orphan.taskId)?.status, 'working', 'within its ttl it can still be followed');
+    now += 1000;
+    const later = new TaskStore({ ttlMs: 1000, pollIntervalMs: 500, persistence: first, now: () => now });
+    assert.equal(later.get(orphan.taskId), undefined);
+    assert.equal(first.saved.has(orphan.taskId), false, 'gone from the registry too');
   });
 
   it('tasks from an earlier process are loaded from the persistence', () => {
@@ -131,6 +175,52 @@ describe('task wire shapes', () => {
     assert.equal('result' in got, false);
     const payload = taskPayload({ ...v1, status: 'completed', result: { content: [{ type: 'text', text: 'ok' }] } });
     assert.deepEqual(payload._meta, { 'io.modelcontextprotocol/related-task': { taskId: 'abc' } });
+  });
+});
+
+describe('task runner: every task ends in a terminal state', () => {
+  const ctx = { mcpReq: { signal: new AbortController().signal, _meta: {} } } as unknown as ServerContext;
+  const call = { method: 'tools/call' as const, params: { name: 'execute_code', arguments: { session_id: 's1', code: '1' } } };
+  const settled = async (runner: TaskRunner, taskId: string) => {
+    assert.ok(await runner.endsWithin(taskId, 5000, new AbortController().signal), 'the call ends');
+    return runner.store.get(taskId)!;
+  };
+
+  it('a handler that throws fails the task with its code and message', async () => {
+    const runner = new TaskRunner(new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000 }));
+    const thrown: ToolsCallHandler = async () => {
+      throw new Error('boom');
+    };
+    const task = await settled(runner, runner.start(call, ctx, 'v2', undefined, thrown).taskId);
+    assert.equal(task.status, 'failed');
+    assert.deepEqual(task.error, { code: -32603, message: 'boom' });
+    assert.equal(runner.isRunning(task.taskId), false);
+  });
+
+  it('cancel aborts the call the handler sees, and the task ends cancelled', async () => {
+    const runner = new TaskRunner(new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000 }));
+    const waits: ToolsCallHandler = (_request, taskCtx) =>
+      new Promise((resolve) => taskCtx.mcpReq.signal.addEventListener('abort', () => resolve({ content: [{ type: 'text', text: 'Cancelled before it ran.' }] })));
+    const record = runner.start(call, ctx, 'v2', undefined, waits);
+    assert.equal(runner.cancel(record.taskId), true, 'the abort reaches the handler (the kernel is interrupted there)');
+    const task = await settled(runner, record.taskId);
+    assert.equal(task.status, 'cancelled');
+    assert.match(task.statusMessage!, /Cancelled before it ran/);
+  });
+});
+
+describe('the private SDK fields tasks rely on', () => {
+  it('are there in this SDK (the start-up check passes)', () => {
+    checkSdkHooks();
+  });
+
+  it('missing, either one is reported instead of tasks silently half-working', () => {
+    const withoutTools = new McpServer({ name: 't', version: '0' });
+    delete (withoutTools as unknown as Record<string, unknown>)._registeredTools;
+    assert.throws(() => markTaskSupport(withoutTools, ['execute_code']), /registered tools/);
+    const withoutHandlers = new McpServer({ name: 't', version: '0' });
+    delete (withoutHandlers.server as unknown as Record<string, unknown>)._requestHandlers;
+    assert.throws(() => installToolsCallHook(withoutHandlers, (original) => original), /request handlers/);
   });
 });
 

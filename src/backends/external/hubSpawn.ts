@@ -10,8 +10,11 @@ export async function hubSpawnPending(doFetch: typeof fetch, baseUrl: string, to
   if (!match) return undefined;
   const [, prefix, name, server] = match;
   try {
+    // A path starting with `//` would resolve as protocol-relative, to another host: the token stays home.
+    const api = new URL(`${prefix}hub/api/users/${name}`, baseUrl);
+    if (api.origin !== new URL(baseUrl).origin) return undefined;
     const deadline = AbortSignal.timeout(timeoutMs);
-    const response = await doFetch(new URL(`${prefix}hub/api/users/${name}`, baseUrl), {
+    const response = await doFetch(api, {
       headers: { Authorization: `token ${token}`, Accept: 'application/json' },
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, deadline]) : deadline,

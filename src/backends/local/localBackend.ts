@@ -9,7 +9,7 @@ import type { ServerEndpoint } from '../../jupyter/endpoint.js';
 import { sleep } from '../../util/deadline.js';
 import { JlabError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
-import { registerSecret } from '../../util/secrets.js';
+import { envWithoutSecrets, registerSecret } from '../../util/secrets.js';
 import { TextTail } from '../../util/tail.js';
 import { pidAlive, terminate, terminatePid } from '../../util/terminate.js';
 import { cullingArgs } from '../culling.js';
@@ -101,14 +101,14 @@ export class LocalBackend implements JupyterBackend {
     if (process.getuid?.() === 0) args.push('--allow-root');
     args.push(...cullingArgs(this.options.idleTimeoutSeconds ?? 3600));
     const argv = [command[0]!, ...args];
+    // Kernels inherit the server's environment: none of our tokens (the config drops JLAB_MCP_TOKEN_FILE).
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...envWithoutSecrets(),
       JLAB_MCP_TOKEN_FILE: tokenFile,
       JUPYTER_RUNTIME_DIR: this.runtimeDir!,
       // Silences the debugger's frozen-modules warning that every kernel start prints.
       PYDEVD_DISABLE_FILE_VALIDATION: '1',
     };
-    delete env.JUPYTER_TOKEN;
     log.info(`starting Jupyter: ${command.join(' ')} on 127.0.0.1:${port} (log: ${this.logFile()})`);
     // A file, not a pipe, for its log: the server outlives us and must not write into a broken pipe.
     const logFd = openSync(this.logFile(), 'a', 0o600);

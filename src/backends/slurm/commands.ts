@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { JlabError } from '../../util/errors.js';
-import { redactSecrets } from '../../util/secrets.js';
+import { envWithoutSecrets, redactSecrets } from '../../util/secrets.js';
 import { SINFO_CAPACITY_FORMAT, parseSinfoCapacity, type NodeGroup } from './capacity.js';
 import { SQUEUE_FORMAT, parseJobIds, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
 
@@ -19,9 +19,7 @@ export interface RunResult {
 
 /** Environment for Slurm commands: the job inherits it (--export=ALL), so no token may be in it. */
 function slurmEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.JLAB_MCP_JUPYTER_TOKEN;
-  delete env.JUPYTER_TOKEN;
+  const env = envWithoutSecrets();
   delete env.JLAB_MCP_TOKEN_FILE;
   return env;
 }

@@ -16,7 +16,11 @@ export interface TaskStoreOptions {
   pollIntervalMs: number;
   persistence?: TaskPersistence;
   now?: () => number;
+  /** Finished tasks kept at most, oldest forgotten first whatever their TTL (default 1000). */
+  maxFinished?: number;
 }
+
+const MAX_FINISHED_TASKS = 1000;
 
 /**
  * The tasks of this jlab-mcp (and those an earlier one left in the registry): creation, the
@@ -27,6 +31,8 @@ export class TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
   /** Tasks a client knows the id of: only these are persisted (a call answered directly never is). */
   private readonly published = new Set<string>();
+  /** Left working by an earlier jlab-mcp: nobody may ever poll (follow) them again. */
+  private readonly inherited = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly options: TaskStoreOptions) {
@@ -34,6 +40,7 @@ export class TaskStore {
     for (const record of Object.values(options.persistence?.load() ?? {})) {
       this.tasks.set(record.taskId, record);
       this.published.add(record.taskId);
+      if (!isTerminal(record.status)) this.inherited.add(record.taskId);
     }
     this.purgeExpired();
   }
@@ -56,7 +63,8 @@ export class TaskStore {
       statusMessage: 'starting',
       createdAt: at,
       lastUpdatedAt: at,
-      ttlMs,
+      // A client may ask for less than the setting, never more: records must expire.
+      ttlMs: Math.min(ttlMs, this.options.ttlMs),
       pollIntervalMs: this.options.pollIntervalMs,
     };
     this.tasks.set(record.taskId, record);
@@ -127,17 +135,31 @@ export class TaskStore {
     if (this.published.has(record.taskId)) this.options.persistence?.save(record);
   }
 
-  /** Only a finished task expires: one still working (a two-day cell) keeps its id until it ends. */
+  /**
+   * A finished task expires at createdAt + ttl; one still working (a two-day cell) keeps its id
+   * until it ends, except one an earlier jlab-mcp left that nobody followed (no update) for a ttl.
+   */
   private expired(record: TaskRecord): boolean {
-    return isTerminal(record.status) && Date.parse(record.createdAt) + record.ttlMs <= this.now();
+    if (isTerminal(record.status)) return Date.parse(record.createdAt) + record.ttlMs <= this.now();
+    return this.inherited.has(record.taskId) && (Date.parse(record.lastUpdatedAt) || Date.parse(record.createdAt)) + record.ttlMs <= this.now();
   }
 
   private forget(taskId: string): void {
     this.tasks.delete(taskId);
+    this.inherited.delete(taskId);
     if (this.published.delete(taskId)) this.options.persistence?.remove(taskId);
   }
 
+  /** Drops expired tasks, then the oldest finished ones past the cap: a flood of task calls cannot grow the registry without bound. */
   private purgeExpired(): void {
     for (const record of this.tasks.values()) if (this.expired(record)) this.forget(record.taskId);
+    let finished = [...this.tasks.values()].filter((record) => isTerminal(record.status)).length;
+    // The map keeps insertion (creation) order: the first finished ones are the oldest.
+    for (const record of this.tasks.values()) {
+      if (finished <= (this.options.maxFinished ?? MAX_FINISHED_TASKS)) break;
+      if (!isTerminal(record.status)) continue;
+      this.forget(record.taskId);
+      finished--;
+    }
   }
 }

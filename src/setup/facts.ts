@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { envWithoutSecrets } from '../util/secrets.js';
 import { which } from '../util/which.js';
 import type { SetupFacts } from './plan.js';
 import { venvState } from './privateVenv.js';
@@ -15,7 +16,8 @@ const PROBE_TIMEOUT_MS = 15_000;
  * can make a venv). Stops as soon as the answer is clear, so a machine with Jupyter pays ~nothing.
  */
 export async function gatherSetupFacts(options: { configuredCommand?: string; venvDir: string; env?: NodeJS.ProcessEnv }): Promise<SetupFacts> {
-  const env = options.env ?? process.env;
+  // Probes run the user's Python and Jupyter: none of our tokens.
+  const env = envWithoutSecrets(options.env ?? process.env);
   const envPath = env.PATH ?? '';
   const server = which('jupyter-server', envPath) ?? which('jupyter', envPath);
   const facts: SetupFacts = {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { envWithoutSecrets } from '../../util/secrets.js';
 import { which } from '../../util/which.js';
 
 /** Pure: true for `jupyter-lab --version` output of a JupyterLab that runs on jupyter-server (3 or later). */
@@ -31,7 +32,7 @@ export function jupyterLabNextTo(command: string, timeoutMs = 20_000): Promise<s
     answer = !which(lab)
       ? Promise.resolve(undefined)
       : new Promise((resolve) => {
-          execFile(lab, ['--version'], { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout) => resolve(!error && labRunsOnJupyterServer(stdout) ? lab : undefined));
+          execFile(lab, ['--version'], { timeout: timeoutMs, encoding: 'utf8', env: envWithoutSecrets() }, (error, stdout) => resolve(!error && labRunsOnJupyterServer(stdout) ? lab : undefined));
         });
     found.set(lab, answer);
   }

@@ -42,8 +42,6 @@ export async function serveHttp(config: Config, stateDir: string, build: (option
   const tokenFile = path.resolve(config.httpTokenFile ?? path.join(stateDir, 'http-token'));
   const { token, created } = config.httpToken ? { token: config.httpToken, created: false } : await loadOrCreateToken(tokenFile);
   registerSecret(token);
-  // Jupyter, its kernels and a SLURM job (--export=ALL) inherit our environment: user code must not find the token there.
-  delete process.env.JLAB_MCP_HTTP_TOKEN;
   const allow = allowlistFor(address, config.httpAllowedHosts, config.httpAllowedOrigins);
   const gate = bearerGate(token);
   const sessions = new McpSessions({ build, maxBodyBytes: config.httpMaxBody, observe: hooks.observe });

@@ -8,7 +8,7 @@ import { call, REPO, spawnServer, textOf } from '../test/helpers/mcpClient.js';
 
 const BEGIN = '<!-- sample exchange: written by scripts/readme-sample.ts -->';
 const END = '<!-- end of sample exchange -->';
-const CODE = 'import platform\nprint("hello from", platform.python_implementation())\n6 * 7';
+const CODE = "x = 6 * 7\nprint('x is', x)\nx";
 
 const server = await spawnServer({ JLAB_MCP_LOG_LEVEL: 'info' });
 try {

@@ -1,34 +1,6 @@
-/**
- * One error type for the whole server. `code` is stable and machine-readable; `hint` tells the
- * agent what to do next; `context` carries ids and stderr tails (never a token — callers pass
- * text through `redactSecrets` before it gets here).
- */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'UNKNOWN_SESSION'
-  | 'CELL_INDEX_OUT_OF_RANGE'
-  | 'CELL_NOT_FOUND'
-  | 'NOT_A_CODE_CELL'
-  | 'NOT_A_MARKDOWN_CELL'
-  | 'PATH_OUTSIDE_NOTEBOOK_DIR'
-  | 'NOTEBOOK_NOT_FOUND'
-  | 'NOTEBOOK_INVALID'
-  | 'NOTEBOOK_WRITE_FAILED'
-  | 'NOTEBOOK_BUSY'
-  | 'SERVER_START_FAILED'
-  | 'JUPYTER_TOKEN_REJECTED'
-  | 'JUPYTER_UNREACHABLE'
-  | 'SERVER_UNAVAILABLE'
-  | 'SERVER_LOST'
-  | 'KERNEL_START_FAILED'
-  | 'KERNEL_DIED'
-  | 'KERNEL_UNAVAILABLE'
-  | 'UNKNOWN_KERNEL'
-  | 'EXECUTION_FAILED'
-  | 'TIMEOUT'
-  | 'SHUTTING_DOWN'
-  | 'CONFIG_INVALID'
-  | 'INTERNAL';
+import type { ErrorCode } from './errorCodes.js';
+
+export type { ErrorCode } from './errorCodes.js';
 
 export interface ErrorDetails {
   /** What the agent should do next, in one sentence. */
@@ -38,6 +10,11 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
+/**
+ * One error type for the whole server. `code` is stable and machine-readable; `hint` tells the
+ * agent what to do next; `context` carries ids and stderr tails (never a token — callers pass
+ * text through `redactSecrets` before it gets here).
+ */
 export class JlabError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;

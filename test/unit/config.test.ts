@@ -96,20 +96,7 @@ describe('config', () => {
     assert.doesNotMatch(runSh, /export JLAB_MCP_RUN_MODE=/);
   });
 
-  it('documents every setting in a README settings table, with its flag', async () => {
-    const { readFile } = await import('node:fs/promises');
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    // A mention in prose is not enough: each setting needs its own row `| env | flag | default | meaning |`.
-    const rows = new Map<string, string>();
-    for (const match of readme.matchAll(/^\| `(JLAB_MCP_[A-Z0-9_]+)` \| ([^|]+) \|/gm)) rows.set(match[1]!, match[2]!.trim());
-    const problems = Object.values(SETTINGS).flatMap((spec: { env: string; flag?: string }) => {
-      const flagCell = rows.get(spec.env);
-      if (flagCell === undefined) return [`${spec.env}: no row in a README settings table`];
-      const want = spec.flag ? `\`${spec.flag}\`` : '(env only)';
-      return flagCell === want ? [] : [`${spec.env}: flag column says ${flagCell}, want ${want}`];
-    });
-    assert.deepEqual(problems, []);
-  });
+  // That docs/settings.md has a row for every setting is checked in test/unit/docs.test.ts.
 
   it('reads no JLAB_MCP_* variable that is not a setting', async () => {
     const { readdir, readFile } = await import('node:fs/promises');

@@ -1,4 +1,5 @@
-// The README's Tools table lists every tool with every argument its input schema takes.
+// The README's Tools table lists every tool with every argument its input schema takes, and
+// no tool the server does not register.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
@@ -36,6 +37,8 @@ describe('README tools table', () => {
         const extra = args.filter((arg) => !want.includes(arg));
         if (missing.length || extra.length) problems.push(`${tool.name}: README lacks [${missing.join(', ')}], has unknown [${extra.join(', ')}]`);
       }
+      const registered = new Set(tools.map((tool) => tool.name));
+      for (const name of documented.keys()) if (!registered.has(name)) problems.push(`${name}: a README row for a tool the server does not register`);
       assert.deepEqual(problems, []);
     } finally {
       await server.close();

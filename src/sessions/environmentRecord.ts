@@ -43,8 +43,8 @@ function sha256(text: string): string {
 
 /** The host and job jlab-mcp knows of before the kernel says (the SLURM node, or this machine for the local backend). */
 function knownPlace(session: Session): { host?: string; slurmJobId?: string } {
-  const backend = session.supervisor.describe().backend as Record<string, unknown>;
-  if (backend.kind === 'slurm') return { host: typeof backend.node === 'string' ? backend.node : undefined, slurmJobId: typeof backend.jobId === 'string' ? backend.jobId : undefined };
+  const backend = session.supervisor.backend.describe();
+  if (backend.kind === 'slurm') return { host: backend.node, slurmJobId: backend.jobId };
   if (backend.kind === 'local') return { host: os.hostname() };
   return {};
 }

@@ -26,10 +26,10 @@ export interface AppOptions {
   /** The version the MCP servers announce. */
   version: string;
   /**
-   * Where the session registry lives, so sessions outlive this process; default: the setting,
-   * else the notebook directory's own under ~/.local/state. `false`: no registry.
+   * Keep the session registry in the state directory, so sessions outlive this process.
+   * Default true; false for a server that leaves nothing behind (the in-process test server).
    */
-  stateDir?: string | false;
+  registry?: boolean;
 }
 
 /** jlab-mcp's parts, built once from the settings: what the stdio/HTTP entry and the in-process test server share. */
@@ -38,8 +38,8 @@ export interface App {
   readonly mode: RunMode;
   /** Why this run mode, for the log and the status resource. */
   readonly modeReason: string;
-  /** The state directory (the registry, the HTTP token file); undefined when AppOptions.stateDir is false. */
-  readonly stateDir: string | undefined;
+  /** The state directory (the registry, the HTTP token file): the setting, else the notebook directory's own under ~/.local/state. */
+  readonly stateDir: string;
   readonly servers: ServerPool;
   readonly sessions: SessionManager;
   /** What every tool handler gets. */
@@ -66,8 +66,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
   const sessions = new SessionManager(servers, sessionManagerOptions(config));
   const toolContext = toolContextOf(config, sessions);
-  const stateDir = options.stateDir === false ? undefined : path.resolve(options.stateDir ?? config.stateDir ?? defaultStateDir(config.notebookDir));
-  const registry = stateDir ? await openRegistry(stateDir) : undefined;
+  const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
+  const registry = options.registry === false ? undefined : await openRegistry(stateDir);
   const sync = registry ? new RegistrySync(registry) : undefined;
   if (sync) sessions.useRegistry(sync);
   // MCP tasks (src/mcp/tasks/), their records next to the sessions' in the registry.

@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   config.notebookDir = await realpath(config.notebookDir);
 
   const app = await createApp(config, { version });
-  const stateDir = app.stateDir!;
+  const { stateDir } = app;
   let connection: { close(): Promise<void> } | undefined;
   log.info(`jlab-mcp ${version}: ${app.mode} backend (${app.modeReason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
   // Nothing stateful happens before the client says more than `server/discover`: an SDK client

@@ -9,7 +9,7 @@ import { JlabError } from '../util/errors.js';
 import { sleep } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import type { SessionRecord } from '../state/records.js';
-import { RegistrySync, spoolPathFor } from './registrySync.js';
+import { type RegistryDescription, type RegistrySync, spoolPathFor } from './registrySync.js';
 import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import type { Replay, ReplayOptions } from './replay.js';
@@ -141,7 +141,7 @@ export class SessionManager {
   }
 
   /** The registry's state for the status resource (null when sessions do not outlive this process). */
-  describeState(): Record<string, unknown> | null {
+  describeState(): (RegistryDescription & { gone_sessions: ReturnType<SessionManager['listGone']> }) | null {
     return this.registry ? { ...this.registry.describe(), gone_sessions: this.listGone() } : null;
   }
 

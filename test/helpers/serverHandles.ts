@@ -34,7 +34,7 @@ export interface InProcessServer {
 export async function startInProcessServer(env: Record<string, string> = {}): Promise<InProcessServer> {
   const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-leaks-'));
   const config = loadConfig(parseArgs([]), { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, ...env });
-  const app = await createApp(config, { version: '0.0.0-test', stateDir: false });
+  const app = await createApp(config, { version: '0.0.0-test', registry: false });
   const { sessions, servers } = app;
   const server = app.createMcpServer();
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

@@ -55,8 +55,7 @@ describe('createApp', () => {
 
   it('keeps no registry when told not to (the in-process test server)', async () => {
     const { config, stateDir } = await externalSettings();
-    const app = await createApp(config, { version: '0.0.0', stateDir: false });
-    assert.equal(app.stateDir, undefined);
+    const app = await createApp(config, { version: '0.0.0', registry: false });
     assert.equal(app.sessions.describeState(), null);
     await app.shutdown();
     await assert.rejects(readFile(path.join(stateDir, 'registry.json')), /ENOENT/);

@@ -162,6 +162,11 @@ export class ServerSupervisor {
     return note?.();
   }
 
+  /** Session `sessionId` ended: it will never be told. */
+  dropMoveNote(sessionId: string): void {
+    this.pendingMoveNotes.delete(sessionId);
+  }
+
   /** How a later jlab-mcp reaches this server, while one is up. */
   record(): ServerRecord | undefined {
     if (this.state.kind !== 'ready') return undefined;

@@ -235,6 +235,7 @@ export class SessionManager {
     await this.reattaching;
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
+    session.supervisor.dropMoveNote(session.id); // it will never hear of a walltime move
     await session.close();
     this.registry?.sessionEnded(session);
     return session;
@@ -244,6 +245,7 @@ export class SessionManager {
   async shutdownAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    for (const session of all) session.supervisor.dropMoveNote(session.id);
     await Promise.all(all.map((session) => session.close()));
     for (const session of all) this.registry?.sessionEnded(session);
   }

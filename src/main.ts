@@ -1,29 +1,15 @@
 import { mkdir, readFile, realpath } from 'node:fs/promises';
-import path from 'node:path';
 import { writeSync } from 'node:fs';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { makeBackendFactory } from './backends/factory.js';
-import { chooseRunMode, helpText, loadConfig, parseArgs } from './config/load.js';
-import { createMcpServer } from './mcp/createServer.js';
+import { createApp } from './app.js';
+import { helpText, loadConfig, parseArgs } from './config/load.js';
 import { serveOverStdio } from './mcp/serveOverStdio.js';
 import { serveHttp } from './mcp/http/serveHttp.js';
-import { actOnWalltime } from './mcp/walltimeNotices.js';
-import { taskRunnerFor } from './mcp/tasks/fromConfig.js';
-import { flushPendingFsyncs } from './notebook/atomicWrite.js';
-import { reattach } from './sessions/reattach.js';
-import { RegistrySync } from './sessions/registrySync.js';
-import { schedulePrestart, type ClientActivity } from './sessions/prestart.js';
-import { ServerPool } from './sessions/serverPool.js';
-import { SessionRegistry } from './state/registry.js';
-import { defaultStateDir } from './state/stateDir.js';
-import { SessionManager } from './sessions/sessionManager.js';
-import { sessionManagerOptions, toolContext } from './wiring.js';
+import type { ClientActivity } from './sessions/prestart.js';
 import { JlabError, messageOf } from './util/errors.js';
 import { guardStdout, log, setLogLevel } from './util/log.js';
 
 const SHUTDOWN_DEADLINE_MS = 20_000;
-/** Progress notifications while a call waits: well inside the 5 s the issue asks for. */
-const PROGRESS_INTERVAL_MS = 2_000;
 
 async function packageVersion(): Promise<string> {
   const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
@@ -45,33 +31,17 @@ export async function main(argv: string[]): Promise<void> {
   await mkdir(config.notebookDir, { recursive: true });
   config.notebookDir = await realpath(config.notebookDir);
 
-  const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
-  const { mode, reason } = chooseRunMode(config);
-  const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
-  const sessions = new SessionManager(servers, sessionManagerOptions(config));
-  const toolCtx = toolContext(config, sessions, PROGRESS_INTERVAL_MS);
+  const app = await createApp(config, { version });
+  const { stateDir } = app;
   let connection: { close(): Promise<void> } | undefined;
-  log.info(`jlab-mcp ${version}: ${mode} backend (${reason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
-  const registry = await openRegistry(stateDir);
-  const sync = registry ? new RegistrySync(registry) : undefined;
-  if (sync) sessions.useRegistry(sync);
-  // MCP tasks (src/mcp/tasks/), their records next to the sessions' in the registry.
-  const tasks = taskRunnerFor(config, registry);
+  log.info(`jlab-mcp ${version}: ${app.mode} backend (${app.modeReason}); notebooks in ${config.notebookDir}; state in ${stateDir}; on exit: ${config.onExit}`);
   // Nothing stateful happens before the client says more than `server/discover`: an SDK client
   // negotiating the protocol era may run a throwaway copy of us that sees only that probe, and
   // that copy must neither adopt (and on exit stop) what an earlier jlab-mcp left nor start a server.
   let client: ClientActivity | undefined;
-  const begin = (): ClientActivity => {
-    // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
-    const reattached = sessions.reattachWith(async () => {
-      if (registry) await reattach(sessions, registry);
-    });
-    // A SLURM job only once the client stays (or calls a tool): see prestart.ts.
-    return schedulePrestart(mode, config.prestartDelay * 1000, () => void reattached.finally(() => servers.get().startInBackground()));
-  };
   const observe = (message: JSONRPCMessage) => {
     if (!client && 'method' in message && message.method === 'server/discover') return;
-    (client ??= begin()).observe(message);
+    (client ??= app.begin()).observe(message);
   };
 
   let stopping: Promise<void> | undefined;
@@ -84,22 +54,8 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(exitCode || 1);
       }, SHUTDOWN_DEADLINE_MS);
       force.unref();
-      try {
-        if (config.onExit === 'keep') {
-          await sessions.detachAll();
-          await flushPendingFsyncs();
-          await servers.detach();
-        } else {
-          await sessions.shutdownAll();
-          await flushPendingFsyncs();
-          await servers.stop();
-          sync?.serversStopped(servers);
-        }
-        await sync?.flush(true);
-        await connection?.close().catch(() => {});
-      } catch (error) {
-        log.error(`during shutdown: ${messageOf(error)}`);
-      }
+      await app.shutdown();
+      await connection?.close().catch(() => {});
       process.exit(exitCode);
     })();
     return stopping;
@@ -120,11 +76,9 @@ export async function main(argv: string[]): Promise<void> {
 
   if (config.http) {
     // One MCP server per HTTP client connection, all over these sessions (README: Serve over HTTP).
-    const build = (options: { walltime: boolean }) => createMcpServer(toolCtx, version, tasks, options);
-    // Walltime saves and moves happen even when only per-request clients (no watching server) come.
-    actOnWalltime(toolCtx);
+    const build = (options: { walltime: boolean }) => app.createMcpServer({ perRequest: !options.walltime });
     // A listener lives on past any one client: begin at once (its messages still drive the prestart).
-    client = begin();
+    client = app.begin();
     connection = await serveHttp(config, stateDir, build, { observe: (message) => client?.observe(message) }).catch((error: unknown) => {
       log.error(error instanceof JlabError && error.hint ? `${error.message} ${error.hint}` : messageOf(error));
       return void shutdown('cannot serve HTTP', 2);
@@ -132,20 +86,10 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // Both protocol eras (2026-07-28 carries the tasks extension).
-  connection = serveOverStdio(() => createMcpServer(toolCtx, version, tasks), {
+  connection = serveOverStdio(() => app.createMcpServer(), {
     observe,
     onClose: () => void shutdown('transport closed'),
   });
-}
-
-/** The session registry, or none (logged) when the state directory cannot be used: sessions then just do not outlive us. */
-async function openRegistry(dir: string): Promise<SessionRegistry | undefined> {
-  try {
-    return await SessionRegistry.open(dir);
-  } catch (error) {
-    log.warn(`the state directory ${dir} cannot be used (${messageOf(error)}); sessions will not outlive this jlab-mcp`);
-    return undefined;
-  }
 }
 
 export function reportFatal(error: unknown): never {

@@ -1,15 +1,33 @@
 import type { ServerEndpoint } from '../jupyter/endpoint.js';
-import type { ServerRecord } from '../state/records.js';
+import type { ExternalDescription } from './external/description.js';
+import type { LocalDescription } from './local/description.js';
+import type { BackendKind, ServerRecord, ServerRecordOf } from './records.js';
+import type { SlurmDescription } from './slurm/format.js';
 import type { WalltimeEvent, WalltimeStatus } from './slurm/walltime.js';
 
-export type BackendKind = 'local' | 'external' | 'slurm';
+export type { BackendKind };
+
+/** What a backend says about itself for the status resource and progress: no tokens. One shape per kind. */
+export type BackendDescription = LocalDescription | ExternalDescription | SlurmDescription;
+
+/** A server record as the backend writes it: the pool adds the profile. */
+export type RecordBody<R extends ServerRecord = ServerRecord> = R extends ServerRecord ? Omit<R, 'profile'> : never;
+
+/** A backend whose server has a walltime (a SLURM job): its time left and the events near its end. */
+export interface WalltimeCapability {
+  /** The job's time left and whether its end is near (footers, status); undefined without a job. */
+  status(): WalltimeStatus | undefined;
+  /** Told at the walltime warning, when the end is near (with the move to a new job under resubmit), and of an extension's outcome. */
+  listen(listener: (event: WalltimeEvent) => void): void;
+}
 
 /**
  * Where Jupyter servers come from. Sessions and tools only see this interface, so a new kind
- * of backend (SLURM) needs no change above it.
+ * of backend needs no change above it. `K` is the kind: it fixes the record the backend writes
+ * and adopts.
  */
-export interface JupyterBackend {
-  readonly kind: BackendKind;
+export interface JupyterBackend<K extends BackendKind = BackendKind> {
+  readonly kind: K;
   /** Starts (or locates) a server and resolves once `/api/status` answers. */
   start(signal: AbortSignal): Promise<ServerEndpoint>;
   /** Stops what `start` started; never throws. Called at exit and before a restart. */
@@ -21,16 +39,13 @@ export interface JupyterBackend {
    * running cells end at once instead of waiting for a websocket timeout. Optional.
    */
   watch?(listener: (reason: string) => void): void;
-  /** Facts for the status resource: no tokens. */
-  describe(): Record<string, unknown>;
+  describe(): BackendDescription;
   /** How a later jlab-mcp reaches the server started here (no token: a file name); undefined when none runs. */
-  record?(): Omit<ServerRecord, 'profile'> | undefined;
+  record?(): RecordBody<ServerRecordOf<K>> | undefined;
   /** Takes over a server an earlier jlab-mcp left running; undefined when it is gone or does not answer. */
-  adopt?(record: ServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined>;
+  adopt?(record: ServerRecordOf<K>, signal: AbortSignal): Promise<ServerEndpoint | undefined>;
   /** Leaves the server running for a later jlab-mcp (exit policy keep): stops watching it, keeps its files. */
   detach?(): Promise<void>;
-  /** SLURM: the job's time left and whether its end is near (footers, status); undefined without a job. */
-  walltime?(): WalltimeStatus | undefined;
-  /** SLURM: told at the walltime warning, when the end is near (with the move to a new job under resubmit), and of an extension's outcome. */
-  onWalltime?(listener: (event: WalltimeEvent) => void): void;
+  /** Present when the server has a walltime (SLURM). */
+  readonly walltime?: WalltimeCapability;
 }

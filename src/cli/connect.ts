@@ -71,8 +71,15 @@ function loginHost(): string {
 
 /** One recorded server: its token and fingerprint from its files, whether it answers, whether JupyterLab serves it. */
 async function look(record: ServerRecord): Promise<ServerView> {
-  const view: ServerView = { profile: record.profile, backend: record.backend, baseUrl: record.baseUrl, live: false, jobId: record.jobId, pid: record.pid };
-  const tokenFile = record.tokenFile ?? (record.jobDir ? path.join(record.jobDir, 'token') : undefined);
+  const view: ServerView = {
+    profile: record.profile,
+    backend: record.backend,
+    baseUrl: record.baseUrl,
+    live: false,
+    jobId: record.backend === 'slurm' ? record.jobId : undefined,
+    pid: record.backend === 'local' ? record.pid : undefined,
+  };
+  const tokenFile = record.backend === 'external' ? undefined : record.tokenFile;
   const token = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => '')).split('\n')[0]!.trim() : '';
   if (!token) {
     view.why = `its token file ${tokenFile ?? '(none recorded)'} cannot be read (the server was stopped, or run by another user)`;
@@ -102,7 +109,7 @@ async function look(record: ServerRecord): Promise<ServerView> {
 
 /** The fingerprint in a SLURM job's connection file, for a record written without one. */
 async function jobFingerprint(record: ServerRecord): Promise<string | undefined> {
-  if (!record.jobDir) return undefined;
+  if (record.backend !== 'slurm') return undefined;
   try {
     return parseConnection(JSON.parse(await readFile(path.join(record.jobDir, 'connection.json'), 'utf8')))?.certFingerprint;
   } catch {

@@ -1,6 +1,5 @@
 import type { Session } from '../sessions/session.js';
 import { JlabError } from '../util/errors.js';
-import { probing } from './probe.js';
 
 /** Kernel states in which a silent request would wait or be lost. */
 const NOT_READY = new Set(['busy', 'restarting', 'autorestarting', 'terminating', 'dead']);
@@ -36,7 +35,7 @@ export function assertKernelFree(session: Session, what: string): void {
   }
   const status = session.kernel.status;
   // Busy with our own short silent request (the environment on record at start): queue behind it.
-  if (NOT_READY.has(status) && !(status === 'busy' && probing(session.kernel))) {
+  if (NOT_READY.has(status) && !(status === 'busy' && session.supervisor.probes.probing(session.kernel))) {
     const why = status === 'busy' ? 'busy with a request that is not one of this session\'s cells (another client, e.g. JupyterLab in a browser)' : `${status}`;
     throw new JlabError('KERNEL_UNAVAILABLE', `The kernel is ${why}; ${what} would wait behind it. Try again in a moment.`, {
       hint: 'list_sessions shows the kernel state.',

@@ -6,14 +6,8 @@ import { JlabError, messageOf } from '../util/errors.js';
 /** What assets/kernel/python_inspect.py answers. */
 export type ProbeName = 'variables' | 'resources' | 'environment';
 
+/** The asset's text once read: a cache of a file that does not change while we run (not state). */
 let source: string | undefined;
-/** Silent requests of ours in flight per kernel: a kernel busy with one of them is not busy with work. */
-const inFlight = new WeakMap<KernelHandle, number>();
-
-/** True while one of our own silent requests runs in this kernel (it ends within its deadline). */
-export function probing(kernel: KernelHandle): boolean {
-  return (inFlight.get(kernel) ?? 0) > 0;
-}
 
 /**
  * assets/kernel/python_inspect.py, read once (~20 kB). Synchronously: the request must leave in
@@ -40,27 +34,40 @@ function installCode(text: string): string {
 }
 
 /**
- * Asks a Python kernel `what` without touching the notebook, the execution count or the history
- * (a silent execute_request; the answer comes back in the reply's user_expressions), within
- * `timeoutMs`. The caller checks the kernel is free first (the shell channel is FIFO).
+ * Our own silent requests to kernels (introspection, the environment record), counted per kernel
+ * while in flight: a kernel busy with one of them is not busy with work.
  */
-export async function askPythonKernel<T>(kernel: KernelHandle, what: ProbeName, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
-  const expression = `__import__("sys").modules["jlab_mcp_inspect"].call(${JSON.stringify(what)}, ${JSON.stringify(JSON.stringify(args))})`;
-  let answers: Record<string, unknown>;
-  const code = installCode(inspectSource());
-  inFlight.set(kernel, (inFlight.get(kernel) ?? 0) + 1);
-  try {
-    answers = await kernel.evaluateSilently(code, { answer: expression }, timeoutMs);
-  } catch (error) {
-    if (error instanceof JlabError) throw error;
-    throw new JlabError('KERNEL_UNAVAILABLE', `The kernel did not answer (${messageOf(error)}); it may have restarted.`, {
-      hint: 'Try again; list_sessions shows the kernel state.',
-      cause: error,
-    });
-  } finally {
-    inFlight.set(kernel, (inFlight.get(kernel) ?? 1) - 1);
+export class KernelProbes {
+  private readonly inFlight = new WeakMap<KernelHandle, number>();
+
+  /** True while one of our own silent requests runs in this kernel (it ends within its deadline). */
+  probing(kernel: KernelHandle): boolean {
+    return (this.inFlight.get(kernel) ?? 0) > 0;
   }
-  return parseAnswer<T>(answers.answer, what);
+
+  /**
+   * Asks a Python kernel `what` without touching the notebook, the execution count or the history
+   * (a silent execute_request; the answer comes back in the reply's user_expressions), within
+   * `timeoutMs`. The caller checks the kernel is free first (the shell channel is FIFO).
+   */
+  async ask<T>(kernel: KernelHandle, what: ProbeName, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    const expression = `__import__("sys").modules["jlab_mcp_inspect"].call(${JSON.stringify(what)}, ${JSON.stringify(JSON.stringify(args))})`;
+    let answers: Record<string, unknown>;
+    const code = installCode(inspectSource());
+    this.inFlight.set(kernel, (this.inFlight.get(kernel) ?? 0) + 1);
+    try {
+      answers = await kernel.evaluateSilently(code, { answer: expression }, timeoutMs);
+    } catch (error) {
+      if (error instanceof JlabError) throw error;
+      throw new JlabError('KERNEL_UNAVAILABLE', `The kernel did not answer (${messageOf(error)}); it may have restarted.`, {
+        hint: 'Try again; list_sessions shows the kernel state.',
+        cause: error,
+      });
+    } finally {
+      this.inFlight.set(kernel, (this.inFlight.get(kernel) ?? 1) - 1);
+    }
+    return parseAnswer<T>(answers.answer, what);
+  }
 }
 
 /** The user_expression's text/plain is one line of JSON: {"ok": …} or {"error": traceback}. */

@@ -1,7 +1,7 @@
 import type { Session } from '../sessions/session.js';
 import { assertKernelFree } from './kernelFree.js';
 import { parseGpuCsv, parseGpuProcessCsv, type GpuProcessRow } from './nvidiaSmi.js';
-import { askPythonKernel, isPythonKernel } from './probe.js';
+import { isPythonKernel } from './probe.js';
 
 /** How long the kernel may take to gather its resources (nvidia-smi has 10 s of its own), in ms. */
 const RESOURCES_TIMEOUT_MS = 30_000;
@@ -97,7 +97,7 @@ export async function kernelResources(session: Session): Promise<Record<string, 
       ...(slurm ? { slurm } : {}),
     };
   }
-  const facts = await askPythonKernel<KernelFacts>(session.kernel, 'resources', { gpu_timeout: 10 }, RESOURCES_TIMEOUT_MS);
+  const facts = await session.supervisor.probes.ask<KernelFacts>(session.kernel, 'resources', { gpu_timeout: 10 }, RESOURCES_TIMEOUT_MS);
   const gpus = gpuReport(facts.nvidia_smi, facts.kernel_pids);
   const slurm = slurmReport(backend, facts.slurm);
   return {

@@ -3,7 +3,7 @@ import { stripTerminalControls } from '../output/ansi.js';
 import { withDeadline } from '../util/deadline.js';
 import { fitEntries } from './budget.js';
 import { assertKernelFree } from './kernelFree.js';
-import { askPythonKernel, isPythonKernel } from './probe.js';
+import { isPythonKernel } from './probe.js';
 
 /** How long the kernel may take to describe its variables, in ms. */
 export const INSPECT_TIMEOUT_MS = 20_000;
@@ -34,7 +34,7 @@ export async function inspectVariables(session: Session, names: string[] | undef
   const base = { session_id: session.id, language };
   let report: VariablesReport;
   if (isPythonKernel(kernel)) {
-    const answer = await askPythonKernel<Record<string, unknown> & { variables: Array<Record<string, unknown>> }>(
+    const answer = await session.supervisor.probes.ask<Record<string, unknown> & { variables: Array<Record<string, unknown>> }>(
       kernel,
       'variables',
       { names: names ?? null, budget: Math.floor(budget * KERNEL_SHARE) },

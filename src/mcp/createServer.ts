@@ -4,16 +4,23 @@ import { registerResources } from './resources.js';
 import { enableTasks } from './tasks/install.js';
 import type { TaskRunner } from './tasks/taskRunner.js';
 import { registerTools } from './tools/index.js';
-import { watchWalltime } from './walltimeNotices.js';
+import type { WalltimeNotices } from './walltimeNotices.js';
 
 export const SERVER_NAME = 'jlab-mcp';
 
+export interface McpServerOptions {
+  /** Opted-in calls may answer with MCP tasks (src/mcp/tasks/). */
+  tasks?: TaskRunner;
+  /** The server hears the SLURM walltime notices. None for HTTP's per-request servers, which live for one request. */
+  walltime?: WalltimeNotices;
+}
+
 /**
- * A configured MCP server over the given sessions; the caller connects a transport. With a
- * task runner, opted-in calls may answer with MCP tasks (src/mcp/tasks/). Protocol 2026-07-28
- * is listed so that `server/discover` is answered (served over stdio by serveStdio).
+ * A configured MCP server over the given sessions; the caller connects a transport. Protocol
+ * 2026-07-28 is listed so that `server/discover` is answered (served over stdio by serveStdio).
+ * src/app.ts is the one caller: it holds the task runner and the walltime notices.
  */
-export function createMcpServer(ctx: ToolContext, version: string, tasks?: TaskRunner, options: { walltime?: boolean } = {}): McpServer {
+export function createMcpServer(ctx: ToolContext, version: string, { tasks, walltime }: McpServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version },
     {
@@ -27,7 +34,6 @@ export function createMcpServer(ctx: ToolContext, version: string, tasks?: TaskR
   registerTools(server, ctx);
   registerResources(server, ctx);
   if (tasks) enableTasks(server, ctx, tasks);
-  // Off for the per-request servers of HTTP's 2026-07-28 era, which live for one request.
-  if (options.walltime !== false) watchWalltime(server, ctx);
+  walltime?.watch(server);
   return server;
 }

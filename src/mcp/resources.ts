@@ -92,7 +92,7 @@ export function statusOf(ctx: ToolContext): Record<string, unknown> {
       cells: session.notebook.cells.length,
       last_activity: new Date(session.lastActivity).toISOString(),
       // SLURM: time left on the session's job, and whether its end is near (notebooks saved, sessions ending or moving).
-      walltime: session.supervisor.backend.walltime?.(),
+      walltime: session.supervisor.backend.walltime?.status(),
     })),
   };
 }

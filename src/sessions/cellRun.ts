@@ -6,7 +6,7 @@ import type { NotebookDocument } from '../notebook/document.js';
 import { OutputCollector } from '../notebook/outputCollector.js';
 import type { CodeCell, Output } from '../notebook/types.js';
 import { clearRunningMark, setRunningMark } from './runningMark.js';
-import { recordRun, trackExecution } from './provenanceTracker.js';
+import { ProvenanceTracker } from './provenanceTracker.js';
 
 export type CellStatus = 'ok' | 'error' | 'aborted' | 'kernel_died' | 'server_lost';
 
@@ -31,6 +31,8 @@ export interface CellRunOptions {
   saveWhenDone: boolean;
   /** The kernel aborts requests queued behind this one if it fails (a replay with stop_on_error). */
   stopOnError?: boolean;
+  /** Where the run's provenance is gathered; default: a tracker of its own (no session context). */
+  provenance?: ProvenanceTracker;
 }
 
 /**
@@ -59,6 +61,7 @@ export class CellRun {
   readonly msgId: string;
   /** What the cell held before this run: a run the kernel aborted unrun gives it back. */
   private readonly previous: { outputs: Output[]; executionCount: number | null };
+  private readonly provenance: ProvenanceTracker;
 
   /**
    * Runs `cell` on the kernel — or, with `follow`, takes over an execution an earlier jlab-mcp
@@ -72,6 +75,7 @@ export class CellRun {
     follow?: { msgId: string; startedAt: number },
   ) {
     this.collector = new OutputCollector(options.outputLimit);
+    this.provenance = options.provenance ?? new ProvenanceTracker();
     this.previous = { outputs: cell.outputs, executionCount: cell.execution_count };
     if (follow) this.startedAt = follow.startedAt;
     const onIOPub = (message: KernelMessage.IIOPubMessage) => {
@@ -96,7 +100,7 @@ export class CellRun {
       this.msgId = execution.msgId;
       end = execution.end;
     }
-    trackExecution(kernel, this.msgId, cell); // provenance (issue 12): the kernel's own timing of this run
+    this.provenance.trackExecution(kernel, this.msgId, cell); // provenance (issue 12): the kernel's own timing of this run
     this.done = end.then((ending) => this.finish(ending));
   }
 
@@ -132,7 +136,7 @@ export class CellRun {
     this.cell.execution_count = neverRan ? this.previous.executionCount : 'executionCount' in ending ? ending.executionCount : null;
     clearRunningMark(this.cell);
     // provenance (issue 12): JupyterLab's execution timing and the cell's run history
-    recordRun(this.cell, { status, executionCount: this.cell.execution_count, startedAt: this.startedAt, neverRan, stopCause: this.stopCause });
+    this.provenance.recordRun(this.cell, { status, executionCount: this.cell.execution_count, startedAt: this.startedAt, neverRan, stopCause: this.stopCause });
     this.notebook.changed(this.cell);
     this.finished = true;
     const result: CellRunResult = { status, executionCount: this.cell.execution_count, outputs: this.cell.outputs, durationMs: Date.now() - this.startedAt };

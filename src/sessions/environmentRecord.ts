@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { askPythonKernel, isPythonKernel } from '../introspect/probe.js';
+import { isPythonKernel } from '../introspect/probe.js';
 import { parseGpuCsv } from '../introspect/nvidiaSmi.js';
 import { writeFileAtomic } from '../notebook/atomicWrite.js';
 import { environmentsOf, recordEnvironment, type EnvironmentRecord } from '../notebook/provenance.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { setRunContext } from './provenanceTracker.js';
+import type { ProvenanceTracker } from './provenanceTracker.js';
 import type { Session } from './session.js';
 
 /** How long the kernel may take to describe its environment (pip's list, nvidia-smi), in ms. */
@@ -43,8 +43,8 @@ function sha256(text: string): string {
 
 /** The host and job jlab-mcp knows of before the kernel says (the SLURM node, or this machine for the local backend). */
 function knownPlace(session: Session): { host?: string; slurmJobId?: string } {
-  const backend = session.supervisor.describe().backend as Record<string, unknown>;
-  if (backend.kind === 'slurm') return { host: typeof backend.node === 'string' ? backend.node : undefined, slurmJobId: typeof backend.jobId === 'string' ? backend.jobId : undefined };
+  const backend = session.supervisor.backend.describe();
+  if (backend.kind === 'slurm') return { host: backend.node, slurmJobId: backend.jobId };
   if (backend.kind === 'local') return { host: os.hostname() };
   return {};
 }
@@ -88,7 +88,7 @@ async function gatherEnvironment(session: Session): Promise<Gathered> {
   if (!isPythonKernel(kernel)) {
     return { env: { ...base, hostname: place.host, slurm_job_id: place.slurmJobId, notes: ['not a Python kernel: only the kernelspec, the language version and the host jlab-mcp knows are recorded'] } };
   }
-  const facts = await askPythonKernel<EnvironmentFacts>(kernel, 'environment', { gpu_timeout: 5 }, ENVIRONMENT_TIMEOUT_MS);
+  const facts = await session.supervisor.probes.ask<EnvironmentFacts>(kernel, 'environment', { gpu_timeout: 5 }, ENVIRONMENT_TIMEOUT_MS);
   const notes: string[] = [];
   let pipFreeze: EnvironmentRecord['pip_freeze'];
   let packageList: Gathered['packageList'];
@@ -123,15 +123,15 @@ async function gatherEnvironment(session: Session): Promise<Gathered> {
  * the background as a silent request sent at once, so it is on the kernel's FIFO ahead of the
  * session's first cell. The record lands in the file with the notebook's next save (the first
  * cell's): it never writes the notebook on its own, behind the agent's back. A session adopted
- * after a restart of jlab-mcp reuses its record. Never throws; a failure is logged.
+ * after a restart of jlab-mcp reuses its record; `provenance` learns where the kernel's runs happen. Never throws; a failure is logged.
  */
-export function recordSessionEnvironment(session: Session, options: { again?: boolean } = {}): void {
+export function recordSessionEnvironment(session: Session, provenance: ProvenanceTracker, options: { again?: boolean } = {}): void {
   const kernel = session.kernel;
-  setRunContext(kernel, { sessionId: session.id, ...knownPlace(session) });
+  provenance.setRunContext(kernel, { sessionId: session.id, ...knownPlace(session) });
   const known = environmentsOf(session.notebook.content.metadata).filter((env) => env.session_id === session.id);
   const last = known[known.length - 1];
   if (last && !options.again) {
-    setRunContext(kernel, { environmentId: last.id, host: last.hostname, slurmJobId: last.slurm_job_id ?? undefined });
+    provenance.setRunContext(kernel, { environmentId: last.id, host: last.hostname, slurmJobId: last.slurm_job_id ?? undefined });
     return;
   }
   void (async () => {
@@ -140,7 +140,7 @@ export function recordSessionEnvironment(session: Session, options: { again?: bo
     if (session.kernel !== kernel || kernel.connection.isDisposed || session.lost) return;
     // No await between the kernel's answer and here: the first cell, queued behind, ends later.
     recordEnvironment(session.notebook.content.metadata, env);
-    setRunContext(kernel, { environmentId: env.id, host: env.hostname, slurmJobId: env.slurm_job_id ?? undefined });
+    provenance.setRunContext(kernel, { environmentId: env.id, host: env.hostname, slurmJobId: env.slurm_job_id ?? undefined });
     if (packageList && !(await writePackageList(session.notebookPath, packageList.hash, packageList.lines, packageList.conda))) {
       const recorded = environmentsOf(session.notebook.content.metadata).find((each) => each.id === env.id);
       if (recorded?.pip_freeze) delete recorded.pip_freeze.file;

@@ -27,7 +27,7 @@ export async function reattach(manager: SessionManager, registry: SessionRegistr
     if (!alive) registry.removeServer(record.profile);
     for (const session of Object.values(previous.sessions).filter((each) => each.profile === record.profile)) {
       if (!alive) {
-        manager.markGone(session, `its Jupyter server (${record.backend}${record.jobId ? `, job ${record.jobId}` : ''}) is gone`);
+        manager.markGone(session, `its Jupyter server (${record.backend}${record.backend === 'slurm' ? `, job ${record.jobId}` : ''}) is gone`);
         lost++;
         continue;
       }

@@ -9,6 +9,15 @@ export function spoolPathFor(notebookPath: string): string {
   return path.join(path.dirname(notebookPath), `.${path.basename(notebookPath)}.jlab-spool.jsonl`);
 }
 
+/** Where the registry is and whether this process writes it, for the status resource. */
+export type RegistryDescription = {
+  dir: string;
+  writable: boolean;
+  read_only_reason: string | null;
+  /** Where an unreadable registry was moved to. */
+  set_aside: string | null;
+};
+
 /**
  * Keeps the session registry in step with the live servers and sessions: a server is recorded
  * when it comes up and dropped when lost; a session when it starts, its running cell when it has
@@ -58,7 +67,7 @@ export class RegistrySync {
   }
 
   /** For the status resource: where the registry is and whether this process writes it. */
-  describe(): Record<string, unknown> {
+  describe(): RegistryDescription {
     return {
       dir: this.registry.dir,
       writable: this.registry.writable,

@@ -1,6 +1,6 @@
 import type { JupyterBackend } from '../backends/types.js';
 import { JlabError } from '../util/errors.js';
-import { ServerSupervisor } from './serverSupervisor.js';
+import { ServerSupervisor, type ServerDescription } from './serverSupervisor.js';
 
 /** Makes the backend of a named profile (SLURM: one job per profile in use). */
 export interface BackendFactory {
@@ -70,7 +70,7 @@ export class ServerPool {
     return profile === this.factory.defaultProfile || this.factory.profiles.includes(profile);
   }
 
-  describe(): Record<string, unknown> {
+  describe(): { modeReason: string; defaultProfile: string; profiles: readonly string[]; servers: Record<string, ServerDescription> } {
     return {
       modeReason: this.modeReason,
       defaultProfile: this.factory.defaultProfile,

@@ -1,10 +1,23 @@
-import type { JupyterBackend } from '../backends/types.js';
+import type { BackendDescription, JupyterBackend } from '../backends/types.js';
+import { KernelProbes } from '../introspect/probe.js';
 import type { ServerEndpoint } from '../jupyter/endpoint.js';
 import { JupyterRestClient } from '../jupyter/restClient.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { ServerRecord } from '../state/records.js';
 import { displayUrl } from '../util/secrets.js';
+
+/** The server's state for the status resource and progress: no tokens. */
+export type ServerDescription = {
+  profile: string;
+  state: State['kind'];
+  modeReason: string;
+  backend: BackendDescription;
+  url?: string;
+  upSince?: string;
+  lastError?: string;
+  failedAt?: string;
+};
 
 type State =
   | { kind: 'idle' }
@@ -26,6 +39,13 @@ export class ServerSupervisor {
   private readonly readyListeners = new Set<() => void>();
   /** Incremented each time a new server comes up; sessions remember the one they were born on. */
   generation = 0;
+  /** Our own silent requests (introspection) in flight on this server's kernels. */
+  readonly probes = new KernelProbes();
+  /**
+   * A walltime move the agent has not been told about yet, per session id (SLURM): the words
+   * for that session's next cell result, made when they are said (the replay goes on meanwhile).
+   */
+  private readonly pendingMoveNotes = new Map<string, () => string>();
 
   constructor(
     readonly backend: JupyterBackend,
@@ -102,7 +122,8 @@ export class ServerSupervisor {
    * is now this supervisor's server; false leaves the supervisor as it was (it starts its own).
    */
   async adopt(record: ServerRecord): Promise<boolean> {
-    if (!this.backend.adopt || this.state.kind !== 'idle') return false;
+    // A record of another kind (the settings changed between runs) is not this backend's to take.
+    if (!this.backend.adopt || this.state.kind !== 'idle' || record.backend !== this.backend.kind) return false;
     const endpoint = await this.backend.adopt(record, this.abort.signal).catch((error: unknown) => {
       log.warn(`could not adopt the ${record.backend} server at ${displayUrl(record.baseUrl)}: ${messageOf(error)}`);
       return undefined;
@@ -127,6 +148,23 @@ export class ServerSupervisor {
     this.state = { kind: 'ready', client, since: Date.now() };
     this.announceReady();
     return client;
+  }
+
+  /** Remembers what to tell session `sessionId` about its walltime move, once. */
+  noteMove(sessionId: string, note: () => string): void {
+    this.pendingMoveNotes.set(sessionId, note);
+  }
+
+  /** The pending move note of session `sessionId`, taken (said once); undefined when none. */
+  takeMoveNote(sessionId: string): string | undefined {
+    const note = this.pendingMoveNotes.get(sessionId);
+    this.pendingMoveNotes.delete(sessionId);
+    return note?.();
+  }
+
+  /** Session `sessionId` ended: it will never be told. */
+  dropMoveNote(sessionId: string): void {
+    this.pendingMoveNotes.delete(sessionId);
   }
 
   /** How a later jlab-mcp reaches this server, while one is up. */
@@ -177,9 +215,9 @@ export class ServerSupervisor {
     await this.backend.stop();
   }
 
-  describe(): Record<string, unknown> {
+  describe(): ServerDescription {
     const state = this.state;
-    const base = { profile: this.profile, state: state.kind, modeReason: this.modeReason, backend: this.backend.describe() };
+    const base: ServerDescription = { profile: this.profile, state: state.kind, modeReason: this.modeReason, backend: this.backend.describe() };
     if (state.kind === 'ready') return { ...base, url: displayUrl(state.client.endpoint.baseUrl), upSince: new Date(state.since).toISOString() };
     if (state.kind === 'failed') return { ...base, lastError: state.error.message, failedAt: new Date(state.at).toISOString() };
     return base;

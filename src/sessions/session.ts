@@ -10,6 +10,7 @@ import { CellRun, type CellRunOptions, type CellRunResult, type StopCause } from
 import { CellTicket } from './cellTicket.js';
 import { assertRunnableCode } from './codeCheck.js';
 import { Replay, runReplay, type ReplayOptions } from './replay.js';
+import type { ProvenanceTracker } from './provenanceTracker.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 
 /** Finished cells whose results are kept for wait_for_cell until someone reads them. */
@@ -37,6 +38,8 @@ export interface SessionOptions {
   interruptGraceMs: number;
   /** Restart a kernel that ignores an interrupt without being asked (force) to. */
   restartIgnoredInterrupt: boolean;
+  /** Where runs' provenance is gathered (the session manager's); without one, runs are recorded without a context. */
+  provenance?: ProvenanceTracker;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -360,7 +363,7 @@ export class Session {
   }
 
   private runOptions(how: Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError'>): CellRunOptions {
-    return { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, ...how };
+    return { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, provenance: this.options.provenance, ...how };
   }
 
   /** Waits for a started run, telling the registry about it if it runs long enough to matter. */

@@ -9,12 +9,13 @@ import { JlabError } from '../util/errors.js';
 import { sleep } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import type { SessionRecord } from '../state/records.js';
-import { RegistrySync, spoolPathFor } from './registrySync.js';
+import { type RegistryDescription, type RegistrySync, spoolPathFor } from './registrySync.js';
 import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import type { Replay, ReplayOptions } from './replay.js';
 import { settleStaleMarks } from './runningMark.js';
 import { recordSessionEnvironment } from './environmentRecord.js';
+import { ProvenanceTracker } from './provenanceTracker.js';
 import { Session, type SessionOptions } from './session.js';
 
 /** How often a reconnecting kernel's server is checked, in ms. */
@@ -44,6 +45,8 @@ export class SessionManager {
   private registry?: RegistrySync;
   /** Settles once the sessions of an earlier jlab-mcp have been adopted (or found gone). */
   private reattaching: Promise<void> = Promise.resolve();
+  /** Where every session's runs are recorded from (host, job, environment) and their kernel timing. */
+  readonly provenance = new ProvenanceTracker();
 
   constructor(
     readonly servers: ServerPool,
@@ -126,7 +129,7 @@ export class SessionManager {
     kernel.setSpoolPath(spoolPathFor(session.notebookPath));
     const old = session.moveTo(kernel, supervisor);
     this.registry?.sessionStarted(session);
-    recordSessionEnvironment(session, { again: true }); // provenance (issue 12): the new kernel's environment
+    recordSessionEnvironment(session, this.provenance, { again: true }); // provenance (issue 12): the new kernel's environment
     return old;
   }
 
@@ -138,7 +141,7 @@ export class SessionManager {
   }
 
   /** The registry's state for the status resource (null when sessions do not outlive this process). */
-  describeState(): Record<string, unknown> | null {
+  describeState(): (RegistryDescription & { gone_sessions: ReturnType<SessionManager['listGone']> }) | null {
     return this.registry ? { ...this.registry.describe(), gone_sessions: this.listGone() } : null;
   }
 
@@ -232,6 +235,7 @@ export class SessionManager {
     await this.reattaching;
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
+    session.supervisor.dropMoveNote(session.id); // it will never hear of a walltime move
     await session.close();
     this.registry?.sessionEnded(session);
     return session;
@@ -241,6 +245,7 @@ export class SessionManager {
   async shutdownAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    for (const session of all) session.supervisor.dropMoveNote(session.id);
     await Promise.all(all.map((session) => session.close()));
     for (const session of all) this.registry?.sessionEnded(session);
   }
@@ -317,10 +322,10 @@ export class SessionManager {
     let id = adoptedId ?? randomBytes(4).toString('hex');
     while (!adoptedId && (this.sessions.has(id) || this.lostSessions.has(id))) id = randomBytes(4).toString('hex');
     if (!adoptedId) kernel.setSpoolPath(spoolPathFor(notebook.path));
-    const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session });
+    const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session, provenance: this.provenance });
     this.sessions.set(id, session);
     this.registry?.sessionStarted(session);
-    recordSessionEnvironment(session); // provenance (issue 12): the kernel's environment, once per session
+    recordSessionEnvironment(session, this.provenance); // provenance (issue 12): the kernel's environment, once per session
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;
   }

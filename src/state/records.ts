@@ -1,65 +1,52 @@
-import type { BackendKind } from '../backends/types.js';
+import { z } from 'zod';
+import { serverRecordSchema, type ServerRecord } from '../backends/records.js';
 
-/** What a later jlab-mcp needs to find a server again. No token: `tokenFile` names a 0600 file. */
-export interface ServerRecord {
-  profile: string;
-  backend: BackendKind;
-  baseUrl: string;
-  /** A 0600 file whose first line is the token (local runtime dir, SLURM job dir). */
-  tokenFile?: string;
-  /** Local backend: the Jupyter server's pid. */
-  pid?: number;
-  /** Local backend: its runtime directory (config, token), removed when the server is stopped. */
-  runtimeDir?: string;
-  /** SLURM backend: the job and its directory. */
-  jobId?: string;
-  jobDir?: string;
-  /** SHA-256 fingerprint of the server's TLS certificate, when it serves HTTPS. */
-  certFingerprint?: string;
-  startedAt: string;
-}
+export type { ServerRecord };
 
 /** A cell running when the record was written: enough to follow it to its end after a restart. */
-export interface RunningRecord {
-  msgId: string;
-  cellId: string;
-  startedAt: string;
-}
+const runningRecordSchema = z.object({
+  msgId: z.string().min(1),
+  cellId: z.string().min(1),
+  startedAt: z.string(),
+});
 
-export interface SessionRecord {
-  id: string;
-  experimentName: string;
-  profile: string;
-  kernelId: string;
-  kernelName: string;
-  notebookPath: string;
+const sessionRecordSchema = z.object({
+  id: z.string().min(1),
+  experimentName: z.string(),
+  profile: z.string().min(1),
+  kernelId: z.string().min(1),
+  kernelName: z.string(),
+  notebookPath: z.string().min(1),
   /** Where the Python kernel writes the messages of the cell it runs (recovery after a restart). */
-  spoolPath?: string;
-  running?: RunningRecord;
-}
+  spoolPath: z.string().optional(),
+  running: runningRecordSchema.optional(),
+});
 
-/** An MCP task (src/mcp/tasks/taskRecord.ts owns its shape), kept so its id outlives a restart. */
-export interface PersistedTask {
-  taskId: string;
-  [field: string]: unknown;
-}
+/** An MCP task (src/mcp/tasks/taskRecord.ts owns its shape and checks it), kept so its id outlives a restart. */
+const persistedTaskSchema = z.looseObject({ taskId: z.string().min(1) });
 
-export interface RegistryContent {
-  version: 1;
-  owner: { pid: number; host: string; startedAt: string };
-  servers: Record<string, ServerRecord>;
-  sessions: Record<string, SessionRecord>;
+/**
+ * The registry file, version 1. Checked whole when read: a file that does not match is not
+ * trusted (set aside), since adopting from it would signal pids and cancel jobs it names.
+ */
+export const registryContentSchema = z.object({
+  version: z.literal(1),
+  owner: z.object({ pid: z.number().int(), host: z.string(), startedAt: z.string() }),
+  servers: z.record(z.string(), serverRecordSchema),
+  sessions: z.record(z.string(), sessionRecordSchema),
   /** Optional: registries written before tasks existed have none. */
-  tasks?: Record<string, PersistedTask>;
-}
+  tasks: z.record(z.string(), persistedTaskSchema).optional(),
+});
 
-/** Loose validation of a registry read from disk: the shape, not every field. */
-export function isRegistryContent(value: unknown): value is RegistryContent {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return record.version === 1 && isObject(record.servers) && isObject(record.sessions) && isObject(record.owner);
-}
+export type RunningRecord = z.infer<typeof runningRecordSchema>;
+export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+export type PersistedTask = z.infer<typeof persistedTaskSchema>;
+export type RegistryContent = z.infer<typeof registryContentSchema>;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The registry in `value` (parsed JSON), or why it is not one, in a line for the log. */
+export function parseRegistryContent(value: unknown): { ok: true; content: RegistryContent } | { ok: false; why: string } {
+  const result = registryContentSchema.safeParse(value);
+  if (result.success) return { ok: true, content: result.data };
+  const issues = result.error.issues.slice(0, 3).map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  return { ok: false, why: `not a jlab-mcp registry (version 1): ${issues.join('; ')}${result.error.issues.length > 3 ? '; …' : ''}` };
 }

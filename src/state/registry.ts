@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../notebook/atomicWrite.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { acquireOwnerLock } from './ownerLock.js';
-import { isRegistryContent, type PersistedTask, type RegistryContent, type ServerRecord, type SessionRecord } from './records.js';
+import { parseRegistryContent, type PersistedTask, type RegistryContent, type ServerRecord, type SessionRecord } from './records.js';
 import { ensureStateDir } from './stateDir.js';
 
 const FILE = 'registry.json';
@@ -46,9 +46,9 @@ export class SessionRegistry {
     let previous: RegistryContent | undefined;
     let setAside: string | undefined;
     try {
-      const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-      if (!isRegistryContent(parsed)) throw new Error('not a jlab-mcp registry (version 1)');
-      previous = parsed;
+      const parsed = parseRegistryContent(JSON.parse(await readFile(file, 'utf8')));
+      if (!parsed.ok) throw new Error(parsed.why);
+      previous = parsed.content;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         setAside = `${file}.corrupt-${Date.now()}`;
@@ -153,12 +153,22 @@ export class SessionRegistry {
   }
 }
 
-/** The registry as it is on disk, without taking the lock (for `jlab-mcp connect`); undefined when there is none. */
+/** The registry as it is on disk, without taking the lock (for `jlab-mcp connect`); undefined when there is none or it does not check out (logged). */
 export async function readRegistry(dir: string): Promise<RegistryContent | undefined> {
+  const file = path.join(dir, FILE);
+  let text: string;
   try {
-    const parsed: unknown = JSON.parse(await readFile(path.join(dir, FILE), 'utf8'));
-    return isRegistryContent(parsed) ? parsed : undefined;
+    text = await readFile(file, 'utf8');
   } catch {
     return undefined;
   }
+  let parsed: ReturnType<typeof parseRegistryContent>;
+  try {
+    parsed = parseRegistryContent(JSON.parse(text));
+  } catch (error) {
+    parsed = { ok: false, why: `not JSON (${messageOf(error)})` };
+  }
+  if (parsed.ok) return parsed.content;
+  log.warn(`the session registry ${file} is not used: ${parsed.why}`);
+  return undefined;
 }

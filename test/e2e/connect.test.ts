@@ -72,7 +72,10 @@ describe('jlab-mcp connect (local backend)', () => {
     const started = await call(server.client, 'start_new_session', { experiment_name: 'look-in' });
     assert.ok(!started.isError, JSON.stringify(started));
     const stateDir = defaultStateDir(await realpath(server.notebookDir), { XDG_STATE_HOME: xdg });
-    const record = await until('the server in the registry', 20_000, async () => (await readRegistry(stateDir))?.servers.default);
+    const record = await until('the local server in the registry', 20_000, async () => {
+      const recorded = (await readRegistry(stateDir))?.servers.default;
+      return recorded?.backend === 'local' ? recorded : undefined;
+    });
     assert.ok(record.pid);
     pids.push(record.pid);
 

@@ -4,18 +4,15 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
-import { makeBackendFactory } from '../../src/backends/factory.js';
+import { createApp } from '../../src/app.js';
 import { loadConfig, parseArgs } from '../../src/config/load.js';
 import type { ServerEndpoint } from '../../src/jupyter/endpoint.js';
-import { createMcpServer } from '../../src/mcp/createServer.js';
-import { flushPendingFsyncs } from '../../src/notebook/atomicWrite.js';
-import { ServerPool } from '../../src/sessions/serverPool.js';
-import { SessionManager } from '../../src/sessions/sessionManager.js';
-import { sessionManagerOptions, toolContext } from '../../src/wiring.js';
+import type { ServerPool } from '../../src/sessions/serverPool.js';
+import type { SessionManager } from '../../src/sessions/sessionManager.js';
 
 /**
  * The real MCP server (tools, sessions, a local Jupyter server and real kernels) built in this
- * test process, wired as src/main.ts wires it, and reached by the official client through an
+ * test process by src/app.ts's createApp, as src/main.ts builds it, and reached by the official client through an
  * in-memory transport pair. Living in this process is what lets a test read the server's own
  * active handles and RSS.
  */
@@ -26,29 +23,27 @@ export interface InProcessServer {
   notebookDir: string;
   /** The local Jupyter server's endpoint (started on demand by `ready()`). */
   endpoint: () => Promise<ServerEndpoint>;
-  /** Shuts every session, Jupyter and the MCP link down, as main.ts's shutdown does; removes the notebook dir. */
+  /** Shuts every session, Jupyter and the MCP link down (the app's shutdown, as at exit); removes the notebook dir. */
   close: () => Promise<void>;
 }
 
 /**
- * Builds the server from the settings' defaults (plus `env`, e.g. JLAB_MCP_EXEC_TIMEOUT), wired
- * as src/main.ts wires it; keep the two in step (the compiler flags a missing field).
+ * Builds the server from the settings' defaults (plus `env`, e.g. JLAB_MCP_EXEC_TIMEOUT) with
+ * createApp, as src/main.ts does, without a session registry (nothing outlives the test).
  */
 export async function startInProcessServer(env: Record<string, string> = {}): Promise<InProcessServer> {
   const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-leaks-'));
   const config = loadConfig(parseArgs([]), { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, ...env });
-  const servers = new ServerPool(await makeBackendFactory(config, 'local'), 'in-process test');
-  const sessions = new SessionManager(servers, { ...sessionManagerOptions(config), notebookDir });
-  const server = createMcpServer(toolContext(config, sessions, 2_000), '0.0.0-test');
+  const app = await createApp(config, { version: '0.0.0-test', registry: false });
+  const { sessions, servers } = app;
+  const server = app.createMcpServer();
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'jlab-mcp-leak-tests', version: '0.0.0' });
   await client.connect(clientSide);
   const endpoint = async () => (await servers.get().ready()).endpoint;
   const close = async () => {
-    await sessions.shutdownAll();
-    await flushPendingFsyncs();
-    await servers.stop();
+    await app.shutdown();
     await client.close().catch(() => {});
     await server.close().catch(() => {});
     await rm(notebookDir, { recursive: true, force: true });

@@ -137,7 +137,10 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
       const sid = String(started.structuredContent?.session_id);
       const ran = await call(server.client, 'execute_code', { session_id: sid, code: 'print(6*7)' });
       assert.match(textOf(ran), /42/);
-      const record = await waitFor('the job in the registry', 20_000, async () => (await readRegistry(stateDir))?.servers.default);
+      const record = await waitFor('the job in the registry', 20_000, async () => {
+        const recorded = (await readRegistry(stateDir))?.servers.default;
+        return recorded?.backend === 'slurm' ? recorded : undefined;
+      });
       jobId = record.jobId;
       if (jobId) scratch.submitted.add(jobId);
       assert.match(record.baseUrl, /^https:\/\//);

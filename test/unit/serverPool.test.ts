@@ -7,11 +7,11 @@ import { JlabError } from '../../src/util/errors.js';
 /** A backend that never starts anything: the pool's bookkeeping is what is under test. */
 function fakeBackend(name: string): JupyterBackend {
   return {
-    kind: 'slurm',
+    kind: 'external',
     start: async () => ({ baseUrl: `http://${name}/`, token: '' }),
     stop: async () => {},
     checkLost: async () => undefined,
-    describe: () => ({ kind: 'slurm', name }),
+    describe: () => ({ kind: 'external', url: `http://${name}/` }),
   };
 }
 

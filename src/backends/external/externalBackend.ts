@@ -6,6 +6,7 @@ import { JlabError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { displayUrl } from '../../util/secrets.js';
 import type { JupyterBackend } from '../types.js';
+import type { ExternalDescription } from './description.js';
 import { hubSpawnPending } from './hubSpawn.js';
 
 export interface ExternalBackendOptions {
@@ -20,7 +21,7 @@ export interface ExternalBackendOptions {
 }
 
 /** A server the user already runs (JupyterLab, a JupyterHub single-user server). Never stopped by us. */
-export class ExternalBackend implements JupyterBackend {
+export class ExternalBackend implements JupyterBackend<'external'> {
   readonly kind = 'external' as const;
 
   constructor(private readonly options: ExternalBackendOptions) {}
@@ -65,7 +66,7 @@ export class ExternalBackend implements JupyterBackend {
     return undefined;
   }
 
-  describe(): Record<string, unknown> {
+  describe(): ExternalDescription {
     return { kind: this.kind, url: displayUrl(this.options.url) };
   }
 }

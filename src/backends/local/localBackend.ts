@@ -14,8 +14,9 @@ import { TextTail } from '../../util/tail.js';
 import { pidAlive, terminate, terminatePid } from '../../util/terminate.js';
 import { cullingArgs } from '../culling.js';
 import { writeServerConfig } from '../serverConfig.js';
-import type { ServerRecord } from '../../state/records.js';
-import type { JupyterBackend } from '../types.js';
+import type { JupyterBackend, RecordBody } from '../types.js';
+import type { LocalDescription } from './description.js';
+import type { LocalServerRecord } from './record.js';
 import { findFreePort } from './freePort.js';
 import { INSTALL_HINT, resolveJupyterCommand } from './jupyterCommand.js';
 import type { JupyterSetup } from '../../setup/jupyterSetup.js';
@@ -47,7 +48,7 @@ const PORT_ATTEMPTS = 3;
  * and unconnected for the idle timeout are shut down, then the server with no kernels and no
  * activity for as long. A normal exit with the `shutdown` policy stops it at once.
  */
-export class LocalBackend implements JupyterBackend {
+export class LocalBackend implements JupyterBackend<'local'> {
   readonly kind = 'local' as const;
   private child?: ChildProcess;
   /** A server a previous jlab-mcp started, adopted by pid. */
@@ -169,8 +170,8 @@ export class LocalBackend implements JupyterBackend {
   }
 
   /** The server a previous jlab-mcp left running, if it still answers with its token. */
-  async adopt(record: ServerRecord): Promise<ServerEndpoint | undefined> {
-    if (!record.pid || !record.tokenFile || !pidAlive(record.pid)) return undefined;
+  async adopt(record: LocalServerRecord): Promise<ServerEndpoint | undefined> {
+    if (!pidAlive(record.pid)) return undefined;
     const token = (await readFile(record.tokenFile, 'utf8').catch(() => '')).split('\n')[0]!.trim();
     if (!token) return undefined;
     registerSecret(token);
@@ -194,7 +195,7 @@ export class LocalBackend implements JupyterBackend {
   }
 
   /** How a later jlab-mcp finds this server; undefined when none runs. */
-  record(): Omit<ServerRecord, 'profile'> | undefined {
+  record(): RecordBody<LocalServerRecord> | undefined {
     const pid = this.child?.pid ?? this.adopted?.pid;
     if (!pid || !this.url || !this.runtimeDir) return undefined;
     return { backend: 'local', baseUrl: this.url, pid, runtimeDir: this.runtimeDir, tokenFile: path.join(this.runtimeDir, 'token'), startedAt: new Date().toISOString() };
@@ -242,7 +243,7 @@ export class LocalBackend implements JupyterBackend {
     return tail.lines(lines);
   }
 
-  describe(): Record<string, unknown> {
+  describe(): LocalDescription {
     // `summary` is what a waiting start call's progress says (the setup's step, while one runs).
     return { kind: this.kind, summary: this.options.setup?.summary(), setup: this.options.setup?.describe(), url: this.url, pid: this.child?.pid ?? this.adopted?.pid, adopted: this.adopted !== undefined, runtimeDir: this.runtimeDir, log: this.runtimeDir ? this.logFile() : undefined };
   }

@@ -3,6 +3,7 @@ import type { BatchSettings } from './batchScript.js';
 import type { Job, Phase } from './job.js';
 import { logFileOf } from './jobFiles.js';
 import type { SqueueRow } from './parsers.js';
+import type { WalltimeStatus } from './walltime.js';
 
 /** One line for people: where the start is, e.g. "job 12 pending (Resources) for 40 s". */
 export function summaryOf(phase: Phase, job: Job | undefined): string {
@@ -50,8 +51,31 @@ function stateOf(phase: Phase, row: SqueueRow | undefined): string | undefined {
   return why ? `failed: ${why}` : 'failed';
 }
 
-/** Facts for the status resource. */
-export function describeJob(input: DescribeInput): Record<string, unknown> {
+/** The SLURM backend's facts for the status resource. */
+export type SlurmDescription = {
+  kind: 'slurm';
+  summary: string;
+  phase: Phase;
+  jobId?: string;
+  jobName?: string;
+  state?: string;
+  reason?: string;
+  node?: string;
+  timeLeft?: string;
+  timeLimit?: string;
+  checkedAt?: string;
+  url?: string;
+  logs?: { stdout: string; stderr: string };
+  stateDir: string;
+  partition: string;
+  gres?: string;
+  heartbeatTimeoutS: number;
+  lastError?: string;
+  walltime?: WalltimeStatus;
+};
+
+/** Facts for the status resource (the backend adds the walltime). */
+export function describeJob(input: DescribeInput): SlurmDescription {
   const { job, phase } = input;
   const row = job?.row;
   return {

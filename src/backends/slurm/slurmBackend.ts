@@ -1,14 +1,14 @@
 import type { ServerEndpoint } from '../../jupyter/endpoint.js';
 import { JupyterRestClient } from '../../jupyter/restClient.js';
-import type { ServerRecord } from '../../state/records.js';
 import { JlabError, messageOf } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { displayUrl, redactSecrets } from '../../util/secrets.js';
-import type { JupyterBackend } from '../types.js';
+import type { JupyterBackend, RecordBody, WalltimeCapability } from '../types.js';
 import { validateBatchSettings, type BatchSettings } from './batchScript.js';
 import { capacityWords, refusedForSize } from './capacity.js';
 import { scancel, sinfoCapacity, squeueJob, type SqueueAnswer } from './commands.js';
-import { describeJob, summaryOf } from './format.js';
+import { describeJob, summaryOf, type SlurmDescription } from './format.js';
+import type { SlurmServerRecord } from './record.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Job, Phase } from './job.js';
 import { jobFromDir, jobPaths } from './jobDir.js';
@@ -17,7 +17,7 @@ import { lossVerdict } from './loss.js';
 import { isTerminalState } from './parsers.js';
 import { cancelByName, submitJob } from './submit.js';
 import { waitUntilReady, waitUntilRunning } from './waits.js';
-import { DEFAULT_WALLTIME, signalLeadSeconds, type Handover, type WalltimeEvent, type WalltimeSettings, type WalltimeStatus } from './walltime.js';
+import { DEFAULT_WALLTIME, signalLeadSeconds, type Handover, type WalltimeSettings } from './walltime.js';
 import { WalltimeWatch } from './walltimeWatch.js';
 
 export interface SlurmBackendOptions {
@@ -56,7 +56,7 @@ const CHECK_CACHE_MS = 2000;
  * sbatch never gave back is still found and cancelled. Near the walltime it warns, and moves to
  * a new job when asked to (WalltimeWatch).
  */
-export class SlurmBackend implements JupyterBackend {
+export class SlurmBackend implements JupyterBackend<'slurm'> {
   readonly kind = 'slurm' as const;
   private phase: Phase = 'idle';
   private job?: Job;
@@ -254,8 +254,7 @@ export class SlurmBackend implements JupyterBackend {
    * cancelled, since nobody else will ever adopt it. Undefined in every such case; a failing
    * squeue leaves everything as it is.
    */
-  async adopt(record: ServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined> {
-    if (record.backend !== 'slurm' || !record.jobId || !/^\d+$/.test(record.jobId) || !record.jobDir) return undefined;
+  async adopt(record: SlurmServerRecord, signal: AbortSignal): Promise<ServerEndpoint | undefined> {
     if (this.phase !== 'idle' && this.phase !== 'failed') return undefined;
     const job = await jobFromDir(record.jobDir, record.jobId, record.tokenFile);
     if (!job) {
@@ -293,7 +292,7 @@ export class SlurmBackend implements JupyterBackend {
   }
 
   /** How a later jlab-mcp finds this job: id, directory, URL, the token's file (not the token). */
-  record(): Omit<ServerRecord, 'profile'> | undefined {
+  record(): RecordBody<SlurmServerRecord> | undefined {
     const job = this.job;
     if (this.phase !== 'ready' || !job?.id || !job.url) return undefined;
     return {
@@ -432,23 +431,19 @@ export class SlurmBackend implements JupyterBackend {
     this.stopBeating = undefined;
   }
 
-  /** Time left and where the end stands, for footers and the status resource; undefined without a ready job. */
-  walltime(): WalltimeStatus | undefined {
-    return this.phase === 'ready' ? this.walltimeWatch.status() : undefined;
-  }
-
-  /** Told at the walltime warning, when the end is near, and of an extension's outcome. */
-  onWalltime(listener: (event: WalltimeEvent) => void): void {
-    this.walltimeWatch.listen(listener);
-  }
+  /** Time left and where the end stands (undefined without a ready job); told at the warning, near the end, and of an extension's outcome. */
+  readonly walltime: WalltimeCapability = {
+    status: () => (this.phase === 'ready' ? this.walltimeWatch.status() : undefined),
+    listen: (listener) => this.walltimeWatch.listen(listener),
+  };
 
   /** One line for people: where the start is, e.g. "job 12 pending (Resources) for 40 s". */
   summary(): string {
     return summaryOf(this.phase, this.job);
   }
 
-  describe(): Record<string, unknown> {
+  describe(): SlurmDescription {
     const { stateDir, batch, heartbeatTimeoutS } = this.options;
-    return { ...describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError }), walltime: this.walltime() };
+    return { ...describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError }), walltime: this.walltime.status() };
   }
 }

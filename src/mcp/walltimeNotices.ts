@@ -10,6 +10,7 @@ import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { ToolContext } from './context.js';
 import { replaySummary } from './replayWaiter.js';
+import { suggestedCall } from './suggestedCall.js';
 
 /** A move the agent has not been told about yet: said once, in the session's next cell result. */
 const pendingMoves = new WeakMap<Session, { fromJob: string; toJob: string; replay?: Replay; error?: string }>();
@@ -92,10 +93,10 @@ export function sessionNotes(session: Session): { walltime?: string; notes: stri
   if (move) {
     pendingMoves.delete(session);
     if (move.error) {
-      notes.push(`Session ${session.id} could not move to SLURM job ${move.toJob} before job ${move.fromJob} reached its walltime: ${move.error}. When it ends, go on with start_session_resume_notebook(notebook_path="${session.notebookPath}").`);
+      notes.push(`Session ${session.id} could not move to SLURM job ${move.toJob} before job ${move.fromJob} reached its walltime: ${move.error}. When it ends, go on with ${suggestedCall('start_session_resume_notebook', { notebook_path: session.notebookPath })}.`);
     } else if (move.replay) {
-      const summary = replaySummary(session, move.replay) as { message: string; restored_with_errors: Array<{ cell_index: number; ename?: string; evalue?: string }> | null };
-      const errors = summary.restored_with_errors?.map((error) => `cell ${error.cell_index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`).join('; ');
+      const summary = replaySummary(session, move.replay) as { message: string; restored_with_errors: Array<{ cell: { index: number }; ename?: string; evalue?: string }> | null };
+      const errors = summary.restored_with_errors?.map((error) => `cell ${error.cell.index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`).join('; ');
       notes.push(`Session ${session.id} moved from SLURM job ${move.fromJob} (walltime) to job ${move.toJob}, same session id; its notebook was replayed to restore the variables. ${summary.message}${errors ? ` Cells that failed in the replay: ${errors}.` : ''}`);
     }
   }

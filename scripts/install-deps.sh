@@ -32,3 +32,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "install-deps: npm ci" >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+# The Python MCP SDK client for test/e2e/clients.test.ts (test/clients/pyclient.py), in a venv of
+# its own under .cache/, from the Python index pip reaches here (pip config list shows it).
+if ! .cache/pymcp/bin/python -c 'import mcp' 2>/dev/null; then
+  echo "install-deps: python3 -m venv .cache/pymcp && pip install mcp" >&2
+  python3 -m venv .cache/pymcp >&2
+  .cache/pymcp/bin/pip install -q --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple mcp >&2
+fi

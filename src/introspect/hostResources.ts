@@ -38,7 +38,7 @@ export async function backendResources(backend: Record<string, unknown>): Promis
     return {
       backend: kind,
       measured: false,
-      summary: `No session: start one (start_new_session) and call kernel_resources(session_id=…) to measure the machine its kernel runs on${slurm ? ' (the compute node)' : ''}.`,
+      summary: `No session: start one (start_new_session) and call kernel_resources with its session_id to measure the machine its kernel runs on${slurm ? ' (the compute node)' : ''}.`,
       ...(slurm ? { slurm } : {}),
     };
   }

@@ -1,5 +1,6 @@
 import type { Session } from '../sessions/session.js';
 import { JlabError } from '../util/errors.js';
+import { suggestedCall } from '../mcp/suggestedCall.js';
 
 /** Kernel states in which a silent request would wait or be lost. */
 const NOT_READY = new Set(['busy', 'restarting', 'autorestarting', 'terminating', 'dead']);
@@ -13,16 +14,16 @@ const NOT_READY = new Set(['busy', 'restarting', 'autorestarting', 'terminating'
 export function assertKernelFree(session: Session, what: string): void {
   if (session.lost) {
     throw new JlabError('SERVER_LOST', `Session ${session.id} has no kernel to ask: ${session.lost}`, {
-      hint: `Its notebook is intact. start_session_resume_notebook(notebook_path="${session.notebookPath}") brings it back on a new kernel.`,
+      hint: `Its notebook is intact. ${suggestedCall('start_session_resume_notebook', { notebook_path: session.notebookPath })} brings it back on a new kernel.`,
       context: { sessionId: session.id },
     });
   }
-  const wait = `wait_for_cell(session_id="${session.id}")`;
+  const wait = suggestedCall('wait_for_cell', { session_id: session.id });
   const running = session.current?.run;
   if (running && !running.finished) {
     const seconds = Math.round((Date.now() - running.startedAt) / 1000);
     throw new JlabError('KERNEL_UNAVAILABLE', `The kernel is busy with cell ${running.cellIndex} (running for ${seconds} s); ${what} would wait behind it, since the kernel answers one request at a time. Try again when it ends.`, {
-      hint: `${wait} follows the cell to its end; interrupt_kernel stops it.`,
+      hint: `${wait} follows the cell to its end; ${suggestedCall('interrupt_kernel', { session_id: session.id })} stops it.`,
       context: { sessionId: session.id, cellIndex: running.cellIndex },
     });
   }

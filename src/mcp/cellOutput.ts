@@ -72,6 +72,6 @@ export function readCellOutput(session: Session, cellId: string, offset: number,
   const body = notes.length ? `${page.text}${page.text === '' || page.text.endsWith('\n') ? '' : '\n'}${notes.join('\n')}` : page.text;
   return {
     text: body,
-    meta: { offset: page.offset, next_offset: page.nextOffset, total_chars: page.total, cell_index: index, cell_id: cellId, images: parts.images.length },
+    meta: { offset: page.offset, next_offset: page.nextOffset, total_chars: page.total, cell: { id: cellId, index }, images: parts.images.length },
   };
 }

@@ -7,6 +7,7 @@ import type { CellOutcome, Session } from '../sessions/session.js';
 import { redactSecrets } from '../util/secrets.js';
 import { cellOutputUri } from './cellOutput.js';
 import type { CellResultData } from './tools/outputSchemas.js';
+import { suggestedCall } from './suggestedCall.js';
 
 export interface OutputBudget {
   textBudget: number;
@@ -85,7 +86,7 @@ export function finishedReply(
   const notes: string[] = [];
   const note =
     outcome.status === 'server_lost'
-      ? `The Jupyter server was lost while running this cell. The notebook is saved; go on with start_session_resume_notebook(notebook_path="${session.notebookPath}").`
+      ? `The Jupyter server was lost while running this cell. The notebook is saved; go on with ${suggestedCall('start_session_resume_notebook', { notebook_path: session.notebookPath })}.`
       : STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
   notes.push(...extra.notes);
@@ -113,8 +114,7 @@ export function finishedReply(
 export function cellData(session: SessionRef, index: number | null, id: string | null, status: CellResultData['status']): CellResultData {
   return {
     session_id: session.id,
-    cell_id: id,
-    cell_index: index,
+    cell: { id, index },
     status,
     execution_count: null,
     duration_seconds: null,

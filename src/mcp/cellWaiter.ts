@@ -10,6 +10,7 @@ import { startProgress } from './progress.js';
 import { errorResult } from './results.js';
 import { cellData, cellLabel, finishedReply, statementReply, toolResult, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
 import { sessionNotes } from './walltimeNotices.js';
+import { suggestedCall } from './suggestedCall.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -92,7 +93,7 @@ export function stillRunning(session: Session, ticket: CellTicket, budget: Outpu
     return statementReply(
       session,
       'queued',
-      `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call wait_for_cell(session_id="${session.id}") to follow it, or interrupt_kernel to stop the running cell and drop the queue.`,
+      `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} to follow it, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop the running cell and drop the queue.`,
     );
   }
   const cell = { sessionId: session.id, index: run.cellIndex, id: run.cell.id };
@@ -100,7 +101,7 @@ export function stillRunning(session: Session, ticket: CellTicket, budget: Outpu
   const notes = session.notebook.takeDiskNotes(); // someone else's edits merged while the cell ran
   content.push({
     type: 'text',
-    text: [...notes, `[${cellLabel(cell.index, cell.id)} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call wait_for_cell(session_id="${session.id}") for the rest, or interrupt_kernel to stop it.]`].join('\n'),
+    text: [...notes, `[${cellLabel(cell.index, cell.id)} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} for the rest, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop it.]`].join('\n'),
   });
   return {
     content,

@@ -8,6 +8,7 @@ import { within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
+import { suggestedCall } from './suggestedCall.js';
 
 export interface ReplayWaitOptions {
   timeoutMs: number;
@@ -52,8 +53,7 @@ export function replaySummary(session: Session, replay: Replay): Record<string, 
     .map((outcome) => {
       const error = outcome.outputs.findLast((output) => output.output_type === 'error');
       return {
-        cell_index: outcome.cellIndex,
-        cell_id: outcome.cellId,
+        cell: { id: outcome.cellId, index: outcome.cellIndex },
         status: outcome.status,
         ename: error ? agentValueText(String(error.ename)) : undefined,
         evalue: error ? wellFormed(redactSecrets(agentValueText(String(error.evalue))).slice(0, 500)) : undefined,
@@ -67,8 +67,7 @@ export function replaySummary(session: Session, replay: Replay): Record<string, 
       status,
       cells_total: replay.total,
       cells_run: replay.outcomes.length,
-      running_cell: running ? running.cellIndex : null,
-      running_cell_id: running ? running.cell.id : null,
+      running: running ? { id: running.cell.id, index: running.cellIndex } : null,
       stopped_because: replay.stoppedBecause ?? null,
       seconds: Math.round((Date.now() - replay.startedAt) / 100) / 10,
       save_error: replay.saveError ?? null,
@@ -81,7 +80,7 @@ export function replaySummary(session: Session, replay: Replay): Record<string, 
 
 function replayMessage(session: Session, replay: Replay, status: string): string {
   if (status === 'running') {
-    return `Replay goes on in the background: ${replay.outcomes.length} of ${replay.total} cells done. Call wait_for_cell(session_id="${session.id}") to follow it, or interrupt_kernel to stop it. Cells you send now run after it.`;
+    return `Replay goes on in the background: ${replay.outcomes.length} of ${replay.total} cells done. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} to follow it, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop it. Cells you send now run after it.`;
   }
   if (status === 'stopped') return `Replay stopped after ${replay.outcomes.length} of ${replay.total} cells: ${replay.stoppedBecause}.`;
   return `Replayed all ${replay.total} code cells.`;

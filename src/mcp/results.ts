@@ -11,7 +11,17 @@ export function jsonResult(value: Record<string, unknown>): CallToolResult {
   };
 }
 
-/** Any failure as an `isError` result that names the code and the next step. Never a protocol error. */
+/** Where an error result carries its code, message, hint and context for programs: `_meta["jlab-mcp/error"]`. */
+export const ERROR_META_KEY = 'jlab-mcp/error';
+
+/**
+ * Any failure as an `isError` result that names the code and the next step. Never a protocol error.
+ * It carries no structuredContent: a tool's outputSchema describes its success, and the TypeScript
+ * SDK 1.x client checks structuredContent against it even on errors (a mismatch becomes "MCP
+ * error -32602" and the agent never sees our text), while an error shape that fitted every schema
+ * would make each schema's fields optional. The text holds code, message and next step; the
+ * same facts, as data, ride in `_meta`, which no client validates.
+ */
 export function errorResult(error: unknown): CallToolResult {
   const jlab =
     error instanceof JlabError ? error : new JlabError('INTERNAL', `Unexpected error: ${messageOf(error)}`, { hint: 'This is a bug in jlab-mcp; the log on stderr has details.' });
@@ -23,9 +33,9 @@ export function errorResult(error: unknown): CallToolResult {
   return {
     isError: true,
     content: [{ type: 'text', text }],
-    structuredContent: JSON.parse(
-      redactSecrets(JSON.stringify({ error: { code: jlab.code, message: jlab.message, hint: jlab.hint, context } })),
-    ) as Record<string, unknown>,
+    _meta: {
+      [ERROR_META_KEY]: JSON.parse(redactSecrets(JSON.stringify({ code: jlab.code, message: jlab.message, hint: jlab.hint, context }))) as Record<string, unknown>,
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { SessionManager } from '../sessions/sessionManager.js';
 import { replaySummary } from './replayWaiter.js';
+import { suggestedCall } from './suggestedCall.js';
 
 /** What the walltime moves need from the settings. */
 export interface WalltimeNoticeOptions {
@@ -97,9 +98,9 @@ export function sessionNotes(session: Session): { walltime?: string; notes: stri
 function moveNote(move: SessionMove, fromJob: string, toJob: string): string {
   const { session } = move;
   if (move.error) {
-    return `Session ${session.id} could not move to SLURM job ${toJob} before job ${fromJob} reached its walltime: ${move.error}. When it ends, go on with start_session_resume_notebook(notebook_path="${session.notebookPath}").`;
+    return `Session ${session.id} could not move to SLURM job ${toJob} before job ${fromJob} reached its walltime: ${move.error}. When it ends, go on with ${suggestedCall('start_session_resume_notebook', { notebook_path: session.notebookPath })}.`;
   }
-  const summary = replaySummary(session, move.replay!) as { message: string; restored_with_errors: Array<{ cell_index: number; ename?: string; evalue?: string }> | null };
-  const errors = summary.restored_with_errors?.map((error) => `cell ${error.cell_index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`).join('; ');
+  const summary = replaySummary(session, move.replay!) as { message: string; restored_with_errors: Array<{ cell: { index: number }; ename?: string; evalue?: string }> | null };
+  const errors = summary.restored_with_errors?.map((error) => `cell ${error.cell.index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`).join('; ');
   return `Session ${session.id} moved from SLURM job ${fromJob} (walltime) to job ${toJob}, same session id; its notebook was replayed to restore the variables. ${summary.message}${errors ? ` Cells that failed in the replay: ${errors}.` : ''}`;
 }

@@ -12,6 +12,7 @@ import { assertRunnableCode } from './codeCheck.js';
 import { Replay, runReplay, type ReplayOptions } from './replay.js';
 import type { ProvenanceTracker } from './provenanceTracker.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
+import { suggestedCall } from '../mcp/suggestedCall.js';
 
 /** Finished cells whose results are kept for wait_for_cell until someone reads them. */
 const MAX_UNDELIVERED = 20;
@@ -415,20 +416,21 @@ export class Session {
   private assertUsable(): void {
     if (this.lostReason) {
       throw new JlabError('SERVER_LOST', `Session ${this.id} cannot run code: ${this.lostReason}`, {
-        hint: `Its notebook is intact. Start again with start_session_resume_notebook(notebook_path="${this.notebookPath}") to re-run it on a new kernel.`,
+        hint: `Its notebook is intact. Start again with ${suggestedCall('start_session_resume_notebook', { notebook_path: this.notebookPath })} to re-run it on a new kernel.`,
         context: { sessionId: this.id, kernelId: this.kernel.id },
       });
     }
     if (this.kernel.status === 'dead') {
       const why = this.kernel.gone ? 'its kernel no longer exists on the Jupyter server (shut down from outside?)' : 'its kernel is dead';
       throw new JlabError('KERNEL_DIED', `Session ${this.id} cannot run code: ${why}.`, {
-        hint: `Its notebook is intact. Start again with start_session_resume_notebook(notebook_path="${this.notebookPath}") to re-run it on a new kernel.`,
+        // The session still holds the notebook, so it is shut down before the resume takes it over.
+        hint: `Its notebook is intact. Call ${suggestedCall('shutdown_session', { session_id: this.id })}, then ${suggestedCall('start_session_resume_notebook', { notebook_path: this.notebookPath })} to re-run it on a new kernel.`,
         context: { sessionId: this.id, kernelId: this.kernel.id },
       });
     }
     if (this.closing) {
-      throw new JlabError('UNKNOWN_SESSION', `Session ${this.id} is shutting down.`, {
-        hint: `Its notebook is saved at ${this.notebookPath}; start_session_resume_notebook brings it back.`,
+      throw new JlabError('SHUTTING_DOWN', `Session ${this.id} is shutting down.`, {
+        hint: `Its notebook is saved at ${this.notebookPath}; once the shutdown is done, ${suggestedCall('start_session_resume_notebook', { notebook_path: this.notebookPath })} brings it back.`,
       });
     }
   }

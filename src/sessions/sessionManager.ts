@@ -17,6 +17,7 @@ import { settleStaleMarks } from './runningMark.js';
 import { recordSessionEnvironment } from './environmentRecord.js';
 import { ProvenanceTracker } from './provenanceTracker.js';
 import { Session, type SessionOptions } from './session.js';
+import { suggestedCall } from '../mcp/suggestedCall.js';
 
 /** How often a reconnecting kernel's server is checked, in ms. */
 const RECONNECT_CHECK_MS = 2500;
@@ -42,6 +43,8 @@ export class SessionManager {
   private readonly opening = new Set<string>();
   /** Sessions from before a restart whose kernel or server is gone: why, and their notebook. */
   private readonly lostSessions = new Map<string, { reason: string; notebookPath: string }>();
+  /** Sessions a shutdown is closing right now: their id answers SHUTTING_DOWN, not UNKNOWN_SESSION. */
+  private readonly closing = new Map<string, string>();
   private registry?: RegistrySync;
   /** Settles once the sessions of an earlier jlab-mcp have been adopted (or found gone). */
   private reattaching: Promise<void> = Promise.resolve();
@@ -203,7 +206,14 @@ export class SessionManager {
     const gone = this.lostSessions.get(sessionId);
     if (!session && gone) {
       throw new JlabError('SERVER_LOST', `Session ${sessionId} did not survive the restart of jlab-mcp: ${gone.reason}.`, {
-        hint: `Its notebook is intact. Start again with start_session_resume_notebook(notebook_path="${gone.notebookPath}") to re-run it on a new kernel.`,
+        hint: `Its notebook is intact. Start again with ${suggestedCall('start_session_resume_notebook', { notebook_path: gone.notebookPath })} to re-run it on a new kernel.`,
+        context: { sessionId },
+      });
+    }
+    const closingNotebook = this.closing.get(sessionId);
+    if (!session && closingNotebook !== undefined) {
+      throw new JlabError('SHUTTING_DOWN', `Session ${sessionId} is shutting down.`, {
+        hint: `Its notebook is saved at ${closingNotebook}; once the shutdown is done, ${suggestedCall('start_session_resume_notebook', { notebook_path: closingNotebook })} brings it back.`,
         context: { sessionId },
       });
     }
@@ -236,7 +246,12 @@ export class SessionManager {
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
     session.supervisor.dropMoveNote(session.id); // it will never hear of a walltime move
-    await session.close();
+    this.closing.set(sessionId, session.notebookPath);
+    try {
+      await session.close();
+    } finally {
+      this.closing.delete(sessionId);
+    }
     this.registry?.sessionEnded(session);
     return session;
   }
@@ -245,7 +260,10 @@ export class SessionManager {
   async shutdownAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    for (const session of all) session.supervisor.dropMoveNote(session.id);
+    for (const session of all) {
+      session.supervisor.dropMoveNote(session.id);
+      this.closing.set(session.id, session.notebookPath);
+    }
     await Promise.all(all.map((session) => session.close()));
     for (const session of all) this.registry?.sessionEnded(session);
   }

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
+import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 
 /** Small, so that a few hundred lines of output are cut and take several resource pages. */
@@ -45,7 +45,9 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
 
   const cellsOf = async (file: string): Promise<Cell[]> => (JSON.parse(await readFile(file, 'utf8')) as { cells: Cell[] }).cells;
   const idsOf = async (file: string) => (await cellsOf(file)).map((cell) => cell.id);
-  const errorCode = (result: ToolResult) => (result.structuredContent?.error as { code?: string } | undefined)?.code;
+  const errorCode = (result: ToolResult) => errorOf(result)?.code;
+  /** How every result names a cell: `cell: {id, index}`. */
+  const placeOf = (result: ToolResult) => (result.structuredContent?.cell ?? {}) as { id?: string | null; index?: number | null };
 
   let sid = '';
   let notebook = '';
@@ -77,45 +79,45 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     sid = String(started.structuredContent?.session_id);
     notebook = String(started.structuredContent?.notebook_path);
     const a = await tool('execute_code', { session_id: sid, code: 'a = 1\nprint("a is", a)' });
-    first = String(a.structuredContent?.cell_id);
+    first = String(placeOf(a).id);
     assert.match(first, /^[0-9a-f]{8}$/);
     assert.deepEqual(
-      { index: a.structuredContent?.cell_index, status: a.structuredContent?.status, count: a.structuredContent?.execution_count, truncated: a.structuredContent?.truncated },
+      { index: placeOf(a).index, status: a.structuredContent?.status, count: a.structuredContent?.execution_count, truncated: a.structuredContent?.truncated },
       { index: 0, status: 'ok', count: 1, truncated: false },
     );
     assert.match(textOf(a), new RegExp(`^a is 1\\n\\[cell 0 \\(id ${first}\\) · In \\[1\\] · ok · `));
     assert.ok(!a.content.some((block) => block.type === 'resource_link'), 'no link when nothing was cut');
     const b = await tool('execute_code', { session_id: sid, code: 'b = 2' });
-    second = String(b.structuredContent?.cell_id);
+    second = String(placeOf(b).id);
     assert.notEqual(second, first);
     assert.deepEqual(await idsOf(notebook), [first, second]);
   });
 
   it('addresses a cell by id after an insert before it moved its index', async () => {
     const inserted = await tool('execute_code', { session_id: sid, code: 'z = 0', cell_index: 0 });
-    assert.equal(inserted.structuredContent?.cell_index, 0);
+    assert.equal(placeOf(inserted).index, 0);
     // The agent's old index for the first cell (0) now names the inserted one; its id still names it.
     const edited = await tool('edit_cell', { session_id: sid, cell_id: first, code: 'a = 10\nprint("a is", a)' });
     assert.equal(edited.isError, undefined, textOf(edited));
-    assert.deepEqual([edited.structuredContent?.cell_id, edited.structuredContent?.cell_index], [first, 1]);
+    assert.deepEqual([placeOf(edited).id, placeOf(edited).index], [first, 1]);
     assert.match(textOf(edited), new RegExp(`^a is 10\\n\\[cell 1 \\(id ${first}\\)`));
     const cells = await cellsOf(notebook);
     assert.deepEqual(cells.map((cell) => cell.source.join('')), ['z = 0', 'a = 10\nprint("a is", a)', 'b = 2']);
     const rerun = await tool('run_cell', { session_id: sid, cell_id: second });
-    assert.deepEqual([rerun.structuredContent?.cell_id, rerun.structuredContent?.cell_index], [second, 2]);
+    assert.deepEqual([placeOf(rerun).id, placeOf(rerun).index], [second, 2]);
 
     const after = await tool('execute_code', { session_id: sid, code: 'c = a + b', after_cell_id: first });
-    assert.equal(after.structuredContent?.cell_index, 2);
+    assert.equal(placeOf(after).index, 2);
     const before = await tool('add_markdown', { session_id: sid, markdown: '# before a', before_cell_id: first });
-    assert.deepEqual([before.structuredContent?.cell_index, typeof before.structuredContent?.cell_id], [1, 'string']);
-    const mdId = String(before.structuredContent?.cell_id);
+    assert.deepEqual([placeOf(before).index, typeof placeOf(before).id], [1, 'string']);
+    const mdId = String(placeOf(before).id);
     const md = await tool('edit_markdown', { session_id: sid, cell_id: mdId, markdown: '# Before a' });
-    assert.deepEqual([md.structuredContent?.cell_id, md.structuredContent?.cell_index], [mdId, 1]);
-    const deleted = await tool('delete_cell', { session_id: sid, cell_id: String(inserted.structuredContent?.cell_id) });
-    assert.deepEqual([deleted.structuredContent?.cell_index, deleted.structuredContent?.deleted_source], [0, 'z = 0']);
+    assert.deepEqual([placeOf(md).id, placeOf(md).index], [mdId, 1]);
+    const deleted = await tool('delete_cell', { session_id: sid, cell_id: String(placeOf(inserted).id) });
+    assert.deepEqual([placeOf(deleted).index, deleted.structuredContent?.deleted_source], [0, 'z = 0']);
     assert.deepEqual(
       (await cellsOf(notebook)).map((cell) => [cell.id, cell.source.join('')]),
-      [[mdId, '# Before a'], [first, 'a = 10\nprint("a is", a)'], [String(after.structuredContent?.cell_id), 'c = a + b'], [second, 'b = 2']],
+      [[mdId, '# Before a'], [first, 'a = 10\nprint("a is", a)'], [String(placeOf(after).id), 'c = a + b'], [second, 'b = 2']],
     );
   });
 
@@ -157,7 +159,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     const result = await tool('execute_code', { session_id: sid, code });
     const data = result.structuredContent!;
     assert.equal(data.truncated, true);
-    const uri = `jlab-mcp://sessions/${sid}/cells/${String(data.cell_id)}/output`;
+    const uri = `jlab-mcp://sessions/${sid}/cells/${String((data.cell as { id: string }).id)}/output`;
     assert.equal(data.output_uri, uri);
     const link = result.content.find((block) => block.type === 'resource_link') as { uri?: string; mimeType?: string } | undefined;
     assert.equal(link?.uri, uri);
@@ -195,10 +197,10 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     const started = await tool('execute_code', { session_id: sid, code: 'import time\ntime.sleep(1.5)\nprint("woke")', timeout: 0 });
     assert.match(String(started.structuredContent?.status), /^(running|queued)$/);
     const waited = await tool('wait_for_cell', { session_id: sid, timeout: 30 });
-    const cells = waited.structuredContent?.cells as Array<{ status: string; cell_id: string; cell_index: number }>;
+    const cells = waited.structuredContent?.cells as Array<{ status: string; cell: { id: string; index: number } }>;
     assert.equal(cells.at(-1)?.status, 'ok');
-    assert.equal(cells.at(-1)?.cell_index, 5);
-    assert.match(textOf(waited), new RegExp(`woke\\n[\\s\\S]*\\[cell 5 \\(id ${cells.at(-1)?.cell_id}\\)`));
+    assert.equal(cells.at(-1)?.cell.index, 5);
+    assert.match(textOf(waited), new RegExp(`woke\\n[\\s\\S]*\\[cell 5 \\(id ${cells.at(-1)?.cell.id}\\)`));
     const idle = await tool('wait_for_cell', { session_id: sid });
     assert.deepEqual(idle.structuredContent?.cells, []);
     const failing = await tool('execute_code', { session_id: sid, code: 'raise ValueError("bad value")' });
@@ -219,7 +221,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     const started = await tool('start_new_session', { experiment_name: 'anchor gone' });
     const own = String(started.structuredContent?.session_id);
     const file = String(started.structuredContent?.notebook_path);
-    const anchor = String((await tool('add_markdown', { session_id: own, markdown: '# anchor' })).structuredContent?.cell_id);
+    const anchor = String(placeOf(await tool('add_markdown', { session_id: own, markdown: '# anchor' })).id);
     await tool('execute_code', { session_id: own, code: 'import time\ntime.sleep(2)', timeout: 0 });
     const queued = await tool('execute_code', { session_id: own, code: 'print("must not land")', after_cell_id: anchor, timeout: 0 });
     assert.equal(queued.structuredContent?.status, 'queued', textOf(queued));
@@ -245,7 +247,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     assert.deepEqual(await idsOf(notebook), ids);
     // An id from before the resume names the same cell in the resumed session.
     const rerun = await tool('run_cell', { session_id: rid, cell_id: first });
-    assert.deepEqual([rerun.structuredContent?.cell_index, rerun.structuredContent?.status], [1, 'ok']);
+    assert.deepEqual([placeOf(rerun).index, rerun.structuredContent?.status], [1, 'ok']);
     assert.match(textOf(rerun), /^a is 10\n/);
     await tool('shutdown_session', { session_id: rid });
 
@@ -254,7 +256,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     const forkPath = String(forked.structuredContent?.notebook_path);
     assert.deepEqual(await idsOf(forkPath), ids, 'the fork keeps the ids');
     const inFork = await tool('edit_cell', { session_id: fid, cell_id: second, code: 'b = 20\nprint(b)' });
-    assert.deepEqual([inFork.structuredContent?.cell_id, inFork.structuredContent?.cell_index], [second, 3]);
+    assert.deepEqual([placeOf(inFork).id, placeOf(inFork).index], [second, 3]);
     assert.deepEqual(await idsOf(notebook), ids);
     await tool('shutdown_session', { session_id: fid });
     await validateWithPython([notebook, forkPath]);

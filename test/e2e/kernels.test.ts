@@ -22,7 +22,7 @@ describe('kernel choice', () => {
       const names = (listed.structuredContent?.kernels as Array<{ name: string }>).map((k) => k.name).sort();
       assert.deepEqual(names, ['alt-python', 'python3']);
       const started = await call(server.client, 'start_new_session', { experiment_name: 'alt', kernel_name: 'alt-python' });
-      assert.equal(started.structuredContent?.kernel, 'alt-python');
+      assert.equal(started.structuredContent?.kernel_name, 'alt-python');
       assert.equal(started.structuredContent?.kernel_display_name, 'Alt Python');
       const ran = await call(server.client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: 'print("alt ok")' });
       assert.match(textOf(ran), /^alt ok/);
@@ -32,7 +32,7 @@ describe('kernel choice', () => {
       // Resume picks the notebook's own kernel.
       await call(server.client, 'shutdown_session', { session_id: String(started.structuredContent?.session_id) });
       const resumed = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'alt again', notebook_path: notebookPath });
-      assert.equal(resumed.structuredContent?.kernel, 'alt-python');
+      assert.equal(resumed.structuredContent?.kernel_name, 'alt-python');
       await validateWithPython([notebookPath]);
     } finally {
       await server.close();

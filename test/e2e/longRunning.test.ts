@@ -85,10 +85,12 @@ describe('long-running cells and the output budget', () => {
     const started = await call(server.client, 'execute_code', { session_id: sid, code: 'import time\nwhile True:\n    time.sleep(0.1)', timeout: 1 });
     assert.match(textOf(started), /still running/);
     const interrupted = await call(server.client, 'interrupt_kernel', { session_id: sid });
-    assert.equal(typeof interrupted.structuredContent?.interrupted_cell, 'number');
+    const target = interrupted.structuredContent?.interrupted as { id: string; index: number };
+    assert.equal(typeof target.index, 'number');
+    assert.equal(typeof target.id, 'string');
     const waited = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 20 });
     assert.match(textOf(waited), /KeyboardInterrupt/);
-    const index = Number(interrupted.structuredContent?.interrupted_cell);
+    const index = target.index;
     assert.equal((await cellOf(index)).outputs.at(-1).ename, 'KeyboardInterrupt');
   });
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
+import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { ProcessTree } from '../helpers/processTree.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 
@@ -66,7 +66,7 @@ async function outsideState(): Promise<unknown> {
 
 /** The JlabError code of an isError result (undefined for the SDK's own input-validation errors). */
 function codeOf(result: ToolResult): string | undefined {
-  return (result.structuredContent?.error as { code?: string } | undefined)?.code;
+  return errorOf(result)?.code;
 }
 
 /** An isError result with this code (or `validation`: refused by the tool's input schema) whose text matches. */

@@ -143,8 +143,8 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     const replay = resumed.structuredContent?.replay as { status: string; cells_run: number };
     assert.equal(replay.status, 'done', textOf(resumed));
     assert.equal(replay.cells_run, 3);
-    const errors = resumed.structuredContent?.restored_with_errors as Array<{ cell_index: number; ename: string }>;
-    assert.deepEqual(errors.map((e) => [e.cell_index, e.ename]), [[1, 'CellTimeout']]);
+    const errors = resumed.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
+    assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[1, 'CellTimeout']]);
     const cells = await readCells(file);
     assert.equal(cells[2]!.outputs?.[0]?.text, 'after the stuck cell\n');
     await validateWithPython([file]);
@@ -182,8 +182,8 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     await writeNotebook(file, sources);
     const goOn = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'go-on', notebook_path: file, timeout: 60 });
     assert.equal((goOn.structuredContent?.replay as { cells_run: number }).cells_run, 4, textOf(goOn));
-    const errors = goOn.structuredContent?.restored_with_errors as Array<{ cell_index: number; ename: string }>;
-    assert.deepEqual(errors.map((e) => [e.cell_index, e.ename]), [[1, 'ZeroDivisionError']]);
+    const errors = goOn.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
+    assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[1, 'ZeroDivisionError']]);
     let cells = await readCells(file);
     assert.equal(cells[3]!.outputs?.[0]?.text, '[0, 1, 2, 3]\n', 'every cell ran exactly once, in order');
     await call(server.client, 'shutdown_session', { session_id: String(goOn.structuredContent?.session_id) });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { KernelConnection } from '@jupyterlab/services';
 import { JupyterRestClient, toJupyterError } from '../../src/jupyter/restClient.js';
-import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
+import { call, errorOf as errorDataOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { fakeJupyter, stalledTcpServer, type Listening } from '../helpers/stalledServers.js';
 
@@ -44,7 +44,7 @@ async function finish(server: Spawned): Promise<void> {
 
 function errorOf(result: ToolResult): { code: string; message: string; hint?: string } {
   assert.equal(result.isError, true, textOf(result));
-  return (result.structuredContent as { error: { code: string; message: string; hint?: string } }).error;
+  return errorDataOf(result)!;
 }
 
 /** start_new_session fails with an error result; no token anywhere; the server still answers. */

@@ -169,9 +169,9 @@ describe('[fault] interactive traps: no prompt waits for a person, the kernel st
     const replay = resumed.structuredContent?.replay as { status: string; cells_run: number };
     assert.equal(replay.status, 'done', textOf(resumed));
     assert.equal(replay.cells_run, cells.length);
-    const errors = resumed.structuredContent?.restored_with_errors as Array<{ cell_index: number; ename: string; evalue: string }>;
+    const errors = resumed.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string; evalue: string }>;
     assert.deepEqual(
-      errors.map((error) => [error.cell_index, error.ename]),
+      errors.map((error) => [error.cell.index, error.ename]),
       [
         [2, 'ZeroDivisionError'],
         [3, 'StdinNotAvailable'],

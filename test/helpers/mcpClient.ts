@@ -66,7 +66,21 @@ export type ToolResult = {
   content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>;
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
+  _meta?: Record<string, unknown>;
 };
+
+/** What an error result carries for programs (src/mcp/results.ts): in _meta, since its structuredContent is left out. */
+export interface ErrorData {
+  code: string;
+  message: string;
+  hint?: string;
+  context: Record<string, unknown>;
+}
+
+/** The error of an isError result from jlab-mcp; undefined for a success or the SDK's own input-validation errors. */
+export function errorOf(result: ToolResult): ErrorData | undefined {
+  return result._meta?.['jlab-mcp/error'] as ErrorData | undefined;
+}
 
 /** Calls a tool and returns its result with a loose, test-friendly type. */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}, timeout = 120_000): Promise<ToolResult> {

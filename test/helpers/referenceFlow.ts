@@ -50,7 +50,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       notebookPath = String(result.structuredContent?.notebook_path);
       assert.match(sessionId, /^[0-9a-f]{8}$/);
       assert.equal(notebookPath, path.join(server.notebookDir, 'e2e_flow.ipynb'));
-      assert.equal(result.structuredContent?.kernel, 'python3');
+      assert.equal(result.structuredContent?.kernel_name, 'python3');
       assert.deepEqual(JSON.parse(textOf(result)), result.structuredContent);
     });
 
@@ -88,7 +88,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
 
     it('adds markdown, inserts and deletes cells', async () => {
       const md = await call(server.client, 'add_markdown', { session_id: sessionId, markdown: '# Results\nAll good.' });
-      assert.equal(md.structuredContent?.cell_index, 4);
+      assert.equal((md.structuredContent?.cell as { index: number }).index, 4);
       const inserted = await call(server.client, 'execute_code', { session_id: sessionId, code: 'y = 5', cell_index: 0 });
       assert.match(textOf(inserted), /cell 0 \(id /);
       const deleted = await call(server.client, 'delete_cell', { session_id: sessionId, cell_index: 0 });
@@ -131,8 +131,8 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const result = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'resumed', notebook_path: path.basename(notebookPath) });
       assert.equal(result.isError, undefined, textOf(result));
       assert.equal(result.structuredContent?.notebook_path, notebookPath);
-      const errors = result.structuredContent?.restored_with_errors as Array<{ cell_index: number; ename: string }>;
-      assert.deepEqual(errors.map((e) => [e.cell_index, e.ename]), [[5, 'NameError']]);
+      const errors = result.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
+      assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[5, 'NameError']]);
       const resumedId = String(result.structuredContent?.session_id);
       const state = await call(server.client, 'execute_code', { session_id: resumedId, code: 'print(x)' });
       assert.match(textOf(state), /^21\n/);

@@ -95,7 +95,7 @@ export class WalltimeWatch {
     const then =
       policy === 'resubmit'
         ? 'Every notebook is saved; a new job is being submitted and every session moves to it (same session ids, notebooks replayed).'
-        : 'Every notebook is saved. When the job ends its sessions stop; go on with start_session_resume_notebook(notebook_path=…) on a new job.';
+        : 'Every notebook is saved. When the job ends its sessions stop; go on with start_session_resume_notebook on a new job, once per notebook (list_sessions names them).';
     this.emit({ ...base, kind: 'ending', message: `SLURM job ${id} reaches its walltime ${when}. ${then}`, handover: policy === 'resubmit' ? this.hooks.successor() : undefined });
   }
 }

@@ -2,6 +2,7 @@ import { ProtocolError, type CallToolResult, type ServerContext } from '@modelco
 import { sleep } from '../../util/deadline.js';
 import { messageOf } from '../../util/errors.js';
 import { MAX_WAIT_SECONDS } from '../tools/schemas.js';
+import { ERROR_META_KEY } from '../results.js';
 import type { ToolsCallHandler, ToolsCallRequest } from './sdkHooks.js';
 import type { TaskRecord } from './taskRecord.js';
 import type { TaskStore } from './taskStore.js';
@@ -147,7 +148,7 @@ function lastLine(result: CallToolResult): string {
 
 function errorCode(result: CallToolResult): string | undefined {
   if (!result.isError) return undefined;
-  const code = (result.structuredContent as { error?: { code?: unknown } } | undefined)?.error?.code;
+  const code = (result._meta?.[ERROR_META_KEY] as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return code;
   return /Error \[([A-Z_]+)\]/.exec(textOf(result))?.[1];
 }

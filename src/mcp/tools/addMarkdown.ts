@@ -12,7 +12,7 @@ export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
     'add_markdown',
     {
       title: 'Add a markdown cell',
-      description: 'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at cell_index) to document the work. Returns its cell_id.',
+      description: 'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) to document the work. Returns the cell as cell: {id, index}.',
       inputSchema: z.object({ session_id: sessionId, markdown: z.string().describe('Markdown text.'), cell_index: insertIndex, before_cell_id: beforeCellId, after_cell_id: afterCellId }),
       outputSchema: markdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -22,8 +22,7 @@ export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
       const { index, cell } = await session.addMarkdown(markdown, insertRefOf(where));
       return jsonResult({
         session_id: session.id,
-        cell_id: cell.id,
-        cell_index: index,
+        cell: { id: cell.id, index },
         message: `Added markdown cell at index ${index} (id ${cell.id})`,
         notebook_path: session.notebookPath,
         ...diskNotes(session.notebook),

@@ -6,13 +6,13 @@ export function cellRefOf(args: { cell_index?: number; cell_id?: string }): Cell
   const { cell_index: index, cell_id: id } = args;
   if (index !== undefined && id !== undefined) {
     throw new JlabError('INVALID_ARGUMENT', `Both cell_index (${index}) and cell_id ("${id}") were given; they could name different cells.`, {
-      hint: 'Give exactly one: cell_id (stable; every cell result names it) or cell_index.',
+      hint: 'Give exactly one: cell_id (stable; every result names a cell as cell: {id, index}) or cell_index.',
     });
   }
   if (id !== undefined) return { id };
   if (index !== undefined) return { index };
   throw new JlabError('INVALID_ARGUMENT', 'No cell was named: give cell_id or cell_index.', {
-    hint: 'Pass cell_id (from a cell result, e.g. "a1b2c3d4") or cell_index (0-based, -1 = the last cell).',
+    hint: 'Pass cell_id (cell.id of a result, e.g. "a1b2c3d4") or cell_index (0-based, -1 = the last cell).',
   });
 }
 

@@ -22,8 +22,7 @@ export function registerDeleteCell(server: McpServer, ctx: ToolContext): void {
       const { index, cell } = await session.deleteCell(cellRefOf({ cell_index, cell_id }));
       return jsonResult({
         session_id: session.id,
-        cell_id: cell.id,
-        cell_index: index,
+        cell: { id: cell.id, index },
         deleted_cell_type: cell.cell_type,
         deleted_source: cell.source.length > 200 ? `${cell.source.slice(0, 200)}…` : cell.source,
         cells_left: session.notebook.cells.length,

@@ -22,8 +22,7 @@ export function registerEditMarkdown(server: McpServer, ctx: ToolContext): void 
       const { index, cell } = await session.editMarkdown(cellRefOf({ cell_index, cell_id }), markdown);
       return jsonResult({
         session_id: session.id,
-        cell_id: cell.id,
-        cell_index: index,
+        cell: { id: cell.id, index },
         message: `Updated markdown cell ${index} (id ${cell.id})`,
         notebook_path: session.notebookPath,
         ...diskNotes(session.notebook),

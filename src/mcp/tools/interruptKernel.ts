@@ -5,6 +5,7 @@ import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
 import { interruptOutput } from './outputSchemas.js';
+import { suggestedCall } from '../suggestedCall.js';
 
 export function registerInterruptKernel(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -26,8 +27,7 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
       const cell = running?.run?.cellIndex ?? null;
       return jsonResult({
         session_id: session.id,
-        interrupted_cell: cell,
-        interrupted_cell_id: running?.run?.cell.id ?? null,
+        interrupted: running?.run ? { id: running.run.cell.id, index: running.run.cellIndex } : null,
         dropped_queued_cells: dropped,
         state,
         message: MESSAGES[state](cell, session.id),
@@ -40,6 +40,6 @@ const MESSAGES: Record<InterruptState, (cell: number | null, sessionId: string) 
   idle: () => 'Interrupt sent; no cell was running.',
   stopped: (cell) => `Cell ${cell} stopped (KeyboardInterrupt recorded). Kernel state is kept.`,
   still_busy: (cell, sessionId) =>
-    `Cell ${cell} is still running: it ignored the interrupt (a debugger, C code, or code that catches KeyboardInterrupt). Call interrupt_kernel(session_id="${sessionId}", force=true) to restart the kernel (its variables are lost; the notebook keeps its cells), or wait_for_cell if it may finish.`,
+    `Cell ${cell} is still running: it ignored the interrupt (a debugger, C code, or code that catches KeyboardInterrupt). Call ${suggestedCall('interrupt_kernel', { session_id: sessionId, force: true })} to restart the kernel (its variables are lost; the notebook keeps its cells), or ${suggestedCall('wait_for_cell', { session_id: sessionId })} if it may finish.`,
   restarted: (cell) => `Cell ${cell} ignored the interrupt, so the kernel was restarted: its variables are lost, the notebook keeps its cells (the cell is recorded as killed). Re-run what you need.`,
 };

@@ -4,6 +4,7 @@ import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionSummary } from './sessionSummary.js';
 import { listSessionsOutput } from './outputSchemas.js';
+import { suggestedCall } from '../suggestedCall.js';
 
 export function registerListSessions(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -18,7 +19,7 @@ export function registerListSessions(server: McpServer, ctx: ToolContext): void 
     },
     guarded(async () => {
       await ctx.sessions.ready();
-      const gone = ctx.sessions.listGone().map((each) => ({ ...each, resume: `start_session_resume_notebook(notebook_path="${each.notebook_path}")` }));
+      const gone = ctx.sessions.listGone().map((each) => ({ ...each, resume: suggestedCall('start_session_resume_notebook', { notebook_path: each.notebook_path }) }));
       return jsonResult({ sessions: ctx.sessions.list().map((session) => sessionSummary(ctx, session)), ...(gone.length ? { gone_sessions: gone } : {}) });
     }),
   );

@@ -7,14 +7,19 @@ import { z } from 'zod';
  * shape of their own declare it in their file.)
  */
 
-const cellIndexOrNull = z.number().int().nullable();
+/**
+ * How every result names a cell: its id (stable; what cell_id arguments take) and its position
+ * now (what cell_index arguments take). Both null while a new cell waits in the queue (it gets
+ * its id and place when it runs) or when it never ran.
+ */
+export const cellRef = z.looseObject({ id: z.string().nullable(), index: z.number().int().nullable() });
+/** A cell that exists: id and position known. */
+const placedCell = z.looseObject({ id: z.string(), index: z.number().int() });
 
 /** A cell as the result of execute_code, edit_cell, run_cell and (each of) wait_for_cell. */
 export const cellResultOutput = z.looseObject({
   session_id: z.string(),
-  /** null while a new cell waits in the queue (it gets its id when it runs) or never ran. */
-  cell_id: z.string().nullable(),
-  cell_index: cellIndexOrNull,
+  cell: cellRef,
   status: z.enum(['ok', 'error', 'aborted', 'kernel_died', 'server_lost', 'running', 'queued', 'not_run']),
   execution_count: z.number().int().nullable(),
   /** Run time so far (running) or in all (finished); null when it has not started. */
@@ -37,15 +42,15 @@ export const replayFields = {
     status: z.enum(['running', 'stopped', 'done']),
     cells_total: z.number().int(),
     cells_run: z.number().int(),
-    running_cell: cellIndexOrNull,
-    running_cell_id: z.string().nullable().optional(),
+    /** The cell the replay runs now; null between cells and once it ended. */
+    running: placedCell.nullable(),
     stopped_because: z.string().nullable(),
     seconds: z.number(),
     save_error: z.string().nullable(),
   }),
   cells_run: z.number().int(),
   restored_with_errors: z
-    .array(z.looseObject({ cell_index: z.number().int(), cell_id: z.string(), status: z.string(), ename: z.string().optional(), evalue: z.string().optional() }))
+    .array(z.looseObject({ cell: placedCell, status: z.string(), ename: z.string().optional(), evalue: z.string().optional() }))
     .nullable(),
   message: z.string(),
 };
@@ -55,7 +60,8 @@ export const sessionSummaryOutput = z.looseObject({
   session_id: z.string(),
   experiment_name: z.string(),
   notebook_path: z.string(),
-  kernel: z.string(),
+  /** The kernelspec name, as start_new_session's kernel_name argument takes it. */
+  kernel_name: z.string(),
   kernel_display_name: z.string().optional(),
   language: z.string().optional(),
   kernel_id: z.string(),
@@ -91,8 +97,7 @@ export const listKernelsOutput = z.looseObject({
 
 /** A cell added, edited or deleted without running (markdown, delete_cell). */
 const cellPlace = {
-  cell_id: z.string(),
-  cell_index: z.number().int(),
+  cell: placedCell,
   notebook_path: z.string(),
   /** Edits someone else made to the file, merged by this save (conflicts included); only when there were any. */
   notes: z.array(z.string()).optional(),
@@ -112,16 +117,16 @@ export const shutdownOutput = z.looseObject({ session_id: z.string(), notebook_p
 
 export const restartOutput = z.looseObject({
   session_id: z.string(),
-  stopped_cell: cellIndexOrNull,
-  stopped_cell_id: z.string().nullable(),
+  /** The cell the restart stopped; null when none was running. */
+  stopped: placedCell.nullable(),
   dropped_queued_cells: z.number().int(),
   message: z.string(),
 });
 
 export const interruptOutput = z.looseObject({
   session_id: z.string(),
-  interrupted_cell: cellIndexOrNull,
-  interrupted_cell_id: z.string().nullable(),
+  /** The cell the interrupt was aimed at; null when none was running. */
+  interrupted: placedCell.nullable(),
   dropped_queued_cells: z.number().int(),
   state: z.enum(['idle', 'stopped', 'still_busy', 'restarted']),
   message: z.string(),

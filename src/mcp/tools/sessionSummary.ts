@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Session } from '../../sessions/session.js';
 import type { ToolContext } from '../context.js';
 
@@ -8,7 +9,7 @@ export function sessionSummary(_ctx: ToolContext, session: Session): Record<stri
     session_id: session.id,
     experiment_name: session.experimentName,
     notebook_path: session.notebookPath,
-    kernel: session.kernel.spec.name,
+    kernel_name: session.kernel.spec.name,
     kernel_display_name: session.kernel.spec.display_name,
     language: session.kernel.languageInfo.name,
     kernel_id: session.kernel.id,
@@ -17,4 +18,9 @@ export function sessionSummary(_ctx: ToolContext, session: Session): Record<stri
     backend: (server.backend as { kind?: string }).kind,
     profile: session.supervisor.profile,
   };
+}
+
+/** The default experiment_name of a resume or continue: the notebook's file name without .ipynb. */
+export function notebookStem(notebookPath: string): string {
+  return path.basename(notebookPath).replace(/\.ipynb$/i, '') || 'notebook';
 }

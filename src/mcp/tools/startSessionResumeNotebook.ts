@@ -4,8 +4,8 @@ import type { ToolContext } from '../context.js';
 import { awaitReplay } from '../replayWaiter.js';
 import { guarded, jsonResult } from '../results.js';
 import { withServerProgress } from '../serverProgress.js';
-import { cellTimeout, experimentName, notebookPath, profile, stopOnError, timeout } from './schemas.js';
-import { sessionSummary } from './sessionSummary.js';
+import { cellTimeout, experimentLabel, notebookPath, profile, stopOnError, timeout } from './schemas.js';
+import { notebookStem, sessionSummary } from './sessionSummary.js';
 import { resumeOutput } from './outputSchemas.js';
 
 export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolContext): void {
@@ -16,11 +16,11 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
       description:
         'Start a fresh kernel on an existing notebook and re-run every code cell in order to restore its state; outputs are updated in place in the same file. Returns the session and the cells that raised errors. If the replay takes longer than timeout, you get the session and the progress so far and the replay goes on in the background (wait_for_cell follows it; cells you send run after it). A cell running longer than cell_timeout is interrupted and the replay goes on. Cancelling the request stops the replay.',
       inputSchema: z.object({
-        experiment_name: experimentName,
+        experiment_name: experimentLabel,
         notebook_path: notebookPath,
         profile,
-        timeout,
-        cell_timeout: cellTimeout,
+        timeout: timeout(ctx),
+        cell_timeout: cellTimeout(ctx),
         stop_on_error: stopOnError,
       }),
       outputSchema: resumeOutput,
@@ -29,7 +29,7 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
     },
     guarded(async ({ experiment_name, notebook_path, profile: profileName, timeout: timeoutSeconds, cell_timeout, stop_on_error }, requestCtx) => {
       const { session, replay } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () =>
-        ctx.sessions.resume(experiment_name, notebook_path, profileName, {
+        ctx.sessions.resume(experiment_name ?? notebookStem(notebook_path), notebook_path, profileName, {
           cellTimeoutMs: cell_timeout !== undefined ? cell_timeout * 1000 : ctx.resumeCellTimeoutMs,
           stopOnError: stop_on_error ?? false,
         }),

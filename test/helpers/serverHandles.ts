@@ -12,6 +12,7 @@ import { flushPendingFsyncs } from '../../src/notebook/atomicWrite.js';
 import { ServerPool } from '../../src/sessions/serverPool.js';
 import { SessionManager } from '../../src/sessions/sessionManager.js';
 import { sessionManagerOptions, toolContext } from '../../src/wiring.js';
+import { holdsWithin } from './poll.js';
 
 /**
  * The real MCP server (tools, sessions, a local Jupyter server and real kernels) built in this
@@ -131,13 +132,8 @@ export async function tcpConnectionsTo(port: number): Promise<number> {
 }
 
 /** Polls `check` (every 200 ms) until it returns true or `timeoutMs` passes; returns the last verdict. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+export function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  return holdsWithin('a condition', check, { timeoutMs, intervalMs: 200 });
 }
 
 export function megabytes(bytes: number): string {

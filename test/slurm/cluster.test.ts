@@ -12,6 +12,7 @@ import {
   parseSqueue,
   type SqueueRow,
 } from '../../src/backends/slurm/parsers.js';
+import { waitUntil } from '../helpers/poll.js';
 
 interface RunResult {
   /** exit code; -1 when the command could not be run or was killed */
@@ -39,7 +40,6 @@ function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<RunResult
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function clusterSkipReason(): Promise<string | false> {
   const hint = 'start one with scripts/slurm-cluster.sh up';
@@ -75,16 +75,8 @@ async function pollUntil(
   deadlineMs: number,
   done: (rows: SqueueRow[]) => boolean,
 ): Promise<SqueueRow[]> {
-  const end = Date.now() + deadlineMs;
   let rows: SqueueRow[] = [];
-  for (;;) {
-    rows = await squeueJob(jobId);
-    if (done(rows)) return rows;
-    if (Date.now() > end) {
-      throw new Error(`job ${jobId}: condition not reached in ${deadlineMs} ms, last rows ${JSON.stringify(rows)}`);
-    }
-    await sleep(250);
-  }
+  return waitUntil(`job ${jobId}: condition`, async () => done((rows = await squeueJob(jobId))) && rows, { timeoutMs: deadlineMs, intervalMs: 250, detail: () => `last rows ${JSON.stringify(rows)}` });
 }
 
 test('sbatch -> RUNNING -> scancel -> terminal', { skip, timeout: 90_000 }, async () => {

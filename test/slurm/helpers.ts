@@ -9,6 +9,7 @@ import { after } from 'node:test';
 import { SQUEUE_FORMAT, isTerminalState, parseSqueue } from '../../src/backends/slurm/parsers.js';
 import type { SlurmBackendOptions } from '../../src/backends/slurm/slurmBackend.js';
 import { missingBuildReason, type Spawned } from '../helpers/mcpClient.js';
+import { waitUntil } from '../helpers/poll.js';
 
 export interface RunResult {
   code: number;
@@ -55,13 +56,8 @@ export function isOver(state: string): boolean {
 
 /** Polls until the job is over; returns its last state, or throws at the deadline. */
 export async function waitJobOver(jobId: string, timeoutMs: number): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await jobState(jobId);
-    if (isOver(state)) return state;
-    if (Date.now() > end) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let state = '';
+  return waitUntil(`job ${jobId} over`, async () => isOver((state = await jobState(jobId))) && state, { timeoutMs, intervalMs: 250, detail: () => `still ${state}` });
 }
 
 /** Ids of unfinished jobs named `name` (squeue's default states); throws when squeue fails. */
@@ -72,14 +68,8 @@ export async function jobsNamed(name: string): Promise<string[]> {
 }
 
 /** Polls `check` every 250 ms until it returns a value other than undefined; throws at the deadline. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  return waitUntil(what, check, { timeoutMs, intervalMs: 250 });
 }
 
 /** Cancels only the given job ids (never a user's whole queue). */

@@ -1,32 +1,21 @@
 // Shared bits of the SLURM tier: skip when no cluster answers, run Slurm commands, poll squeue,
 // the settings of a jlab-mcp on the test cluster, and the clean-up of what a test file leaves.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
+import { runCommand, type RunResult } from '../../src/backends/slurm/commands.js';
 import { SQUEUE_FORMAT, isTerminalState, parseSqueue } from '../../src/backends/slurm/parsers.js';
 import type { SlurmBackendOptions } from '../../src/backends/slurm/slurmBackend.js';
 import { missingBuildReason, type Spawned } from '../helpers/mcpClient.js';
 import { waitUntil } from '../helpers/poll.js';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  failure?: string;
-}
+export type { RunResult } from '../../src/backends/slurm/commands.js';
 
+/** A Slurm command through the server's own runner (tested in test/integration/exec.test.ts). */
 export function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: tmpdir(), timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr });
-      const e = err as NodeJS.ErrnoException & { code?: unknown };
-      if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-      resolve({ code: -1, stdout, stderr, failure: `${cmd}: ${String(e.code ?? '')} ${e.message}` });
-    });
-  });
+  return runCommand(cmd, args, { timeoutMs, cwd: tmpdir() });
 }
 
 export async function clusterSkipReason(): Promise<string | false> {

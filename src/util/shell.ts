@@ -23,14 +23,18 @@ export function splitWords(line: string, setting: string): string[] {
   });
 }
 
+/** Characters no POSIX shell treats specially anywhere in a word. */
+const PLAIN_WORD = /^[\w./=:@%+,-]+$/;
+
 /**
  * The words as one POSIX shell line that gives back exactly these words (bash, sh, an sbatch
- * script). shell-quote quotes only what needs it, so a plain word stays readable in a hint.
- * A NUL byte cannot be passed through any shell word and is refused.
+ * script). A plain word is left as it is: shell-quote would backslash `=`, `:` and `,`, which
+ * need nothing and make a hint like `-o DPkg::Lock::Timeout=120` hard to read; any other word
+ * is shell-quote's. A NUL byte cannot be passed through any shell word and is refused.
  */
 export function quoteWords(words: readonly string[]): string {
   if (words.some((word) => word.includes('\0'))) throw new JlabError('CONFIG_INVALID', 'A value for a shell line contains a NUL byte.');
-  return quote([...words]);
+  return words.map((word) => (PLAIN_WORD.test(word) ? word : quote([word]))).join(' ');
 }
 
 /** One word, quoted for a POSIX shell line (see `quoteWords`). */

@@ -52,7 +52,7 @@ describe('splitWords', () => {
 });
 
 describe('quoteWords', () => {
-  const words = ['plain', "it's", "it's!", '$(rm -rf /)', '`x`', 'a b\tc', '"dq"', "'", '', 'new\nline', '\\n $HOME', '~/x', 'x=~/y', '--comment=two words', 'größe 日本', '#c', 'gpu[1-4]', '*', 'a%b'];
+  const words = ['plain', 'DPkg::Lock::Timeout=120', '=x', 'a,b@c:d%e+f', "it's", "it's!", '$(rm -rf /)', '`x`', 'a b\tc', '"dq"', "'", '', 'new\nline', '\\n $HOME', '~/x', 'x=~/y', '--comment=two words', 'größe 日本', '#c', 'gpu[1-4]', '*', 'a%b'];
 
   it('round-trips quote → splitWords for every word at once', () => {
     assert.deepEqual(splitWords(quoteWords(words), SETTING), words);
@@ -67,6 +67,7 @@ describe('quoteWords', () => {
     assert.equal(quoteWord('/usr/bin/jupyter-server'), '/usr/bin/jupyter-server');
     assert.equal(quoteWord(''), "''");
     assert.equal(quoteWords(['pip', 'install', 'a b']), "pip install 'a b'");
+    assert.equal(quoteWords(['-o', 'DPkg::Lock::Timeout=120', 'user@host:%j,+x']), '-o DPkg::Lock::Timeout=120 user@host:%j,+x');
     assert.throws(() => quoteWord('a\0b'), /NUL/);
   });
 });

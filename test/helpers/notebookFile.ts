@@ -7,13 +7,13 @@ export interface FileCell {
   source: string | string[];
   metadata?: Record<string, unknown>;
   execution_count?: number | null;
-  outputs?: Array<Record<string, any>>;
+  outputs?: Array<Record<string, unknown>>;
   [field: string]: unknown;
 }
 
 export interface NotebookFile {
   cells: FileCell[];
-  metadata: Record<string, any>;
+  metadata: Record<string, unknown>;
   nbformat: number;
   nbformat_minor: number;
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { exec, ExecError } from '../util/exec.js';
 
 /** One line of `jlab-mcp doctor`: ok, a problem (with its fix), or a note (nothing wrong; worth knowing). */
 export interface Check {
@@ -20,16 +20,15 @@ export interface Ran {
   why?: string;
 }
 
-/** Runs a program (no shell) with a deadline (SIGKILL: one that ignores SIGTERM must not outlast it); never throws. */
-export function run(program: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(program, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (!error) return resolve({ ok: true, stdout, stderr });
-      const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: number | string };
-      const why = e.code === 'ENOENT' ? 'not found' : e.killed ? `no answer within ${timeoutMs / 1000} s` : e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
-      resolve({ ok: false, stdout, stderr, why });
-    });
-  });
+/** Runs a program (no shell) with a deadline; never throws. */
+export async function run(program: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  try {
+    return { ok: true, ...(await exec([program, ...args], { timeoutMs, env })) };
+  } catch (error) {
+    if (!(error instanceof ExecError)) throw error;
+    const why = error.kind === 'not-found' ? 'not found' : error.timedOut ? `no answer within ${timeoutMs / 1000} s` : error.why;
+    return { ok: false, stdout: error.stdout, stderr: error.stderr, why };
+  }
 }
 
 /** The last non-empty line of a command's output, for a one-line detail. */

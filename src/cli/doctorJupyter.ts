@@ -6,7 +6,8 @@ import { JupyterRestClient } from '../jupyter/restClient.js';
 import { gatherSetupFacts, pythonOf } from '../setup/facts.js';
 import { planSetup } from '../setup/plan.js';
 import { privateVenvDir, venvJupyterCommand, venvState } from '../setup/privateVenv.js';
-import { splitCommand, which } from '../util/which.js';
+import { splitWords } from '../util/shell.js';
+import { which } from '../util/which.js';
 import { displayUrl } from '../util/secrets.js';
 import { lastLine, note, ok, problem, run, type Check } from './doctorCheck.js';
 
@@ -45,7 +46,7 @@ export async function checkJupyter(config: Config, mode: RunMode, env: NodeJS.Pr
 
 /** The command the local backend starts (without JupyterLab's swap), or undefined when there is none yet. */
 function localCommand(config: Config, env: NodeJS.ProcessEnv): string[] | undefined {
-  if (config.jupyterCommand) return splitCommand(config.jupyterCommand);
+  if (config.jupyterCommand) return splitWords(config.jupyterCommand, 'JLAB_MCP_JUPYTER_CMD');
   const envPath = env.PATH ?? '';
   const server = which('jupyter-server', envPath);
   if (server) return [server];

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { JlabError } from '../util/errors.js';
+import { quoteWord } from '../util/shell.js';
 
 /**
  * `~` and `~/x` → the home directory, as a shell would: MCP clients pass env values verbatim,
@@ -29,5 +30,5 @@ export function expandCommandHome(command: string, home: string, setting: string
   if (!match) return command;
   const program = expandHome(match[1]!, home, setting);
   // The command is split like a shell line later: a home with a space must stay one word.
-  return (/\s/.test(program) ? `'${program}'` : program) + match[2]!;
+  return quoteWord(program) + match[2]!;
 }

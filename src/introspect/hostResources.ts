@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { promisify } from 'node:util';
+import { messageOf } from '../util/errors.js';
+import { exec, ExecError } from '../util/exec.js';
 import { gpuReport, resourcesSummary, slurmReport, type KernelFacts } from './resources.js';
 
-const run = promisify(execFile);
 /** How long nvidia-smi may take on jlab-mcp's own machine, in ms. */
 const NVIDIA_SMI_TIMEOUT_MS = 10_000;
 const GPU_QUERY = ['--query-gpu=index,uuid,name,memory.used,memory.total,utilization.gpu,temperature.gpu', '--format=csv,noheader,nounits'];
@@ -18,12 +17,11 @@ async function availableMemory(): Promise<number> {
 
 async function nvidiaSmi(): Promise<KernelFacts['nvidia_smi']> {
   try {
-    const { stdout } = await run('nvidia-smi', GPU_QUERY, { timeout: NVIDIA_SMI_TIMEOUT_MS, maxBuffer: 1 << 20 });
+    const { stdout } = await exec(['nvidia-smi', ...GPU_QUERY], { timeoutMs: NVIDIA_SMI_TIMEOUT_MS, maxOutput: 1 << 20 });
     return { available: true, gpus: stdout, apps: '' };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { available: false, reason: 'nvidia-smi is not on PATH on this host' };
-    return { available: true, gpus: '', gpus_error: `nvidia-smi failed: ${(error as Error).message.slice(0, 300)}` };
+    if (error instanceof ExecError && error.kind === 'not-found') return { available: false, reason: 'nvidia-smi is not on PATH on this host' };
+    return { available: true, gpus: '', gpus_error: `nvidia-smi failed: ${messageOf(error).slice(0, 300)}` };
   }
 }
 

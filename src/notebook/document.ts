@@ -3,6 +3,7 @@ import { statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { quoteWord } from '../util/shell.js';
 import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
 import { DiskSync, type PendingBase } from './externalChanges.js';
 import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
@@ -321,11 +322,6 @@ function parseNotebookJson(text: string, path: string): unknown {
   }
 }
 
-/** A shell word for `text` (single-quoted unless it is plainly safe). */
-function shellWord(text: string): string {
-  return /^[\w./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Checks the notebook's own fields; the cells are checked by normalizeCell. */
 function checkNotebookShape(raw: unknown, path: string): Record<string, unknown> {
   if (Array.isArray(raw)) throw notANotebook(path, 'it is a JSON array, not a notebook object');
@@ -339,7 +335,7 @@ function checkNotebookShape(raw: unknown, path: string): Record<string, unknown>
     throw notANotebook(
       path,
       `it is an nbformat ${nb.nbformat} notebook, and only nbformat 4 is supported`,
-      `Convert it first: jupyter nbconvert --to notebook --nbformat 4 ${shellWord(path)} (writes ${shellWord(converted)} next to it), then pass that file.`,
+      `Convert it first: jupyter nbconvert --to notebook --nbformat 4 ${quoteWord(path)} (writes ${quoteWord(converted)} next to it), then pass that file.`,
     );
   }
   if (typeof nb.nbformat === 'number' && nb.nbformat > 4) {

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { exec } from '../util/exec.js';
 import { envWithoutSecrets } from '../util/secrets.js';
 import { which } from '../util/which.js';
 import type { SetupFacts } from './plan.js';
@@ -90,5 +90,8 @@ function safeRealpath(file: string): string {
 
 /** True when `program args` exits 0 within the probe deadline. */
 function runs(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
-  return new Promise((resolve) => execFile(program, args, { env, timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error) => resolve(!error)));
+  return exec([program, ...args], { timeoutMs: PROBE_TIMEOUT_MS, env }).then(
+    () => true,
+    () => false,
+  );
 }

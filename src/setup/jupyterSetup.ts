@@ -1,6 +1,7 @@
 import { jupyterLabNextTo, withJupyterLab } from '../backends/local/jupyterLab.js';
 import { JlabError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { quoteWords } from '../util/shell.js';
 import { which } from '../util/which.js';
 import { gatherSetupFacts } from './facts.js';
 import { planSetup, type SetupPlan, type SetupPolicy } from './plan.js';
@@ -102,7 +103,7 @@ export class JupyterSetup {
         await runStep(command, STEP_DEADLINE_S[step.kind], signal, running.watch);
       } catch (error) {
         if (error instanceof JlabError && error.code === 'SERVER_START_FAILED') {
-          throw new JlabError(error.code, error.message, { hint: `Run it yourself: ${plan.fix ?? manualCommand(command.argv)} — or set JLAB_MCP_JUPYTER_CMD; the next call tries again.` });
+          throw new JlabError(error.code, error.message, { hint: `Run it yourself: ${plan.fix ?? quoteWords(command.argv)} — or set JLAB_MCP_JUPYTER_CMD; the next call tries again.` });
         }
         throw error;
       }
@@ -114,7 +115,3 @@ export class JupyterSetup {
   }
 }
 
-/** A step's argv as a person would type it. */
-function manualCommand(argv: string[]): string {
-  return argv.map((word) => (/^[\w./=:@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
-}

@@ -17,12 +17,26 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
-/** SIGTERM, a bounded wait for a clean exit, then SIGKILL. */
-export async function terminate(child: ChildProcess, graceMs = 5000): Promise<void> {
+/**
+ * SIGTERM, a bounded wait for a clean exit, then SIGKILL. With `group`, the child's whole process
+ * group is signalled (it must have been spawned `detached`): pip's build backends, apt's dpkg.
+ */
+export async function terminate(child: ChildProcess, graceMs = 5000, options: { group?: boolean } = {}): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
+  const send = (signal: NodeJS.Signals) => {
+    if (options.group && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // the group is gone (or was never made): the child alone
+      }
+    }
+    child.kill(signal);
+  };
+  send('SIGTERM');
   if (await waitForExit(child, graceMs)) return;
-  child.kill('SIGKILL');
+  send('SIGKILL');
   await waitForExit(child, 2000);
 }
 

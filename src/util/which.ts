@@ -23,13 +23,3 @@ function isExecutable(file: string): boolean {
     return false;
   }
 }
-
-/** Splits a command line into words, honouring single and double quotes (no expansion). */
-export function splitCommand(line: string): string[] {
-  const words: string[] = [];
-  const pattern = /"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g;
-  for (const match of line.matchAll(pattern)) {
-    words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? match[3]!));
-  }
-  return words;
-}

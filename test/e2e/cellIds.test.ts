@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
 
 /** Small, so that a few hundred lines of output are cut and take several resource pages. */
 const BUDGET = 1500;
@@ -43,7 +44,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     return result;
   }
 
-  const cellsOf = async (file: string): Promise<Cell[]> => (JSON.parse(await readFile(file, 'utf8')) as { cells: Cell[] }).cells;
+  const cellsOf = (file: string) => readCells<Cell>(file);
   const idsOf = async (file: string) => (await cellsOf(file)).map((cell) => cell.id);
   const errorCode = (result: ToolResult) => errorOf(result)?.code;
   /** How every result names a cell: `cell: {id, index}`. */

@@ -9,6 +9,7 @@ import { readRegistry } from '../../src/state/registry.js';
 import { defaultStateDir } from '../../src/state/stateDir.js';
 import { call, CLI, spawnServer, type Spawned } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/poll.js';
 
 interface Ran {
   code: number;
@@ -28,14 +29,7 @@ function connect(args: string[], env: Record<string, string>): Promise<Ran> {
 }
 
 /** Polls until `check` returns a value, within `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  for (const deadline = Date.now() + ms; ; ) {
-    const value = await check();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = <T>(what: string, ms: number, check: () => Promise<T | undefined>) => waitUntil(what, check, { timeoutMs: ms });
 
 describe('jlab-mcp connect (local backend)', () => {
   const spawned: Spawned[] = [];

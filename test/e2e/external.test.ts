@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { findFreePort } from '../../src/backends/local/freePort.js';
 import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
 import { isAlive } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/poll.js';
 
 /** A Jupyter server "the user already runs": started here, by hand, with its own token. */
 describe('external backend', () => {
@@ -24,12 +25,11 @@ describe('external backend', () => {
     jupyter = spawn('jupyter-server', args, { env: { ...process.env, JUPYTER_TOKEN: token }, stdio: 'ignore' });
     url = `http://127.0.0.1:${port}/`;
     // Running means answering: jlab-mcp does not wait on a port where nothing listens yet.
-    const deadline = Date.now() + 60_000;
     const up = () => fetch(`${url}api/status`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    while (!(await up())) {
-      assert.ok(jupyter.exitCode === null && Date.now() < deadline, 'the Jupyter server for these tests did not come up');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntil('the Jupyter server for these tests up', () => {
+      assert.ok(jupyter.exitCode === null, 'the Jupyter server for these tests exited');
+      return up();
+    }, { timeoutMs: 60_000, intervalMs: 200 });
   });
   after(() => {
     jupyter?.kill('SIGTERM');

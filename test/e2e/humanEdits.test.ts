@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
+import { waitUntil } from '../helpers/poll.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const run = promisify(execFile);
 
@@ -36,7 +39,7 @@ interface FileCell {
   outputs?: Array<{ text?: string | string[] }>;
   metadata: Record<string, unknown>;
 }
-const cellsOf = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as { cells: FileCell[] }).cells;
+const cellsOf = (file: string) => readCells<FileCell>(file);
 const sourceOf = (cell: FileCell) => cell.source.join('');
 const outputText = (cell: FileCell) => (cell.outputs ?? []).map((output) => (Array.isArray(output.text) ? output.text.join('') : (output.text ?? ''))).join('');
 
@@ -136,16 +139,13 @@ describe('a notebook a person edits while the agent works', () => {
     assert.match(textOf(first), /still running/);
     await humanEdit(notebook, 'cell("a = 100  # a person").source = "a = 200  # edited during the run"');
     // A save of the running cell after the edit keeps the edit (merged, not overwritten).
-    const deadline = Date.now() + 20_000;
     let cells = await cellsOf(notebook);
     const ticksNow = outputText(cells.find((cell) => sourceOf(cell) === code) ?? cells[0]!).length;
-    for (;;) {
+    await waitUntil('a save of the running cell after the edit', async () => {
       cells = await cellsOf(notebook).catch(() => cells); // nbformat.write is not atomic: retry a torn read
       const ours = cells.find((cell) => sourceOf(cell) === code);
-      if (ours && outputText(ours).length > ticksNow) break;
-      assert.ok(Date.now() < deadline, 'no save of the running cell after the edit');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return ours !== undefined && outputText(ours).length > ticksNow;
+    }, { timeoutMs: 20_000 });
     assert.ok(cells.some((cell) => sourceOf(cell) === 'a = 200  # edited during the run'), 'the edit survived a save of the running cell');
     const look = textOf(await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 0 }));
     assert.match(look, /Someone else changed shared\.ipynb on disk[\s\S]*1 cell edited[\s\S]*still running/, 'told while the cell still runs');
@@ -180,7 +180,7 @@ describe('a notebook a person edits while the agent works', () => {
   it('a copy opened some saves ago and saved over the file (JupyterLab "Overwrite") keeps their edit and the agent\'s newer cells and outputs', async () => {
     const copy = path.join(await mkdtemp(path.join(os.tmpdir(), 'jlab-opened-')), 'opened.ipynb');
     await writeFile(copy, await readFile(notebook, 'utf8')); // what their editor loaded
-    const revision = (JSON.parse(await readFile(copy, 'utf8')) as { metadata: { jlab_mcp: { revision: number } } }).metadata.jlab_mcp.revision;
+    const revision = (await readNotebook<{ metadata: { jlab_mcp: { revision: number } } }>(copy)).metadata.jlab_mcp.revision;
     assert.ok(Number.isInteger(revision), 'every save stamps a revision');
     for (const code of ['print("newer one")', 'print("newer two")']) assert.equal((await execute(code)).isError, undefined);
     const save = [
@@ -190,7 +190,7 @@ describe('a notebook a person edits while the agent works', () => {
       'nbformat.write(nb, sys.argv[2])',
     ].join('\n');
     await run('/usr/bin/python3', ['-c', save, copy, notebook]);
-    const onDisk = JSON.parse(await readFile(notebook, 'utf8')) as { metadata: { jlab_mcp?: { revision?: number } } };
+    const onDisk = await readNotebook<{ metadata: { jlab_mcp?: { revision?: number } } }>(notebook);
     assert.equal(onDisk.metadata.jlab_mcp?.revision, revision, 'nbformat keeps the stamp');
     // A markdown reply tells of the merge its save made (not only the next cell result).
     const added = await call(server.client, 'add_markdown', { session_id: sid, markdown: '## After the overwrite' });

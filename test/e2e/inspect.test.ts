@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython, validateWithSchema } from '../helpers/validateNotebook.js';
+import { readNotebook } from '../helpers/notebookFile.js';
+import { waitUntil } from '../helpers/poll.js';
 
 /** A kernel that speaks the Jupyter protocol but is not Python to jlab-mcp (ipykernel with another language name). */
 const OTHER_KERNEL = `
@@ -32,19 +34,10 @@ const TIMING_KEYS = ['iopub.status.busy', 'iopub.execute_input', 'shell.execute_
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function readNotebook(file: string): Promise<Json> {
-  return JSON.parse(await readFile(file, 'utf8')) as Json;
-}
-
 /** Polls the notebook file until `check` holds (the environment is recorded in the background), within 30 s. */
 async function notebookWhen(file: string, check: (nb: Json) => boolean): Promise<Json> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const nb = await readNotebook(file).catch(() => undefined);
-    if (nb && check(nb)) return nb;
-    if (Date.now() > deadline) throw new Error(`${file} never reached the expected state: ${JSON.stringify(nb?.metadata)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let nb: Json | undefined;
+  return waitUntil(`${file} in the expected state`, async () => (nb = await readNotebook<Json>(file).catch(() => undefined)) && check(nb) && nb, { detail: () => nb?.metadata });
 }
 
 function ok(result: ToolResult): Json {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 describe('kernel choice', () => {
   it('lists every kernelspec and starts the one asked for; the notebook records it', async () => {
@@ -27,7 +28,7 @@ describe('kernel choice', () => {
       const ran = await call(server.client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: 'print("alt ok")' });
       assert.match(textOf(ran), /^alt ok/);
       const notebookPath = String(started.structuredContent?.notebook_path);
-      const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
+      const nb = await readNotebook(notebookPath);
       assert.deepEqual(nb.metadata.kernelspec, { name: 'alt-python', display_name: 'Alt Python', language: 'python' });
       // Resume picks the notebook's own kernel.
       await call(server.client, 'shutdown_session', { session_id: String(started.structuredContent?.session_id) });

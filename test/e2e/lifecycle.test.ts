@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { waitUntil } from '../helpers/poll.js';
 
 /** Starts a session and returns the pids that must not outlive the MCP server. */
 async function startWorkload(server: Spawned): Promise<{ jupyterPid: number; kernelPid: number; notebook: string }> {
@@ -75,10 +76,7 @@ describe('server lost', () => {
         { timeout: 120_000, onprogress: (p) => void progress.push(p.message ?? '') },
       ) as Promise<ToolResult>;
       // Kill the server once the cell is seen running (its first line in a progress notification).
-      for (const deadline = Date.now() + 30_000; !progress.some((m) => m.includes('sleeping now')); ) {
-        assert.ok(Date.now() < deadline, `no progress showed the cell running: ${JSON.stringify(progress)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntil('progress showing the cell running', () => progress.some((m) => m.includes('sleeping now')), { intervalMs: 50, detail: () => progress });
       process.kill(jupyterPid, 'SIGKILL');
       const ended = await running;
       assert.equal(ended.isError, true, textOf(ended));

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { waitUntil } from '../helpers/poll.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 /** Long cells, background execution and the output budget, through the real MCP client. */
 describe('long-running cells and the output budget', () => {
@@ -19,7 +21,7 @@ describe('long-running cells and the output budget', () => {
     await server?.close();
   });
 
-  const cellOf = async (index: number) => JSON.parse(await readFile(notebookPath, 'utf8')).cells[index];
+  const cellOf = async (index: number) => (await readNotebook(notebookPath)).cells[index];
 
   it('returns partial output at the timeout; wait_for_cell brings the rest; the notebook gets every line', async () => {
     const code = 'import time\nfor i in range(6):\n    print(f"tick {i}", flush=True)\n    time.sleep(1)';
@@ -66,16 +68,13 @@ describe('long-running cells and the output budget', () => {
     // What the client's own promise does on abort is the SDK's business, not ours.
     pending.catch(() => {});
     // Cancel once the cell is seen running (its first line in a progress notification).
-    for (const deadline = Date.now() + 30_000; !progress.some((m) => m.includes('sleeping now')); ) {
-      assert.ok(Date.now() < deadline, `no progress showed the cell running: ${JSON.stringify(progress)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil('progress showing the cell running', () => progress.some((m) => m.includes('sleeping now')), { intervalMs: 50, detail: () => progress });
     controller.abort();
     // Had the kernel not been interrupted, this cell would still be queued behind the 120 s sleep
     // when its 20 s timeout passes, and the reply would say so.
     const next = await call(server.client, 'execute_code', { session_id: sid, code: 'print("next")', timeout: 20 });
     assert.match(textOf(next), /^next\n[\s\S]*\[cell \d+ \(id \w+\) · In \[\d+\] · ok/);
-    const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
+    const nb = await readNotebook(notebookPath);
     const slept = nb.cells.find((c: { source: string[] }) => c.source.join('').includes('sleep(120)'));
     assert.equal(slept.outputs.find((o: { output_type: string }) => o.output_type === 'error')?.ename, 'KeyboardInterrupt');
     assert.equal(slept.outputs[0].text, 'sleeping now\n');

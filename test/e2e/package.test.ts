@@ -14,6 +14,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { REPO, textOf, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const exec = promisify(execFile);
 const VERSION = (JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -79,7 +80,7 @@ describe('npm package', { concurrency: false }, () => {
       assert.match(textOf(cell), /^42$/m);
       const file = path.isAbsolute(notebook_path) ? notebook_path : path.join(notebookDir, notebook_path);
       assert.ok(existsSync(file), `${file} exists`);
-      const notebook = JSON.parse(await readFile(file, 'utf8')) as { cells: { source: string | string[] }[] };
+      const notebook = await readNotebook<{ cells: { source: string | string[] }[] }>(file);
       assert.ok(notebook.cells.some((c) => [c.source].flat().join('') === 'print(6*7)'));
       await validateWithPython([file]);
     } finally {

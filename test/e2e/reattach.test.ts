@@ -7,12 +7,12 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/client';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
+import { waitUntil } from '../helpers/poll.js';
 
 type Cell = { source: string[]; outputs: Array<{ text?: string; ename?: string }>; metadata: Record<string, unknown> };
 
-async function cellsOf(notebook: string): Promise<Cell[]> {
-  return (JSON.parse(await readFile(notebook, 'utf8')) as { cells: Cell[] }).cells;
-}
+const cellsOf = (notebook: string) => readCells<Cell>(notebook);
 
 async function status(server: Spawned): Promise<Record<string, any>> {
   const read = await server.client.readResource({ uri: 'jlab-mcp://server/status' });
@@ -20,12 +20,7 @@ async function status(server: Spawned): Promise<Record<string, any>> {
 }
 
 /** Polls until `check` holds, within `ms`. */
-async function until(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); ) {
-    assert.ok(Date.now() < deadline, `timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = (check: () => Promise<boolean>, what: string, ms = 30_000) => waitUntil(what, check, { timeoutMs: ms });
 
 /** Sessions that outlive the MCP server: the registry, the exit policy, reattach. */
 describe('sessions outlive jlab-mcp (local backend)', () => {

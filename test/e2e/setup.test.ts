@@ -15,6 +15,7 @@ import { JupyterSetup } from '../../src/setup/jupyterSetup.js';
 import { which } from '../../src/util/which.js';
 import { call, spawnServer, textOf, type ToolResult } from '../helpers/mcpClient.js';
 import { pidsMatching, waitUntilGone } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/poll.js';
 
 const LOCAL_INDEX = '/opt/pypi/simple';
 /** The real interpreter behind PATH's python3 (a pyenv shim is a script that needs pyenv on PATH). */
@@ -126,10 +127,7 @@ describe('set-up of Jupyter by the binary', { concurrency: false }, () => {
     const { env, venv } = await strippedMachine();
     const server = await spawnServer(env);
     const pending = call(server.client, 'start_new_session', { experiment_name: 'cut' }, 300_000).catch(() => undefined);
-    for (const deadline = Date.now() + 120_000; !/setup 2\/2: pip install/.test(server.stderr()); ) {
-      assert.ok(Date.now() < deadline, `pip never started: ${server.stderr().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil('pip started', () => /setup 2\/2: pip install/.test(server.stderr()), { timeoutMs: 120_000, detail: () => server.stderr().slice(-2000) });
     const pid = server.pid()!;
     await server.close();
     await pending;

@@ -9,21 +9,17 @@ import { textOf, type ToolResult } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { connectTasksClient, type Era, type TasksClient } from '../helpers/tasksClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
+import { holdsWithin, waitUntil } from '../helpers/poll.js';
 
 type Cell = { cell_type: string; source: string | string[]; outputs?: Array<{ output_type: string; text?: string; ename?: string }> };
 
-async function cellsOf(notebook: string): Promise<Cell[]> {
-  return (JSON.parse(await readFile(notebook, 'utf8')) as { cells: Cell[] }).cells;
-}
+const cellsOf = (notebook: string) => readCells<Cell>(notebook);
 
 /** The task as tasks/get shows it once it is no longer working, or as last seen after 60 s. */
 async function settledTask(client: TasksClient, taskId: string): Promise<Record<string, unknown> | undefined> {
   let task: Record<string, unknown> | undefined;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    task = (await client.raw('tasks/get', { taskId })).result;
-    if (task?.status !== 'working') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  await holdsWithin('the task settled', async () => (task = (await client.raw('tasks/get', { taskId })).result)?.status !== 'working', { timeoutMs: 60_000, intervalMs: 500 });
   return task;
 }
 
@@ -186,12 +182,11 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     const survivor = await start(a.sid, 'import time\nfor i in range(6):\n    print("tick", i, flush=True)\n    time.sleep(1)\nprint("over")');
     const lostTask = await start(b.sid, 'import time, os\nprint(os.getpid(), flush=True)\ntime.sleep(300)');
     // Wait until both cells run, then exit (keep) and delete the second session's kernel while no jlab-mcp is attached.
-    for (const deadline = Date.now() + 30_000; ; ) {
-      const views = await Promise.all([survivor, lostTask].map(async (taskId) => String((await first.raw('tasks/get', { taskId })).result?.statusMessage)));
-      if (views.every((message) => /running/.test(message))) break;
-      assert.ok(Date.now() < deadline, `both cells running: ${views.join(' | ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
+    let views: string[] = [];
+    await waitUntil('both cells running', async () => {
+      views = await Promise.all([survivor, lostTask].map(async (taskId) => String((await first.raw('tasks/get', { taskId })).result?.statusMessage)));
+      return views.every((message) => /running/.test(message));
+    }, { intervalMs: 300, detail: () => views.join(' | ') });
     const firstPid = first.pid()!;
     await first.close();
     assert.deepEqual(await waitUntilGone([firstPid], 20_000), [], 'the first jlab-mcp exits');

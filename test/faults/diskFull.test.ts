@@ -6,6 +6,7 @@ import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js
 import { waitUntilGone } from '../helpers/processes.js';
 import { fillUntil, mountTmpfs, TMPFS_SKIP, type Tmpfs } from '../helpers/tmpfs.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 /** A cell whose source alone (~30 KB) needs more than the one free page the full disk keeps. */
 const BULKY_CELL = `padding = """${'p'.repeat(30_000)}"""\nprint("written-while-full")`;
@@ -79,7 +80,7 @@ describe('disk full under the notebook directory (a 2 MB tmpfs)', { skip: TMPFS_
     assert.doesNotMatch(text, /could not be saved/);
 
     await validateWithPython([notebook]);
-    const saved = JSON.parse(await readFile(notebook, 'utf8')) as { cells: Array<{ cell_type: string; source: string[]; outputs?: Array<{ text?: string[] }> }> };
+    const saved = await readNotebook<{ cells: Array<{ cell_type: string; source: string[]; outputs?: Array<{ text?: string[] }> }> }>(notebook);
     const cells = saved.cells.filter((cell) => cell.cell_type === 'code');
     assert.deepEqual(
       cells.map((cell) => ({ code: cell.source.join(''), output: (cell.outputs ?? []).flatMap((o) => o.text ?? []).join('').trimEnd() })),

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { ProcessTree } from '../helpers/processTree.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
 
 /*
  * Hostile cell output through the built binary, a real kernel and the official MCP client: raw
@@ -49,9 +50,7 @@ async function execute(code: string, onprogress?: (message: string) => void): Pr
   return result;
 }
 
-async function cells(): Promise<Cell[]> {
-  return (JSON.parse(await readFile(notebook, 'utf8')) as { cells: Cell[] }).cells;
-}
+const cells = () => readCells<Cell>(notebook);
 
 function streamText(cell: Cell): string {
   return cell.outputs.filter((o) => o.output_type === 'stream').map((o) => [o.text ?? ''].flat().join('')).join('');

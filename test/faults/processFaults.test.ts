@@ -13,6 +13,8 @@ import { pidsMatching, waitUntilGone } from '../helpers/processes.js';
 import { ProcessTree } from '../helpers/processTree.js';
 import { TcpProxy } from '../helpers/tcpProxy.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells } from '../helpers/notebookFile.js';
+import { holdsWithin, waitUntil } from '../helpers/poll.js';
 
 /*
  * Process-level faults through the built binary and the official MCP client. Every case ends
@@ -61,8 +63,7 @@ type Cell = { source: string | string[]; outputs: Array<{ output_type: string; n
 
 /** The notebook cell that holds the ticker (found by its source), or undefined. */
 async function tickerCell(notebook: string, t: Ticker): Promise<Cell | undefined> {
-  const nb = JSON.parse(await readFile(notebook, 'utf8')) as { cells: Cell[] };
-  return nb.cells.find((cell) => [cell.source].flat().join('').includes(t.truth));
+  return (await readCells<Cell>(notebook)).find((cell) => [cell.source].flat().join('').includes(t.truth));
 }
 
 function recordedLines(cell: Cell): string[] {
@@ -103,12 +104,14 @@ class WatchedCall {
 
   /** Resolves once a progress notification shows line `index` or a later one. */
   async untilLine(index: number, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.readLines().some((line) => Number(line.slice(5, 8)) >= index)) {
-      if (this.settled !== undefined) throw new Error(`the call ended before line ${index} showed: ${this.settled}`);
-      if (Date.now() > deadline) throw new Error(`no progress showed line ${index} within ${timeoutMs} ms: ${JSON.stringify(this.progress)}`);
-      await sleep(50);
-    }
+    await waitUntil(
+      `progress showing line ${index}`,
+      () => {
+        if (this.settled !== undefined) throw new Error(`the call ended before line ${index} showed: ${this.settled}`);
+        return this.readLines().some((line) => Number(line.slice(5, 8)) >= index);
+      },
+      { timeoutMs, intervalMs: 50, detail: () => this.progress },
+    );
   }
 }
 
@@ -289,16 +292,17 @@ async function startOwnJupyter(rootDir: string): Promise<{ child: ChildProcess; 
   const child = spawn('setpriv', ['--pdeathsig', 'TERM', '--', 'jupyter-server', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-5000)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`our Jupyter server did not come up:\n${stderr}`);
-    await sleep(200);
-  }
+  await waitUntil(
+    'our Jupyter server up',
+    () => {
+      if (child.exitCode !== null) throw new Error(`our Jupyter server did not come up:\n${stderr}`);
+      return fetch(`http://127.0.0.1:${port}/api/status`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 200, detail: () => `\n${stderr}` },
+  );
   return { child, port, token, stderr: () => stderr };
 }
 
@@ -368,9 +372,7 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
       assert.ok(proxy.cut() > 0, 'connections were cut');
       assert.ok((await printed(t)).length < t.count, 'cut while the cell ran');
       // The websocket comes back through the proxy on its own.
-      const deadline = Date.now() + 30_000;
-      while (proxy.accepted === before && Date.now() < deadline) await sleep(50);
-      assert.ok(proxy.accepted > before, 'jlab-mcp reconnected');
+      assert.ok(await holdsWithin('a reconnect', () => proxy.accepted > before, { intervalMs: 50 }), 'jlab-mcp reconnected');
     });
   });
 

@@ -1,28 +1,23 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import { readCells as readFileCells } from '../helpers/notebookFile.js';
+import { waitUntil } from '../helpers/poll.js';
 
 /** Code that swallows KeyboardInterrupt: only a kernel restart stops it. */
 const STUBBORN = 'import time\nprint("stubborn", flush=True)\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass';
 
 type NotebookCell = { cell_type: string; source: string[] | string; outputs?: Array<Record<string, unknown>>; metadata: Record<string, unknown> };
 
-async function readCells(file: string): Promise<NotebookCell[]> {
-  return (JSON.parse(await readFile(file, 'utf8')) as { cells: NotebookCell[] }).cells;
-}
+const readCells = (file: string) => readFileCells<NotebookCell>(file);
 
 const sourceOf = (cell: NotebookCell) => (Array.isArray(cell.source) ? cell.source.join('') : cell.source);
 
 /** Polls `check` every 50 ms until it returns true; fails with `what` after `ms`. */
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 30_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); ) {
-    assert.ok(Date.now() < deadline, `timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (check: () => Promise<boolean> | boolean, what: string, ms = 30_000) => waitUntil(what, check, { timeoutMs: ms, intervalMs: 50 });
 
 function writeNotebook(file: string, sources: string[]): Promise<void> {
   const cells = sources.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null }));

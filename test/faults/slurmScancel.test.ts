@@ -13,6 +13,7 @@ import { CLI, call, spawnServer, textOf, type Spawned } from '../helpers/mcpClie
 import { pidsMatching, waitUntilGone } from '../helpers/processes.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 import { cancelJobs, clusterSkipReason, jobState, run, waitFor, waitJobOver, isOver } from '../slurm/helpers.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 function hasSbatch(): boolean {
   try {
@@ -125,7 +126,7 @@ describe('SLURM job cancelled mid-cell', { skip, timeout: 400_000 }, () => {
       assert.ok(textOf(refused).includes(`start_session_resume_notebook(notebook_path="${notebook}")`), textOf(refused));
 
       // The notebook: the lines printed before the loss, then ServerLost; and it is valid.
-      const nb = JSON.parse(await readFile(notebook, 'utf8')) as { cells: NotebookCell[] };
+      const nb = await readNotebook<{ cells: NotebookCell[] }>(notebook);
       const cell = nb.cells.find((c) => c.cell_type === 'code' && joined(c.source).includes('tick {i}'));
       assert.ok(cell, 'the ticking cell is in the notebook');
       const outputs = cell.outputs ?? [];

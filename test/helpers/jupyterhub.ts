@@ -7,6 +7,7 @@ import path from 'node:path';
 import { findFreePort } from '../../src/backends/local/freePort.js';
 import { which } from '../../src/util/which.js';
 import { ProcessTree } from './processTree.js';
+import { waitUntil } from './poll.js';
 
 /**
  * A real JupyterHub 3 (Debian's `jupyterhub` with `node-configurable-http-proxy`) on 127.0.0.1:
@@ -91,13 +92,15 @@ export async function startHub(options: { user?: string; spawn?: boolean } = {})
   const userUrl = `${url}user/${user}/`;
   const tokenFile = path.join(dir, 'user-token');
   let token = '';
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await ok().catch(() => false))) {
-      if (exited || Date.now() > deadline) throw new Error(`JupyterHub test: ${exited ?? `${what} not within ${START_TIMEOUT_MS / 1000} s`}\n${await logTail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const until = (what: string, ok: () => Promise<boolean>) =>
+    waitUntil(
+      `JupyterHub test: ${what}`,
+      async () => {
+        if (exited) throw new Error(`JupyterHub test: ${exited}\n${await logTail()}`);
+        return ok().catch(() => false);
+      },
+      { timeoutMs: START_TIMEOUT_MS, detail: async () => `\n${await logTail()}` },
+    );
   const spawnUserServer = async () => {
     const answer = await admin('POST', `users/${user}/server`);
     if (answer.status !== 201 && answer.status !== 202 && answer.status !== 400) throw new Error(`JupyterHub test: spawn answered HTTP ${answer.status}\n${await logTail()}`);

@@ -1,4 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
+import { holdsWithin } from './poll.js';
 
 /** A process as /proc names it: its pid plus its start time, so a reused pid is not mistaken for it. */
 interface ProcessKey {
@@ -94,12 +95,9 @@ export class ProcessTree {
   async waitAllGone(timeoutMs: number): Promise<ProcessKey[]> {
     clearInterval(this.timer);
     await this.sample();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const alive = await this.leftAlive();
-      if (alive.length === 0 || Date.now() > deadline) return alive;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let alive: ProcessKey[] = [];
+    await holdsWithin('every recorded process gone', async () => (alive = await this.leftAlive()).length === 0, { timeoutMs });
+    return alive;
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { holdsWithin } from './poll.js';
 
 /** True while `pid` names a live process (zombies count as dead). */
 export async function isAlive(pid: number): Promise<boolean> {
@@ -14,13 +15,10 @@ export async function isAlive(pid: number): Promise<boolean> {
 
 /** Polls until every pid is gone; returns the ones still alive at the deadline. */
 export async function waitUntilGone(pids: number[], timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const alive: number[] = [];
-    for (const pid of pids) if (await isAlive(pid)) alive.push(pid);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let alive: number[] = pids;
+  const stillAlive = async () => (await Promise.all(pids.map(isAlive))).flatMap((up, i) => (up ? [pids[i]!] : []));
+  await holdsWithin('processes gone', async () => (alive = await stillAlive()).length === 0, { timeoutMs });
+  return alive;
 }
 
 /** Pids of processes whose command line contains `needle`. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, textOf, type Spawned } from './mcpClient.js';
 import { validateWithPython, validateWithSchema } from './validateNotebook.js';
+import { readNotebook } from './notebookFile.js';
 
 export interface FlowOptions {
   /** Starts the built binary with the backend under test. */
@@ -79,7 +80,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.match(textOf(bad), /CELL_INDEX_OUT_OF_RANGE/);
       const edited = await call(server.client, 'edit_cell', { session_id: sessionId, cell_index: -1, code: 'print(x + 1)' });
       assert.match(textOf(edited), /^22\n/);
-      const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
+      const nb = await readNotebook(notebookPath);
       assert.equal(nb.cells.length, 4);
       assert.deepEqual(nb.cells[3].source, ['print(x + 1)']);
       assert.deepEqual(nb.cells[3].outputs, [{ output_type: 'stream', name: 'stdout', text: '22\n' }]);
@@ -136,7 +137,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const resumedId = String(result.structuredContent?.session_id);
       const state = await call(server.client, 'execute_code', { session_id: resumedId, code: 'print(x)' });
       assert.match(textOf(state), /^21\n/);
-      const nb = JSON.parse(await readFile(notebookPath, 'utf8'));
+      const nb = await readNotebook(notebookPath);
       assert.equal(nb.cells.length, JSON.parse(before).cells.length + 1);
       const twice = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'again', notebook_path: notebookPath });
       assert.match(textOf(twice), /already open in session/);
@@ -154,7 +155,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       const fresh = await call(server.client, 'execute_code', { session_id: forkId, code: "print('x' in globals())" });
       assert.match(textOf(fresh), /^False\n/);
       assert.equal(await readFile(notebookPath, 'utf8'), original);
-      const fork = JSON.parse(await readFile(forkPath, 'utf8'));
+      const fork = await readNotebook(forkPath);
       assert.equal(fork.cells.length, JSON.parse(original).cells.length + 1);
       const again = await call(server.client, 'start_session_continue_notebook', { experiment_name: 'fork2', notebook_path: notebookPath });
       assert.equal(again.structuredContent?.notebook_path, path.join(server.notebookDir, 'e2e_flow_continued-2.ipynb'));
@@ -206,7 +207,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       // Sent at once on one session: they run one after the other, in the order sent, each with its own cell.
       const serial = await Promise.all([1, 2, 3].map((i) => call(server.client, 'execute_code', { session_id: a, code: `print(${i})` })));
       serial.forEach((result, i) => assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)));
-      const nb = JSON.parse(await readFile(path.join(server.notebookDir, 'par_a.ipynb'), 'utf8'));
+      const nb = await readNotebook(path.join(server.notebookDir, 'par_a.ipynb'));
       assert.deepEqual(nb.cells.map((c: { source: string[] }) => c.source.join('')), [timed('a'), 'print(1)', 'print(2)', 'print(3)']);
       assert.deepEqual(nb.cells.map((c: { execution_count: number }) => c.execution_count), [1, 2, 3, 4]);
     });

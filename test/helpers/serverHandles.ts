@@ -9,6 +9,7 @@ import { loadConfig, parseArgs } from '../../src/config/load.js';
 import type { ServerEndpoint } from '../../src/jupyter/endpoint.js';
 import type { ServerPool } from '../../src/sessions/serverPool.js';
 import type { SessionManager } from '../../src/sessions/sessionManager.js';
+import { holdsWithin } from './poll.js';
 
 /**
  * The real MCP server (tools, sessions, a local Jupyter server and real kernels) built in this
@@ -126,13 +127,8 @@ export async function tcpConnectionsTo(port: number): Promise<number> {
 }
 
 /** Polls `check` (every 200 ms) until it returns true or `timeoutMs` passes; returns the last verdict. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+export function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  return holdsWithin('a condition', check, { timeoutMs, intervalMs: 200 });
 }
 
 export function megabytes(bytes: number): string {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
+import { readNotebook } from './notebookFile.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -30,6 +31,6 @@ export async function validateWithSchema(path: string): Promise<void> {
     delete schema.$schema; // draft-04 marker; the schema uses nothing draft-07 reads differently
     compiled = new Ajv({ strict: false, allErrors: true }).compile(schema);
   }
-  const data: unknown = JSON.parse(await readFile(path, 'utf8'));
+  const data = await readNotebook<unknown>(path);
   if (!compiled(data)) throw new Error(`${path} fails the nbformat 4.5 schema: ${JSON.stringify(compiled.errors)}`);
 }

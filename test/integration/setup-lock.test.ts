@@ -15,7 +15,7 @@ describe('lockVenv', () => {
   it('a second installer waits until the first releases', async () => {
     const dir = path.join(root, 'a', 'venv');
     const release = await lockVenv(dir, AbortSignal.timeout(10_000), 10_000);
-    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid}@${os.hostname()}`);
     let second = false;
     const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => ((second = true), r));
     await new Promise((r) => setTimeout(r, 1500));
@@ -29,7 +29,7 @@ describe('lockVenv', () => {
     const dir = path.join(root, 'b-venv');
     await writeFile(`${dir}.lock`, '999999999\n');
     const release = await lockVenv(dir, AbortSignal.timeout(5000), 5000);
-    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid}@${os.hostname()}`);
     await release();
   });
 
@@ -50,7 +50,7 @@ describe('lockVenv', () => {
     const longAgo = new Date(Date.now() - 24 * 3600_000);
     await utimes(`${dir}.lock`, longAgo, longAgo);
     const release = await lockVenv(dir, AbortSignal.timeout(5000), 3000);
-    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid));
+    assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid}@${os.hostname()}`);
     await release();
     const empty = path.join(root, 'f-venv');
     await writeFile(`${empty}.lock`, '');

@@ -2,7 +2,6 @@
 // Needs a running cluster (scripts/slurm-cluster.sh up); skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 
 import {
@@ -12,34 +11,11 @@ import {
   parseSqueue,
   type SqueueRow,
 } from '../../src/backends/slurm/parsers.js';
+import { runCommand } from '../../src/backends/slurm/commands.js';
+import { waitUntil } from '../helpers/poll.js';
 
-interface RunResult {
-  /** exit code; -1 when the command could not be run or was killed */
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** why the command did not run to completion (ENOENT, timeout, signal) */
-  failure?: string;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: tmpdir(), timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr });
-      const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
-      if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-      const failure =
-        e.code === 'ENOENT'
-          ? `${cmd} not found on PATH`
-          : e.killed
-            ? `${cmd} timed out after ${timeoutMs} ms`
-            : `${cmd}: ${e.signal ?? e.code ?? ''} ${e.message}`;
-      resolve({ code: -1, stdout, stderr, failure });
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A Slurm command through the server's own runner (tested in test/integration/exec.test.ts). */
+const run = (cmd: string, args: string[], timeoutMs = 15_000) => runCommand(cmd, args, { timeoutMs, cwd: tmpdir() });
 
 async function clusterSkipReason(): Promise<string | false> {
   const hint = 'start one with scripts/slurm-cluster.sh up';
@@ -75,16 +51,8 @@ async function pollUntil(
   deadlineMs: number,
   done: (rows: SqueueRow[]) => boolean,
 ): Promise<SqueueRow[]> {
-  const end = Date.now() + deadlineMs;
   let rows: SqueueRow[] = [];
-  for (;;) {
-    rows = await squeueJob(jobId);
-    if (done(rows)) return rows;
-    if (Date.now() > end) {
-      throw new Error(`job ${jobId}: condition not reached in ${deadlineMs} ms, last rows ${JSON.stringify(rows)}`);
-    }
-    await sleep(250);
-  }
+  return waitUntil(`job ${jobId}: condition`, async () => done((rows = await squeueJob(jobId))) && rows, { timeoutMs: deadlineMs, intervalMs: 250, detail: () => `last rows ${JSON.stringify(rows)}` });
 }
 
 test('sbatch -> RUNNING -> scancel -> terminal', { skip, timeout: 90_000 }, async () => {

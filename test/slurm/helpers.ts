@@ -1,31 +1,21 @@
 // Shared bits of the SLURM tier: skip when no cluster answers, run Slurm commands, poll squeue,
 // the settings of a jlab-mcp on the test cluster, and the clean-up of what a test file leaves.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
+import { runCommand, type RunResult } from '../../src/backends/slurm/commands.js';
 import { SQUEUE_FORMAT, isTerminalState, parseSqueue } from '../../src/backends/slurm/parsers.js';
 import type { SlurmBackendOptions } from '../../src/backends/slurm/slurmBackend.js';
 import { missingBuildReason, type Spawned } from '../helpers/mcpClient.js';
+import { waitUntil } from '../helpers/poll.js';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  failure?: string;
-}
+export type { RunResult } from '../../src/backends/slurm/commands.js';
 
+/** A Slurm command through the server's own runner (tested in test/integration/exec.test.ts). */
 export function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: tmpdir(), timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr });
-      const e = err as NodeJS.ErrnoException & { code?: unknown };
-      if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-      resolve({ code: -1, stdout, stderr, failure: `${cmd}: ${String(e.code ?? '')} ${e.message}` });
-    });
-  });
+  return runCommand(cmd, args, { timeoutMs, cwd: tmpdir() });
 }
 
 export async function clusterSkipReason(): Promise<string | false> {
@@ -55,13 +45,8 @@ export function isOver(state: string): boolean {
 
 /** Polls until the job is over; returns its last state, or throws at the deadline. */
 export async function waitJobOver(jobId: string, timeoutMs: number): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await jobState(jobId);
-    if (isOver(state)) return state;
-    if (Date.now() > end) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let state = '';
+  return waitUntil(`job ${jobId} over`, async () => isOver((state = await jobState(jobId))) && state, { timeoutMs, intervalMs: 250, detail: () => `still ${state}` });
 }
 
 /** Ids of unfinished jobs named `name` (squeue's default states); throws when squeue fails. */
@@ -72,14 +57,8 @@ export async function jobsNamed(name: string): Promise<string[]> {
 }
 
 /** Polls `check` every 250 ms until it returns a value other than undefined; throws at the deadline. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  return waitUntil(what, check, { timeoutMs, intervalMs: 250 });
 }
 
 /** Cancels only the given job ids (never a user's whole queue). */

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 import { SlurmTestScratch, binarySkipReason, slurmEnv, waitFor, waitJobOver } from './helpers.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM inspect tests: ${skip}`);
@@ -41,7 +42,7 @@ describe('kernel_resources and provenance on SLURM', { skip, timeout: 300_000 },
       assert.equal(report.gpu.available, false);
 
       const nb = await waitFor('the environment on record', 30_000, async () => {
-        const parsed = JSON.parse(await readFile(notebook, 'utf8'));
+        const parsed = await readNotebook(notebook);
         return parsed.metadata.jlab_mcp?.environments?.length ? parsed : undefined;
       });
       assert.equal(nb.metadata.jlab_mcp.environments[0].slurm_job_id, jobId);

@@ -12,6 +12,7 @@ import { readRegistry } from '../../src/state/registry.js';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { isAlive, pidsMatching, waitUntilGone } from '../helpers/processes.js';
 import { SlurmTestScratch, binarySkipReason, isOver, jobState, slurmEnv, waitFor, waitJobOver } from './helpers.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const skip = await binarySkipReason();
 if (skip) console.error(`skipping SLURM reattach tests: ${skip}`);
@@ -50,7 +51,7 @@ async function newSession(server: Spawned, name: string): Promise<{ id: string; 
 
 /** Outputs of the notebook's code cells, as one text. */
 async function notebookText(file: string): Promise<string> {
-  const nb = JSON.parse(await readFile(file, 'utf8')) as { cells: Array<{ cell_type: string; outputs?: Array<{ text?: string | string[] }> }> };
+  const nb = await readNotebook<{ cells: Array<{ cell_type: string; outputs?: Array<{ text?: string | string[] }> }> }>(file);
   return nb.cells
     .flatMap((cell) => cell.outputs ?? [])
     .map((output) => (Array.isArray(output.text) ? output.text.join('') : (output.text ?? '')))

@@ -4,7 +4,7 @@ import { chooseRunMode, helpText, loadConfig, parseArgs } from '../../src/config
 import { SETTINGS } from '../../src/config/settings.js';
 import { redactSecrets, registerSecret, displayUrl } from '../../src/util/secrets.js';
 import { Mutex } from '../../src/util/mutex.js';
-import { splitCommand } from '../../src/util/which.js';
+import { splitWords } from '../../src/util/shell.js';
 
 describe('config', () => {
   it('takes flags over env over defaults', () => {
@@ -41,7 +41,7 @@ describe('config', () => {
     assert.equal(rel.stateDir, '/cwd/st');
     assert.equal(rel.notebookDir, '/cwd/a/~/b');
     // A home with a space stays one word of the command.
-    assert.deepEqual(splitCommand(loadConfig(parseArgs([]), { HOME: '/home/a b', JLAB_MCP_JUPYTER_CMD: '~/bin/jupyter server' }).jupyterCommand!), ['/home/a b/bin/jupyter', 'server']);
+    assert.deepEqual(splitWords(loadConfig(parseArgs([]), { HOME: '/home/a b', JLAB_MCP_JUPYTER_CMD: '~/bin/jupyter server' }).jupyterCommand!, 'JLAB_MCP_JUPYTER_CMD'), ['/home/a b/bin/jupyter', 'server']);
     assert.throws(() => loadConfig(parseArgs([]), { HOME: '/home/ada', JLAB_MCP_NOTEBOOK_DIR: '~bob/nb' }), /JLAB_MCP_NOTEBOOK_DIR=~bob\/nb: only ~ and ~\/… \(your own home\)/);
   });
 
@@ -154,12 +154,5 @@ describe('Mutex', () => {
     assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
     assert.equal(results[0]!.status, 'rejected');
     assert.equal(mutex.pending, 0);
-  });
-});
-
-describe('splitCommand', () => {
-  it('honours quotes', () => {
-    assert.deepEqual(splitCommand(`jupyter server`), ['jupyter', 'server']);
-    assert.deepEqual(splitCommand(`"/opt/my env/bin/jupyter" 'server'`), ['/opt/my env/bin/jupyter', 'server']);
   });
 });

@@ -7,9 +7,10 @@ import { describe, it } from 'node:test';
 import { NotebookDocument } from '../../src/notebook/document.js';
 import { asidePath } from '../../src/notebook/externalChanges.js';
 import type { CodeCell } from '../../src/notebook/types.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'jlab-ext-'));
-const read = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as { cells: Array<{ id: string; source: string[]; outputs?: unknown[] }>; metadata: Record<string, unknown> };
+const read = (file: string) => readNotebook<{ cells: Array<{ id: string; source: string[]; outputs?: unknown[] }>; metadata: Record<string, unknown> }>(file);
 
 /** A saved two-cell notebook, as a session leaves it after two cells. */
 async function savedNotebook() {
@@ -161,7 +162,7 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
 
   it('their editor saving over the file again (still stamped with the old revision) merges against what it saved the first time', async () => {
     const { file, doc } = await savedNotebook();
-    const editor = JSON.parse(await readFile(file, 'utf8')) as Awaited<ReturnType<typeof read>>;
+    const editor = await readNotebook<Awaited<ReturnType<typeof read>>>(file);
     doc.insert(doc.newCodeCell('c = 3'), 2);
     await doc.save();
     editor.cells.push({ id: 'mine', cell_type: 'markdown', metadata: {}, source: ['draft'] } as never);

@@ -9,6 +9,7 @@ import { resolveNotebookPath } from '../../src/notebook/confine.js';
 import { describeWriteError, writeFileAtomic } from '../../src/notebook/atomicWrite.js';
 import { JlabError } from '../../src/util/errors.js';
 import { fillUntil, mountTmpfs, remount, TMPFS_SKIP, type Tmpfs } from '../helpers/tmpfs.js';
+import { readNotebook } from '../helpers/notebookFile.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'jlab-unit-'));
 
@@ -20,7 +21,7 @@ describe('NotebookDocument', () => {
     doc.insert(cell, doc.resolveInsertIndex(undefined));
     doc.insert(doc.newMarkdownCell('# Title'), 0);
     await doc.save();
-    const written = JSON.parse(await readFile(doc.path, 'utf8'));
+    const written = await readNotebook(doc.path);
     assert.equal(written.nbformat, 4);
     assert.equal(written.nbformat_minor, 5);
     assert.deepEqual(written.metadata.kernelspec, { name: 'python3', display_name: 'Python 3', language: 'python' });

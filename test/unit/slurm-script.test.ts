@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { batchSettingsProblems, renderBatchScript, shellQuote, type BatchPaths, type BatchSettings } from '../../src/backends/slurm/batchScript.js';
+import { quoteWord as shellQuote } from '../../src/util/shell.js';
+import { batchSettingsProblems, renderBatchScript, type BatchPaths, type BatchSettings } from '../../src/backends/slurm/batchScript.js';
 
 const paths: BatchPaths = {
   jobDir: '/home/u/.jlab-mcp/slurm/job-abc',
@@ -84,10 +85,10 @@ describe('renderBatchScript', () => {
     assert.match(script, /--ServerApp\.port_retries=0/);
     assert.match(script, /--ServerApp\.allow_remote_access=True/);
     assert.match(script, /--ServerApp\.open_browser=False/);
-    assert.ok(script.includes(`--config='${paths.configFile}'`));
-    assert.ok(script.includes(`--ServerApp.root_dir='/home/u/my notebooks/it'\\''s here'`));
-    assert.ok(script.includes(`JUPYTER=('/opt/my env/bin/jupyter' 'server')`));
-    assert.ok(script.includes(`export JLAB_MCP_TOKEN_FILE='${paths.tokenFile}'`));
+    assert.ok(script.includes(`--config=${paths.configFile}`));
+    assert.ok(script.includes(`--ServerApp.root_dir="/home/u/my notebooks/it's here"`));
+    assert.ok(script.includes(`JUPYTER=('/opt/my env/bin/jupyter' server)`));
+    assert.ok(script.includes(`export JLAB_MCP_TOKEN_FILE=${paths.tokenFile}`));
     assert.match(script, /\[ "\$\(id -u\)" = 0 \] && ARGS\+=\(--allow-root\)/);
     // connection file: atomic (tmp + mv) under umask 077
     assert.match(script, /umask 077/);
@@ -109,8 +110,8 @@ describe('renderBatchScript', () => {
 
   it('quotes module names and puts the user setup in verbatim', () => {
     const { script } = render({ modules: ['cuda/12.2', 'python/3.11'], setup: 'source ~/venvs/ml/bin/activate\nexport FOO=1' });
-    assert.ok(script.includes(`module load 'cuda/12.2' ||`));
-    assert.ok(script.includes(`module load 'python/3.11' ||`));
+    assert.ok(script.includes(`module load cuda/12.2 ||`));
+    assert.ok(script.includes(`module load python/3.11 ||`));
     assert.ok(script.includes('\nsource ~/venvs/ml/bin/activate\nexport FOO=1\n'));
     assert.ok(script.indexOf('module load') < script.indexOf('source ~/venvs') && script.indexOf('source ~/venvs') < script.indexOf('JUPYTER=('));
     bashParses(script);

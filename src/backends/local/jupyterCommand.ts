@@ -1,6 +1,7 @@
 import { jupyterLabNextTo, withJupyterLab } from './jupyterLab.js';
 import { JlabError } from '../../util/errors.js';
-import { splitCommand, which } from '../../util/which.js';
+import { splitWords } from '../../util/shell.js';
+import { which } from '../../util/which.js';
 
 export const INSTALL_HINT =
   'Install a Jupyter server with a Python kernel — Debian/Ubuntu: apt-get install jupyter-server python3-ipykernel; ' +
@@ -13,7 +14,7 @@ export const INSTALL_HINT =
  */
 export async function resolveJupyterCommand(configured: string | undefined, preferLab = true): Promise<string[]> {
   if (configured) {
-    const words = splitCommand(configured);
+    const words = splitWords(configured, 'JLAB_MCP_JUPYTER_CMD');
     if (words.length === 0 || !(which(words[0]!))) {
       throw new JlabError('SERVER_START_FAILED', `JLAB_MCP_JUPYTER_CMD names ${words[0] ?? '(nothing)'}, which is not an executable on PATH.`, {
         hint: INSTALL_HINT,

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { envWithoutSecrets } from '../../util/secrets.js';
+import { exec } from '../../util/exec.js';
 import { which } from '../../util/which.js';
 
 /** Pure: true for `jupyter-lab --version` output of a JupyterLab that runs on jupyter-server (3 or later). */
@@ -31,9 +30,10 @@ export function jupyterLabNextTo(command: string, timeoutMs = 20_000): Promise<s
   if (!answer) {
     answer = !which(lab)
       ? Promise.resolve(undefined)
-      : new Promise((resolve) => {
-          execFile(lab, ['--version'], { timeout: timeoutMs, encoding: 'utf8', env: envWithoutSecrets() }, (error, stdout) => resolve(!error && labRunsOnJupyterServer(stdout) ? lab : undefined));
-        });
+      : exec([lab, '--version'], { timeoutMs }).then(
+          ({ stdout }) => (labRunsOnJupyterServer(stdout) ? lab : undefined),
+          () => undefined,
+        );
     found.set(lab, answer);
   }
   return answer;

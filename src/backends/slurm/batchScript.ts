@@ -6,6 +6,7 @@
  * comes from the agent.
  */
 import { JlabError } from '../../util/errors.js';
+import { quoteWord } from '../../util/shell.js';
 import { cullingArgs } from '../culling.js';
 import { jupyterLabLines, tlsLines } from './scriptParts.js';
 
@@ -87,12 +88,6 @@ const JOB_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A job tag: lowercase hex, 8–32 digits (e.g. 8 random bytes). */
 export const JOB_TAG_RE = /^[0-9a-f]{8,32}$/;
 
-/** A word as a POSIX shell single-quoted string: 'it'\''s' — nothing inside is expanded. */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new JlabError('CONFIG_INVALID', 'A value for the batch script contains a NUL byte.');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Every problem with the settings, as "JLAB_MCP_… : why" lines; [] when they are fine. */
 export function batchSettingsProblems(s: BatchSettings): string[] {
   const problems: string[] = [];
@@ -169,7 +164,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     sbatchLines.push(`#SBATCH --signal=B:USR1@${lead}`);
   }
 
-  const q = shellQuote;
+  const q = quoteWord;
   const lines: string[] = [
     '#!/bin/bash',
     '# Written by jlab-mcp: hosts one Jupyter server for the MCP server on the login node.',

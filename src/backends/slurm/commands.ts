@@ -2,8 +2,8 @@
  * Thin runners for sbatch, squeue, sinfo and scancel: argv only (never a shell), a timeout each, and
  * their stderr kept for error messages. Parsing lives in parsers.ts.
  */
-import { execFile } from 'node:child_process';
 import { JlabError } from '../../util/errors.js';
+import { exec, ExecError } from '../../util/exec.js';
 import { envWithoutSecrets, redactSecrets } from '../../util/secrets.js';
 import { SINFO_CAPACITY_FORMAT, parseSinfoCapacity, type NodeGroup } from './capacity.js';
 import { SQUEUE_FORMAT, parseJobIds, parseSbatchOutput, parseSqueue, type SbatchResult, type SqueueRow } from './parsers.js';
@@ -25,35 +25,31 @@ function slurmEnv(): NodeJS.ProcessEnv {
 }
 
 export interface RunOptions {
-  /** Killed (SIGKILL) after this many milliseconds. */
+  /** Ended (SIGTERM, then SIGKILL) after this many milliseconds. */
   timeoutMs: number;
   cwd?: string;
-  /** Aborting kills the command (SIGKILL), e.g. an sbatch in flight at shutdown. */
+  /** Aborting ends the command the same way, e.g. an sbatch in flight at shutdown. */
   signal?: AbortSignal;
 }
 
-export function runCommand(cmd: string, args: string[], options: RunOptions): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { timeout: options.timeoutMs, encoding: 'utf8', env: slurmEnv(), cwd: options.cwd, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL', signal: options.signal },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ code: 0, stdout, stderr });
-        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
-        if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-        const failure =
-          e.code === 'ENOENT'
-            ? `${cmd} was not found on PATH`
-            : e.name === 'AbortError'
-              ? `${cmd} was stopped (jlab-mcp is shutting down)`
-              : e.killed || e.signal
-                ? `${cmd} did not answer within ${Math.round(options.timeoutMs / 1000)} s`
-                : `${cmd} failed: ${e.message}`;
-        resolve({ code: -1, stdout, stderr, failure });
-      },
-    );
-  });
+export async function runCommand(cmd: string, args: string[], options: RunOptions): Promise<RunResult> {
+  try {
+    const { stdout, stderr } = await exec([cmd, ...args], { timeoutMs: options.timeoutMs, env: slurmEnv(), cwd: options.cwd, signal: options.signal });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    if (!(error instanceof ExecError)) throw error;
+    const { stdout, stderr } = error;
+    if (error.kind === 'exit-code') return { code: error.exitCode ?? -1, stdout, stderr };
+    const failure =
+      error.kind === 'not-found'
+        ? `${cmd} was not found on PATH`
+        : error.aborted
+          ? `${cmd} was stopped (jlab-mcp is shutting down)`
+          : error.timedOut
+            ? `${cmd} did not answer within ${Math.round(options.timeoutMs / 1000)} s`
+            : `${cmd} failed: ${error.why}`;
+    return { code: -1, stdout, stderr, failure };
+  }
 }
 
 /** The first lines of a command's stderr (or stdout), for an error message. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../config/settings.js';
-import { splitCommand } from '../../util/which.js';
+import { splitWords } from '../../util/shell.js';
 import type { BatchSettings } from './batchScript.js';
 import type { SlurmBackendOptions } from './slurmBackend.js';
 
@@ -22,9 +22,9 @@ export function batchSettingsFromConfig(config: Config): BatchSettings {
     account: config.slurmAccount,
     qos: config.slurmQos,
     constraint: config.slurmConstraint,
-    extraArgs: config.slurmExtraArgs ? splitCommand(config.slurmExtraArgs) : undefined,
+    extraArgs: config.slurmExtraArgs ? splitWords(config.slurmExtraArgs, 'JLAB_MCP_SLURM_EXTRA_ARGS') : undefined,
     setup: config.slurmSetup,
-    jupyterCommand: splitCommand(config.slurmJupyterCommand),
+    jupyterCommand: splitWords(config.slurmJupyterCommand, 'JLAB_MCP_SLURM_JUPYTER_CMD'),
     tls: config.slurmTls,
     jupyterLab: config.jupyterLab,
   };

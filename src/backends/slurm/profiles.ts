@@ -17,7 +17,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { expandHome } from '../../config/paths.js';
 import { JlabError } from '../../util/errors.js';
-import { splitCommand } from '../../util/which.js';
+import { splitWords } from '../../util/shell.js';
 import { batchSettingsProblems, type BatchSettings } from './batchScript.js';
 
 const PROFILE_NAME_RE = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -68,11 +68,11 @@ export function applyProfile(base: BatchSettings, entry: ProfileFileEntry, name:
   if (entry.account !== undefined) out.account = optional(entry.account);
   if (entry.qos !== undefined) out.qos = optional(entry.qos);
   if (entry.constraint !== undefined) out.constraint = optional(entry.constraint);
-  if (entry.extra_args !== undefined) out.extraArgs = list(entry.extra_args, splitCommand);
+  if (entry.extra_args !== undefined) out.extraArgs = list(entry.extra_args, (s) => splitWords(s, `profile ${name}: extra_args`));
   if (entry.setup !== undefined) out.setup = optional(entry.setup);
   if (entry.jupyter_cmd !== undefined) {
     // `~/venvs/ml/bin/jupyter` as in JLAB_MCP_SLURM_JUPYTER_CMD: the command never meets a shell that would expand it.
-    const [program, ...rest] = list(entry.jupyter_cmd, splitCommand);
+    const [program, ...rest] = list(entry.jupyter_cmd, (s) => splitWords(s, `profile ${name}: jupyter_cmd`));
     out.jupyterCommand = program === undefined ? [] : [expandHome(program, os.homedir(), `profile ${name}: jupyter_cmd`), ...rest];
   }
   return out;

@@ -53,7 +53,8 @@ const ATTEMPTS = 6;
 
 /**
  * The agent's copy of an image: the original when it is within both limits, else scaled down
- * and re-encoded — PNG first, JPEG when PNG stays too big — shrinking further until it fits.
+ * and re-encoded — PNG first, JPEG when PNG stays too big (or the original's bytes per pixel
+ * say it would) — shrinking further until it fits.
  * The size is read from the header first: an unreadable header or more than `maxPixels` pixels
  * is refused without decoding (a few header bytes claim any size they like). Decoding,
  * scaling and encoding run in libvips (sharp) on libuv's thread pool: the event loop, which
@@ -102,7 +103,10 @@ async function shrinkToFit(bytes: Buffer, size: ImageSize, limits: ImageLimits, 
   let bitmap = await toBitmap(sharp(bytes, { limitInputPixels: maxPixels }), scaled(size, scale));
   for (let attempt = 0; attempt < ATTEMPTS; attempt++, scale *= 0.7) {
     if (attempt > 0) bitmap = await toBitmap(sharp(bitmap.pixels, { raw: bitmap }), scaled(size, scale));
-    const fitted = await encodeWithin(bitmap, limits.maxBytes);
+    // Why: the original's bytes per pixel predict a lossless copy's; a noisy plot at twice the
+    // budget or more will not fit as PNG, and encoding it first only delays the JPEG that will.
+    const pngGuess = bytes.length * ((bitmap.width * bitmap.height) / (size.width * size.height));
+    const fitted = await encodeWithin(bitmap, limits.maxBytes, pngGuess <= 2 * limits.maxBytes);
     if (fitted) return fitted;
   }
   return undefined;
@@ -120,11 +124,13 @@ async function toBitmap(image: Sharp, size: ImageSize): Promise<Bitmap> {
   return { pixels: data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/** PNG when it fits, else JPEG (on white: JPEG has no alpha, a notebook page is white), else undefined. */
-async function encodeWithin(bitmap: Bitmap, maxBytes: number): Promise<FittedImage | undefined> {
+/** PNG when tried and it fits, else JPEG (on white: JPEG has no alpha, a notebook page is white), else undefined. */
+async function encodeWithin(bitmap: Bitmap, maxBytes: number, tryPng: boolean): Promise<FittedImage | undefined> {
   const { width, height } = bitmap;
-  const png = await sharp(bitmap.pixels, { raw: bitmap }).png({ compressionLevel: 9 }).toBuffer();
-  if (png.length <= maxBytes) return { data: png.toString('base64'), mimeType: 'image/png', width, height, changed: true };
+  if (tryPng) {
+    const png = await sharp(bitmap.pixels, { raw: bitmap }).png({ compressionLevel: 9 }).toBuffer();
+    if (png.length <= maxBytes) return { data: png.toString('base64'), mimeType: 'image/png', width, height, changed: true };
+  }
   const jpeg = await sharp(bitmap.pixels, { raw: bitmap }).flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer();
   if (jpeg.length <= maxBytes) return { data: jpeg.toString('base64'), mimeType: 'image/jpeg', width, height, changed: true };
   return undefined;

@@ -64,5 +64,5 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   const base = { strict: strict && !smoke, only };
   return smoke
     ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3LargeCells: 200, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, p11N: 4, p11Rounds: 1, p11Warmup: 1, p11Sessions: 4, p11Cells: 5, watchdogMs: 5 * 60_000 }
-    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, p11N: 40, p11Rounds: 2, p11Warmup: 3, p11Sessions: 16, p11Cells: 30, watchdogMs: 15 * 60_000 };
+    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, p11N: 40, p11Rounds: 4, p11Warmup: 2, p11Sessions: 16, p11Cells: 30, watchdogMs: 15 * 60_000 };
 }

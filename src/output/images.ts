@@ -1,10 +1,8 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { jpegSize, pngHeader, pngImageData, pngInflatedLimit, type ImageSize } from './imageHeader.js';
+import { imageLibrary, type ImageLibrary } from './imageLibrary.js';
 import { inflatesWithin } from './inflateBound.js';
 
-// Why: sharp caches decoded inputs by default; ours are base64 buffers seen once, so a cache
-// would only hold up to 50 MB of figures in the server's memory.
-sharp.cache(false);
 
 export interface ImageLimits {
   /** Longest edge, in pixels, of an image the agent gets. */
@@ -78,14 +76,23 @@ export async function fitImage(base64: string, mimeType: 'image/png' | 'image/jp
     if (!data) return refuse('PNG could not be decoded (cut short: no complete image data)');
     if (!(await inflatesWithin(data, pngInflatedLimit(png)))) return refuse('PNG could not be decoded (its data inflates beyond the size its header gives)');
   }
+  let sharp: ImageLibrary;
   try {
-    return (await shrinkToFit(bytes, size, limits, maxPixels)) ?? refuse(`could not be made smaller than ${limits.maxBytes} bytes`);
+    sharp = await imageLibrary();
   } catch (error) {
-    // libvips repeats a message once per layer it passes through; each line is said once.
-    const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim());
-    const why = [...new Set(lines.filter(Boolean))].join('; ');
-    return refuse(`${kind} could not be decoded (${why.slice(0, 120)})`);
+    return refuse(`too large to show as it is, and the image library (sharp) could not be loaded (${reasonOf(error)})`);
   }
+  try {
+    return (await shrinkToFit(sharp, bytes, size, limits, maxPixels)) ?? refuse(`could not be made smaller than ${limits.maxBytes} bytes`);
+  } catch (error) {
+    return refuse(`${kind} could not be decoded (${reasonOf(error)})`);
+  }
+}
+
+/** libvips repeats a message once per layer it passes through; each line is said once. */
+function reasonOf(error: unknown): string {
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim());
+  return [...new Set(lines.filter(Boolean))].join('; ').slice(0, 120);
 }
 
 /** True when {@link fitImage} gave no image. */
@@ -97,7 +104,7 @@ export function isRefusal(result: FittedImage | ImageRefusal): result is ImageRe
  * Decodes once into a bitmap at the first scale; each later, smaller attempt scales that
  * bitmap, not the original. Undefined when even the last attempt is above `maxBytes`.
  */
-async function shrinkToFit(bytes: Buffer, size: ImageSize, limits: ImageLimits, maxPixels: number): Promise<FittedImage | undefined> {
+async function shrinkToFit(sharp: ImageLibrary, bytes: Buffer, size: ImageSize, limits: ImageLimits, maxPixels: number): Promise<FittedImage | undefined> {
   let scale = Math.min(1, limits.maxEdge / Math.max(size.width, size.height));
   // sharp's own pixel cap, behind ours: it applies to what the decoder finds, not what a header claims.
   let bitmap = await toBitmap(sharp(bytes, { limitInputPixels: maxPixels }), scaled(size, scale));
@@ -106,7 +113,7 @@ async function shrinkToFit(bytes: Buffer, size: ImageSize, limits: ImageLimits, 
     // Why: the original's bytes per pixel predict a lossless copy's; a noisy plot at twice the
     // budget or more will not fit as PNG, and encoding it first only delays the JPEG that will.
     const pngGuess = bytes.length * ((bitmap.width * bitmap.height) / (size.width * size.height));
-    const fitted = await encodeWithin(bitmap, limits.maxBytes, pngGuess <= 2 * limits.maxBytes);
+    const fitted = await encodeWithin(sharp, bitmap, limits.maxBytes, pngGuess <= 2 * limits.maxBytes);
     if (fitted) return fitted;
   }
   return undefined;
@@ -125,7 +132,7 @@ async function toBitmap(image: Sharp, size: ImageSize): Promise<Bitmap> {
 }
 
 /** PNG when tried and it fits, else JPEG (on white: JPEG has no alpha, a notebook page is white), else undefined. */
-async function encodeWithin(bitmap: Bitmap, maxBytes: number, tryPng: boolean): Promise<FittedImage | undefined> {
+async function encodeWithin(sharp: ImageLibrary, bitmap: Bitmap, maxBytes: number, tryPng: boolean): Promise<FittedImage | undefined> {
   const { width, height } = bitmap;
   if (tryPng) {
     const png = await sharp(bitmap.pixels, { raw: bitmap }).png({ compressionLevel: 9 }).toBuffer();

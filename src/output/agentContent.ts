@@ -103,7 +103,7 @@ export async function budgetAgentView(parts: AgentParts, options: AgentViewOptio
       images.push({ type: 'image', mimeType: image.mimeType, data: image.data });
       continue;
     }
-    // One at a time: a cell's figures wait for each other, not for other sessions' replies.
+    // One at a time: a cell of many figures holds one decoded bitmap and one pool thread, not all of them.
     const fitted = await fitImage(image.data, image.mimeType, options.imageLimits);
     if (isRefusal(fitted)) {
       const size = fitted.width === undefined ? '' : ` (${fitted.width}×${fitted.height} px)`;

@@ -23,6 +23,7 @@ import { p3Resume } from './scenarios/p3Resume.js';
 import { p4Growth } from './scenarios/p4Growth.js';
 import { p5Memory } from './scenarios/p5Memory.js';
 import { p6Concurrency } from './scenarios/p6Concurrency.js';
+import { p11Images } from './scenarios/p11Images.js';
 
 const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]> = [
   ['p1', p1RoundTrip],
@@ -31,6 +32,7 @@ const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]>
   ['p4', p4Growth],
   ['p5', p5Memory],
   ['p6', p6Concurrency],
+  ['p11', p11Images],
 ];
 
 function commit(): string {

@@ -25,6 +25,13 @@ export interface BenchOptions {
   /** P6: sessions × cells each. */
   p6Sessions: number;
   p6Cells: number;
+  /** P11: measured image cells per side, in `p11Rounds` alternating rounds, after `p11Warmup` each. */
+  p11N: number;
+  p11Rounds: number;
+  p11Warmup: number;
+  /** P11 beside figures: sessions (one draws figures, the rest run 1+1) × cells of 1+1 each, per round. */
+  p11Sessions: number;
+  p11Cells: number;
   /** Whole-run watchdog. */
   watchdogMs: number;
 }
@@ -33,7 +40,7 @@ export const USAGE = `usage: npm run bench -- [--smoke | --full] [--strict] [--o
   --smoke   small n everywhere, asserts nothing about timings (default when CI=true)
   --full    full sizes even when CI=true
   --strict  exit 1 when a goal is missed (full mode)
-  --only    run only the named scenarios (p1..p6)`;
+  --only    run only the named scenarios (p1..p6, p11)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   let smoke = env.CI === 'true';
@@ -56,6 +63,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (argv.includes('--smoke') && argv.includes('--full')) throw new Error('--smoke and --full exclude each other');
   const base = { strict: strict && !smoke, only };
   return smoke
-    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3LargeCells: 200, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, watchdogMs: 5 * 60_000 }
-    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, watchdogMs: 15 * 60_000 };
+    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3LargeCells: 200, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, p11N: 4, p11Rounds: 1, p11Warmup: 1, p11Sessions: 4, p11Cells: 5, watchdogMs: 5 * 60_000 }
+    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, p11N: 40, p11Rounds: 4, p11Warmup: 2, p11Sessions: 16, p11Cells: 30, watchdogMs: 15 * 60_000 };
 }

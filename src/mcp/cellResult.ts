@@ -43,19 +43,19 @@ export function cellLabel(index: number, id: string): string {
  * output was rewritten (clear_output, a progress bar) rather than extended, all of it is new.
  * Text the budget cut ends with a link to the cell-output resource that holds all of it.
  */
-export function unseenContent(
+export async function unseenContent(
   ticket: CellTicket,
   outputs: CellOutcome['outputs'],
   cell: { sessionId: string; index: number; id: string },
   budget: OutputBudget,
-): { content: Content; truncated: boolean } {
+): Promise<{ content: Content; truncated: boolean }> {
   const parts = agentParts(outputs);
   const fresh = parts.text.startsWith(ticket.seenText) ? parts.text.slice(ticket.seenText.length) : parts.text;
   const images = parts.images.slice(parts.text.startsWith(ticket.seenText) ? ticket.seenImages : 0);
   ticket.seenText = parts.text;
   ticket.seenImages = parts.images.length;
   const uri = cellOutputUri(cell.sessionId, cell.id);
-  const view = budgetAgentView({ text: fresh, images }, { ...budget, cellLabel: `cell ${cell.index}`, fullOutputUri: uri });
+  const view = await budgetAgentView({ text: fresh, images }, { ...budget, cellLabel: `cell ${cell.index}`, fullOutputUri: uri });
   const content: Content = view.content.map((block) => (block.type === 'text' ? { ...block, text: redactSecrets(block.text) } : block));
   if (view.truncated) {
     content.push({
@@ -74,15 +74,15 @@ export function unseenContent(
  * A finished cell as the agent sees it: its (unseen) outputs and one line saying where it landed.
  * `session` adds notes (a move to a new job) and the walltime left (`· job 12: 9 min left`).
  */
-export function finishedReply(
+export async function finishedReply(
   session: SessionRef,
   ticket: CellTicket,
   outcome: CellOutcome,
   budget: OutputBudget,
   extra: { walltime?: string; notes: string[] } = { notes: [] },
-): CellReply {
+): Promise<CellReply> {
   const label = cellLabel(outcome.cellIndex, outcome.cellId);
-  const { content, truncated } = unseenContent(ticket, outcome.outputs, { sessionId: session.id, index: outcome.cellIndex, id: outcome.cellId }, budget);
+  const { content, truncated } = await unseenContent(ticket, outcome.outputs, { sessionId: session.id, index: outcome.cellIndex, id: outcome.cellId }, budget);
   const notes: string[] = [];
   const note =
     outcome.status === 'server_lost'

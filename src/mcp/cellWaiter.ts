@@ -57,8 +57,8 @@ export async function awaitTicketReply(session: Session, ticket: CellTicket, opt
       ),
     ]);
     if (winner === 'cancelled') return await cancel(session, ticket, options);
-    if (winner === 'done' || ticket.outcome || ticket.withdrawn || ticket.failure) return finalReply(session, ticket, options.budget);
-    return stillRunning(session, ticket, options.budget);
+    if (winner === 'done' || ticket.outcome || ticket.withdrawn || ticket.failure) return await finalReply(session, ticket, options.budget);
+    return await stillRunning(session, ticket, options.budget);
   } finally {
     signal.removeEventListener('abort', forwardCancel);
     settled.abort();
@@ -67,7 +67,7 @@ export async function awaitTicketReply(session: Session, ticket: CellTicket, opt
 }
 
 /** The final result of a ticket, marking it delivered. */
-export function finalReply(session: Session, ticket: CellTicket, budget: OutputBudget): CellReply {
+export async function finalReply(session: Session, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
   if (ticket.withdrawn) {
     session.forget(ticket);
     return statementReply(session, 'not_run', `The queued ${ticket.description} did not run: ${ticket.withdrawn}.`);
@@ -79,13 +79,14 @@ export function finalReply(session: Session, ticket: CellTicket, budget: OutputB
     const why = error?.type === 'text' ? error.text : messageOf(ticket.failure);
     return { ...statementReply(session, 'not_run', `The queued ${ticket.description} did not run.\n${why}`), isError: true };
   }
+  // Not awaited before forget: the ticket is delivered once even if a second waiter looks while its images are made.
   const reply = finishedReply(session, ticket, ticket.outcome!, budget, sessionNotes(session));
   session.forget(ticket);
   return reply;
 }
 
 /** Partial output of a running (or queued) ticket plus a plain statement of where it stands. */
-export function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): CellReply {
+export async function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
   const run = ticket.run;
   if (!run) {
     const ahead = session.current?.run;
@@ -97,7 +98,7 @@ export function stillRunning(session: Session, ticket: CellTicket, budget: Outpu
     );
   }
   const cell = { sessionId: session.id, index: run.cellIndex, id: run.cell.id };
-  const { content, truncated } = unseenContent(ticket, run.collector.outputs, cell, budget);
+  const { content, truncated } = await unseenContent(ticket, run.collector.outputs, cell, budget);
   const notes = session.notebook.takeDiskNotes(); // someone else's edits merged while the cell ran
   content.push({
     type: 'text',
@@ -124,7 +125,7 @@ async function cancel(session: Session, ticket: CellTicket, options: WaitOptions
   void session.stopCell(ticket, { cause: 'interrupt' }).catch((error: unknown) => log.warn(`interrupt failed: ${messageOf(error)}`));
   // Give the kernel a moment to stop, so the next cell can start at once.
   await within(ticket.done, 5000);
-  return ticket.outcome ? finalReply(session, ticket, options.budget) : statementReply(session, 'running', 'Cancelled; the kernel was interrupted.', running());
+  return ticket.outcome ? await finalReply(session, ticket, options.budget) : statementReply(session, 'running', 'Cancelled; the kernel was interrupted.', running());
 }
 
 /** "cell 3 running 12 s · <newest line>" (or where it waits in the queue), every interval. */

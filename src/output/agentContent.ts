@@ -83,13 +83,16 @@ export function agentParts(outputs: readonly Output[]): AgentParts {
   return { text: textParts.join(''), images };
 }
 
-/** Applies the budget: text cut in the middle with a marker, at most `maxImages` images. */
-export function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): AgentContent[] {
-  return budgetAgentView(parts, options).content;
+/**
+ * Applies the budget: text cut in the middle with a marker, at most `maxImages` images, each
+ * fitted to the image limits (off the event loop: see {@link fitImage}).
+ */
+export async function budgetAgentParts(parts: AgentParts, options: AgentViewOptions): Promise<AgentContent[]> {
+  return (await budgetAgentView(parts, options)).content;
 }
 
 /** {@link budgetAgentParts}, also saying whether the text was cut. */
-export function budgetAgentView(parts: AgentParts, options: AgentViewOptions): AgentView {
+export async function budgetAgentView(parts: AgentParts, options: AgentViewOptions): Promise<AgentView> {
   let text = parts.text;
   const skipped = Math.max(0, parts.images.length - options.maxImages);
   if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
@@ -100,7 +103,8 @@ export function budgetAgentView(parts: AgentParts, options: AgentViewOptions): A
       images.push({ type: 'image', mimeType: image.mimeType, data: image.data });
       continue;
     }
-    const fitted = fitImage(image.data, image.mimeType, options.imageLimits);
+    // One at a time: a cell of many figures holds one decoded bitmap and one pool thread, not all of them.
+    const fitted = await fitImage(image.data, image.mimeType, options.imageLimits);
     if (isRefusal(fitted)) {
       const size = fitted.width === undefined ? '' : ` (${fitted.width}×${fitted.height} px)`;
       text += `[figure ${image.figure ?? position + 1}${size} not shown: ${fitted.reason}; it is in ${options.cellLabel} of the notebook]\n`;
@@ -126,7 +130,7 @@ export function budgetAgentView(parts: AgentParts, options: AgentViewOptions): A
 }
 
 /** Everything at once: what the agent sees of these outputs, within the budget. */
-export function toAgentContent(outputs: readonly Output[], options: AgentViewOptions): AgentContent[] {
+export function toAgentContent(outputs: readonly Output[], options: AgentViewOptions): Promise<AgentContent[]> {
   return budgetAgentParts(agentParts(outputs), options);
 }
 

@@ -1,7 +1,8 @@
-import { inflateSync } from 'node:zlib';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { jpegSize, pngHeader, pngImageData, pngInflatedLimit } from './imageHeader.js';
+import type { Sharp } from 'sharp';
+import { jpegSize, pngHeader, pngImageData, pngInflatedLimit, type ImageSize } from './imageHeader.js';
+import { imageLibrary, type ImageLibrary } from './imageLibrary.js';
+import { inflatesWithin } from './inflateBound.js';
+
 
 export interface ImageLimits {
   /** Longest edge, in pixels, of an image the agent gets. */
@@ -37,49 +38,61 @@ export interface ImageRefusal {
   height?: number;
 }
 
+/** A decoded, scaled image: 8-bit samples, 1–4 channels as the source had them. */
 interface Bitmap {
+  pixels: Buffer;
   width: number;
   height: number;
-  /** RGBA, 4 bytes per pixel. */
-  pixels: Uint8Array;
+  channels: 1 | 2 | 3 | 4;
 }
+
+/** Attempts at shrinking (each 0.7× the edge of the one before) before giving up. */
+const ATTEMPTS = 6;
 
 /**
  * The agent's copy of an image: the original when it is within both limits, else scaled down
- * (area averaging) and re-encoded — PNG first, JPEG when PNG stays too big — shrinking further
- * until it fits. The size is read from the header first: an unreadable header or more than
- * `maxPixels` pixels is refused without decoding (a few header bytes claim any size they like).
+ * and re-encoded — PNG first, JPEG when PNG stays too big (or the original's bytes per pixel
+ * say it would) — shrinking further until it fits.
+ * The size is read from the header first: an unreadable header or more than `maxPixels` pixels
+ * is refused without decoding (a few header bytes claim any size they like). Decoding,
+ * scaling and encoding run in libvips (sharp) on libuv's thread pool: the event loop, which
+ * serves every other session, stays free meanwhile.
  */
-export function fitImage(base64: string, mimeType: 'image/png' | 'image/jpeg', limits: ImageLimits): FittedImage | ImageRefusal {
+export async function fitImage(base64: string, mimeType: 'image/png' | 'image/jpeg', limits: ImageLimits): Promise<FittedImage | ImageRefusal> {
   const bytes = Buffer.from(base64, 'base64');
   const kind = mimeType === 'image/png' ? 'PNG' : 'JPEG';
-  const size = mimeType === 'image/png' ? pngHeader(bytes) : jpegSize(bytes);
+  const png = mimeType === 'image/png' ? pngHeader(bytes) : undefined;
+  const size = mimeType === 'image/png' ? png : jpegSize(bytes);
   if (!size || size.width === 0 || size.height === 0) return { refused: true, reason: `not a readable ${kind} (no valid header)` };
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (size.width * size.height > maxPixels) {
-    return { refused: true, reason: `above the ${megapixels(maxPixels)} MP limit`, width: size.width, height: size.height };
-  }
+  const refuse = (reason: string): ImageRefusal => ({ refused: true, reason, width: size.width, height: size.height });
+  if (size.width * size.height > maxPixels) return refuse(`above the ${megapixels(maxPixels)} MP limit`);
   if (bytes.length <= limits.maxBytes && Math.max(size.width, size.height) <= limits.maxEdge) {
     return { data: base64, mimeType, width: size.width, height: size.height, changed: false };
   }
-  let bitmap: Bitmap;
+  if (png?.interlaced) {
+    // Why: a few KB of zlib can expand to gigabytes; the header bounds what honest data inflates to.
+    const data = pngImageData(bytes);
+    if (!data) return refuse('PNG could not be decoded (cut short: no complete image data)');
+    if (!(await inflatesWithin(data, pngInflatedLimit(png)))) return refuse('PNG could not be decoded (its data inflates beyond the size its header gives)');
+  }
+  let sharp: ImageLibrary;
   try {
-    bitmap = mimeType === 'image/png' ? decodePng(bytes) : decodeJpeg(bytes, maxPixels);
+    sharp = await imageLibrary();
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return { refused: true, reason: `${kind} could not be decoded (${why.slice(0, 120)})`, width: size.width, height: size.height };
+    return refuse(`too large to show as it is, and the image library (sharp) could not be loaded (${reasonOf(error)})`);
   }
-  let scale = Math.min(1, limits.maxEdge / Math.max(bitmap.width, bitmap.height));
-  for (let attempt = 0; attempt < 6; attempt++, scale *= 0.7) {
-    const scaled = scale < 1 ? resize(bitmap, Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale))) : bitmap;
-    const png = PNG.sync.write(Object.assign(new PNG({ width: scaled.width, height: scaled.height }), { data: Buffer.from(scaled.pixels) }), {
-      deflateLevel: 9,
-    });
-    if (png.length <= limits.maxBytes) return { data: png.toString('base64'), mimeType: 'image/png', width: scaled.width, height: scaled.height, changed: true };
-    const jpg = jpeg.encode({ data: onWhite(scaled.pixels), width: scaled.width, height: scaled.height }, 85).data;
-    if (jpg.length <= limits.maxBytes) return { data: Buffer.from(jpg).toString('base64'), mimeType: 'image/jpeg', width: scaled.width, height: scaled.height, changed: true };
+  try {
+    return (await shrinkToFit(sharp, bytes, size, limits, maxPixels)) ?? refuse(`could not be made smaller than ${limits.maxBytes} bytes`);
+  } catch (error) {
+    return refuse(`${kind} could not be decoded (${reasonOf(error)})`);
   }
-  return { refused: true, reason: `could not be made smaller than ${limits.maxBytes} bytes`, width: size.width, height: size.height };
+}
+
+/** libvips repeats a message once per layer it passes through; each line is said once. */
+function reasonOf(error: unknown): string {
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim());
+  return [...new Set(lines.filter(Boolean))].join('; ').slice(0, 120);
 }
 
 /** True when {@link fitImage} gave no image. */
@@ -87,81 +100,49 @@ export function isRefusal(result: FittedImage | ImageRefusal): result is ImageRe
   return 'refused' in result;
 }
 
+/**
+ * Decodes once into a bitmap at the first scale; each later, smaller attempt scales that
+ * bitmap, not the original. Undefined when even the last attempt is above `maxBytes`.
+ */
+async function shrinkToFit(sharp: ImageLibrary, bytes: Buffer, size: ImageSize, limits: ImageLimits, maxPixels: number): Promise<FittedImage | undefined> {
+  let scale = Math.min(1, limits.maxEdge / Math.max(size.width, size.height));
+  // sharp's own pixel cap, behind ours: it applies to what the decoder finds, not what a header claims.
+  let bitmap = await toBitmap(sharp(bytes, { limitInputPixels: maxPixels }), scaled(size, scale));
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++, scale *= 0.7) {
+    if (attempt > 0) bitmap = await toBitmap(sharp(bitmap.pixels, { raw: bitmap }), scaled(size, scale));
+    // Why: the original's bytes per pixel predict a lossless copy's; a noisy plot at twice the
+    // budget or more will not fit as PNG, and encoding it first only delays the JPEG that will.
+    const pngGuess = bytes.length * ((bitmap.width * bitmap.height) / (size.width * size.height));
+    const fitted = await encodeWithin(sharp, bitmap, limits.maxBytes, pngGuess <= 2 * limits.maxBytes);
+    if (fitted) return fitted;
+  }
+  return undefined;
+}
+
+function scaled(size: ImageSize, scale: number): ImageSize {
+  return { width: Math.max(1, Math.round(size.width * scale)), height: Math.max(1, Math.round(size.height * scale)) };
+}
+
+async function toBitmap(image: Sharp, size: ImageSize): Promise<Bitmap> {
+  const { data, info } = await image
+    .resize(size.width, size.height, { fit: 'fill' })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { pixels: data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** PNG when tried and it fits, else JPEG (on white: JPEG has no alpha, a notebook page is white), else undefined. */
+async function encodeWithin(sharp: ImageLibrary, bitmap: Bitmap, maxBytes: number, tryPng: boolean): Promise<FittedImage | undefined> {
+  const { width, height } = bitmap;
+  if (tryPng) {
+    const png = await sharp(bitmap.pixels, { raw: bitmap }).png({ compressionLevel: 9 }).toBuffer();
+    if (png.length <= maxBytes) return { data: png.toString('base64'), mimeType: 'image/png', width, height, changed: true };
+  }
+  const jpeg = await sharp(bitmap.pixels, { raw: bitmap }).flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer();
+  if (jpeg.length <= maxBytes) return { data: jpeg.toString('base64'), mimeType: 'image/jpeg', width, height, changed: true };
+  return undefined;
+}
+
 function megapixels(pixels: number): number {
   return Number((pixels / 1e6).toPrecision(3));
-}
-
-function decodePng(bytes: Buffer): Bitmap {
-  const header = pngHeader(bytes)!;
-  if (header.interlaced) {
-    // Why: pngjs bounds the inflate of plain PNGs by the header size, but not of interlaced
-    // ones; a few KB of zlib can expand to gigabytes. Inflate once with a cap to find out.
-    const data = pngImageData(bytes);
-    if (!data) throw new Error('cut short: no complete image data');
-    try {
-      inflateSync(data, { maxOutputLength: pngInflatedLimit(header) });
-    } catch (error) {
-      const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-      throw tooLarge ? new Error('its data inflates beyond the size its header gives') : error;
-    }
-  }
-  const png = PNG.sync.read(bytes);
-  return { width: png.width, height: png.height, pixels: png.data };
-}
-
-function decodeJpeg(bytes: Buffer, maxPixels: number): Bitmap {
-  // A second guard behind the header check: jpeg-js refuses frames above the resolution, and
-  // sampling factors that inflate its buffers beyond ~24 bytes a pixel (RGBA out + 3 planes).
-  const decoded = jpeg.decode(bytes, {
-    useTArray: true,
-    formatAsRGBA: true,
-    maxResolutionInMP: maxPixels / 1e6,
-    maxMemoryUsageInMB: Math.max(64, Math.ceil((maxPixels * 24) / 2 ** 20)),
-  });
-  return { width: decoded.width, height: decoded.height, pixels: decoded.data };
-}
-
-/** Area-averaging downscale: each target pixel is the mean of the source pixels it covers. */
-export function resize(source: Bitmap, width: number, height: number): Bitmap {
-  const pixels = new Uint8Array(width * height * 4);
-  const xRatio = source.width / width;
-  const yRatio = source.height / height;
-  for (let y = 0; y < height; y++) {
-    const y0 = Math.floor(y * yRatio);
-    const y1 = Math.max(y0 + 1, Math.min(source.height, Math.floor((y + 1) * yRatio)));
-    for (let x = 0; x < width; x++) {
-      const x0 = Math.floor(x * xRatio);
-      const x1 = Math.max(x0 + 1, Math.min(source.width, Math.floor((x + 1) * xRatio)));
-      let r = 0, g = 0, b = 0, a = 0;
-      for (let sy = y0; sy < y1; sy++) {
-        let offset = (sy * source.width + x0) * 4;
-        for (let sx = x0; sx < x1; sx++, offset += 4) {
-          r += source.pixels[offset]!;
-          g += source.pixels[offset + 1]!;
-          b += source.pixels[offset + 2]!;
-          a += source.pixels[offset + 3]!;
-        }
-      }
-      const count = (y1 - y0) * (x1 - x0);
-      const target = (y * width + x) * 4;
-      pixels[target] = r / count;
-      pixels[target + 1] = g / count;
-      pixels[target + 2] = b / count;
-      pixels[target + 3] = a / count;
-    }
-  }
-  return { width, height, pixels };
-}
-
-/** JPEG has no alpha: composite onto white, as a notebook page would show it. */
-function onWhite(rgba: Uint8Array): Uint8Array {
-  const out = new Uint8Array(rgba.length);
-  for (let i = 0; i < rgba.length; i += 4) {
-    const alpha = rgba[i + 3]! / 255;
-    out[i] = rgba[i]! * alpha + 255 * (1 - alpha);
-    out[i + 1] = rgba[i + 1]! * alpha + 255 * (1 - alpha);
-    out[i + 2] = rgba[i + 2]! * alpha + 255 * (1 - alpha);
-    out[i + 3] = 255;
-  }
-  return out;
 }

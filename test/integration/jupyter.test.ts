@@ -82,7 +82,7 @@ describe('Jupyter layer against a real local server', () => {
     const data = image?.data as Record<string, string>;
     assert.ok(data['image/png'] && data['image/png'].length > 1000, 'png present');
     assert.ok(data['text/plain'], 'text/plain kept in the bundle');
-    const agent = toAgentContent(result.outputs, { textBudget: 1000, maxImages: 2, cellLabel: 'c' });
+    const agent = await toAgentContent(result.outputs, { textBudget: 1000, maxImages: 2, cellLabel: 'c' });
     const png = Buffer.from((agent.find((c) => c.type === 'image') as { data: string }).data, 'base64');
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
   });

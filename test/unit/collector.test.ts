@@ -65,8 +65,8 @@ describe('OutputCollector', () => {
 describe('toAgentContent', () => {
   const options = { textBudget: 20_000, maxImages: 2, cellLabel: 'cell 3' };
 
-  it('gives clean text, errors as ename: evalue + traceback without ANSI, and images', () => {
-    const content = toAgentContent(
+  it('gives clean text, errors as ename: evalue + traceback without ANSI, and images', async () => {
+    const content = await toAgentContent(
       [
         { output_type: 'stream', name: 'stdout', text: '\x1b[1;32mgreen\x1b[0m\n' },
         { output_type: 'execute_result', data: { 'text/plain': '2', 'text/html': '<b>2</b>' }, metadata: {}, execution_count: 1 },
@@ -81,16 +81,16 @@ describe('toAgentContent', () => {
     ]);
   });
 
-  it('caps images and says where the rest are', () => {
+  it('caps images and says where the rest are', async () => {
     const img = { output_type: 'display_data' as const, data: { 'image/png': 'AAAA' }, metadata: {} };
-    const content = toAgentContent([img, img, img, img], options);
+    const content = await toAgentContent([img, img, img, img], options);
     assert.equal(content.filter((c) => c.type === 'image').length, 2);
     assert.match((content[0] as { text: string }).text, /2 more image\(s\) not shown; they are in cell 3/);
   });
 
-  it('cuts long output in the middle with a marker naming the cell', () => {
+  it('cuts long output in the middle with a marker naming the cell', async () => {
     const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n');
-    const [block] = toAgentContent([{ output_type: 'stream', name: 'stdout', text: lines }], { ...options, textBudget: 1000 });
+    const [block] = await toAgentContent([{ output_type: 'stream', name: 'stdout', text: lines }], { ...options, textBudget: 1000 });
     const text = (block as { text: string }).text;
     assert.ok(text.startsWith('line 0\n'));
     assert.ok(text.endsWith('line 4999'));
@@ -98,7 +98,7 @@ describe('toAgentContent', () => {
     assert.ok(text.length < 1200);
   });
 
-  it('returns nothing for no output', () => {
-    assert.deepEqual(toAgentContent([], options), []);
+  it('returns nothing for no output', async () => {
+    assert.deepEqual(await toAgentContent([], options), []);
   });
 });

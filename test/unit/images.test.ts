@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { fitImage, isRefusal, resize, type FittedImage, type ImageRefusal } from '../../src/output/images.js';
+import sharp from 'sharp';
+import { fitImage, isRefusal, type FittedImage, type ImageRefusal } from '../../src/output/images.js';
 import { jpegSize, pngHeader, pngImageData, pngInflatedLimit } from '../../src/output/imageHeader.js';
 import { budgetAgentParts } from '../../src/output/agentContent.js';
 
@@ -12,64 +11,66 @@ import { budgetAgentParts } from '../../src/output/agentContent.js';
 const PROGRESSIVE_JPEG = readFileSync(new URL('fixtures/images/progressive-exif-37x23.jpg', import.meta.url));
 const INTERLACED_PNG = readFileSync(new URL('fixtures/images/interlaced-19x41.png', import.meta.url));
 
-function makePng(width: number, height: number, noisy = false): string {
-  const png = new PNG({ width, height });
+/** RGBA pixels: a horizontal gradient, or noise (which no encoder can shrink much). */
+function pixels(width: number, height: number, noisy = false): Buffer {
+  const data = Buffer.alloc(width * height * 4);
   for (let i = 0; i < width * height; i++) {
     const x = i % width;
-    png.data[i * 4] = noisy ? (Math.random() * 255) | 0 : (x * 255) / width;
-    png.data[i * 4 + 1] = noisy ? (Math.random() * 255) | 0 : 100;
-    png.data[i * 4 + 2] = noisy ? (Math.random() * 255) | 0 : 200;
-    png.data[i * 4 + 3] = 255;
+    data[i * 4] = noisy ? (Math.random() * 255) | 0 : (x * 255) / width;
+    data[i * 4 + 1] = noisy ? (Math.random() * 255) | 0 : 100;
+    data[i * 4 + 2] = noisy ? (Math.random() * 255) | 0 : 200;
+    data[i * 4 + 3] = 255;
   }
-  return PNG.sync.write(png).toString('base64');
+  return data;
 }
 
-function pngDims(base64: string): [number, number] {
-  const png = PNG.sync.read(Buffer.from(base64, 'base64'));
-  return [png.width, png.height];
+async function makePng(width: number, height: number, noisy = false): Promise<string> {
+  const png = await sharp(pixels(width, height, noisy), { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return png.toString('base64');
+}
+
+/** Width and height as a decoder reads them, and the format. */
+async function decodedSize(base64: string): Promise<[number, number, string]> {
+  const { info } = await sharp(Buffer.from(base64, 'base64')).raw().toBuffer({ resolveWithObject: true });
+  const { format } = await sharp(Buffer.from(base64, 'base64')).metadata();
+  return [info.width, info.height, format];
 }
 
 describe('fitImage', () => {
-  it('passes a small image through untouched', () => {
-    const small = makePng(300, 200);
-    const fitted = fitImage(small, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000 });
+  it('passes a small image through untouched', async () => {
+    const small = await makePng(300, 200);
+    const fitted = await fitImage(small, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000 });
     assert.deepEqual(fitted, { data: small, mimeType: 'image/png', width: 300, height: 200, changed: false });
   });
 
-  it('scales a large image to the max edge, keeping the aspect ratio', () => {
-    const fitted = fitImage(makePng(2000, 1000), 'image/png', { maxEdge: 500, maxBytes: 1_000_000 }) as FittedImage;
+  it('scales a large image to the max edge, keeping the aspect ratio', async () => {
+    const fitted = (await fitImage(await makePng(2000, 1000), 'image/png', { maxEdge: 500, maxBytes: 1_000_000 })) as FittedImage;
     assert.equal(fitted.changed, true);
     assert.equal(fitted.mimeType, 'image/png');
     assert.deepEqual([fitted.width, fitted.height], [500, 250]);
-    assert.deepEqual(pngDims(fitted.data), [500, 250]);
+    assert.deepEqual(await decodedSize(fitted.data), [500, 250, 'png']);
   });
 
-  it('falls back to JPEG, then smaller sizes, to meet the byte budget', () => {
-    const noisy = makePng(800, 800, true);
-    const fitted = fitImage(noisy, 'image/png', { maxEdge: 800, maxBytes: 60_000 }) as FittedImage;
+  it('falls back to JPEG, then smaller sizes, to meet the byte budget', async () => {
+    const noisy = await makePng(800, 800, true);
+    const fitted = (await fitImage(noisy, 'image/png', { maxEdge: 800, maxBytes: 60_000 })) as FittedImage;
     assert.ok(Buffer.from(fitted.data, 'base64').length <= 60_000);
     assert.equal(fitted.mimeType, 'image/jpeg');
-    const decoded = jpeg.decode(Buffer.from(fitted.data, 'base64'));
-    assert.deepEqual([decoded.width, decoded.height], [fitted.width, fitted.height]);
+    assert.deepEqual(await decodedSize(fitted.data), [fitted.width, fitted.height, 'jpeg']);
   });
 
-  it('refuses undecodable data, saying why', () => {
-    const result = fitImage(Buffer.from('not an image').toString('base64'), 'image/png', { maxEdge: 10, maxBytes: 10 });
+  it('refuses undecodable data, saying why', async () => {
+    const result = await fitImage(Buffer.from('not an image').toString('base64'), 'image/png', { maxEdge: 10, maxBytes: 10 });
     assert.deepEqual(result, { refused: true, reason: 'not a readable PNG (no valid header)' });
   });
 
-  it('resize averages areas', () => {
-    const source = { width: 2, height: 1, pixels: new Uint8Array([0, 0, 0, 255, 200, 100, 50, 255]) };
-    assert.deepEqual([...resize(source, 1, 1).pixels], [100, 50, 25, 255]);
-  });
-
-  it('the agent view notes scaled images and where the originals are', () => {
-    const content = budgetAgentParts(
-      { text: '', images: [{ type: 'image', mimeType: 'image/png', data: makePng(1200, 600) }] },
+  it('the agent view notes scaled images and where the originals are', async () => {
+    const content = await budgetAgentParts(
+      { text: '', images: [{ type: 'image', mimeType: 'image/png', data: await makePng(1200, 600) }] },
       { textBudget: 1000, maxImages: 2, cellLabel: 'cell 4', imageLimits: { maxEdge: 300, maxBytes: 500_000 } },
     );
     assert.match((content[0] as { text: string }).text, /image scaled to 300×150 for you; the originals are in cell 4 of the notebook/);
-    assert.deepEqual(pngDims((content[1] as { data: string }).data), [300, 150]);
+    assert.deepEqual(await decodedSize((content[1] as { data: string }).data), [300, 150, 'png']);
   });
 });
 
@@ -99,9 +100,8 @@ function craftedJpeg(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xd8]), sof, Buffer.from([0xff, 0xd9])]);
 }
 
-function realJpeg(width: number, height: number): Buffer {
-  const data = Buffer.alloc(width * height * 4, 128);
-  return Buffer.from(jpeg.encode({ data, width, height }, 90).data);
+function realJpeg(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } }).jpeg({ quality: 90 }).toBuffer();
 }
 
 /** Deterministic garbage (xorshift), so a failure can be replayed. */
@@ -123,21 +123,21 @@ function refusal(result: FittedImage | ImageRefusal): ImageRefusal {
 }
 
 describe('pngHeader', () => {
-  it('reads size, depth, colour type and interlace from real PNGs', () => {
-    assert.deepEqual(pngHeader(Buffer.from(makePng(300, 7), 'base64')), { width: 300, height: 7, bitDepth: 8, colorType: 6, interlaced: false });
+  it('reads size, depth, colour type and interlace from real PNGs', async () => {
+    assert.deepEqual(pngHeader(Buffer.from(await makePng(300, 7), 'base64')), { width: 300, height: 7, bitDepth: 8, colorType: 6, interlaced: false });
     assert.deepEqual(pngHeader(INTERLACED_PNG), { width: 19, height: 41, bitDepth: 8, colorType: 6, interlaced: true });
   });
 
-  it('reads a header claiming 100000×100000 without looking at the body', () => {
+  it('reads a header claiming 100000×100000 without looking at the body', async () => {
     assert.deepEqual(pngHeader(craftedPng(100_000, 100_000, Buffer.from('x'))), { width: 100_000, height: 100_000, bitDepth: 8, colorType: 6, interlaced: false });
   });
 
-  it('gives undefined, never throws, for every truncation and for garbage', () => {
-    const png = Buffer.from(makePng(5, 5), 'base64');
+  it('gives undefined, never throws, for every truncation and for garbage', async () => {
+    const png = Buffer.from(await makePng(5, 5), 'base64');
     for (let cut = 0; cut < 29; cut++) assert.equal(pngHeader(png.subarray(0, cut)), undefined, `cut at ${cut}`);
     assert.ok(pngHeader(png.subarray(0, 29)));
     for (let seed = 1; seed < 200; seed++) assert.equal(pngHeader(garbage(64, seed)), undefined);
-    assert.equal(pngHeader(realJpeg(8, 8)), undefined);
+    assert.equal(pngHeader(await realJpeg(8, 8)), undefined);
     const notIhdr = Buffer.from(png);
     notIhdr.write('IDAT', 12, 'latin1');
     assert.equal(pngHeader(notIhdr), undefined);
@@ -146,7 +146,7 @@ describe('pngHeader', () => {
     assert.equal(pngHeader(badColour), undefined);
   });
 
-  it('collects the image data across IDAT chunks; undefined when a chunk is cut', () => {
+  it('collects the image data across IDAT chunks; undefined when a chunk is cut', async () => {
     const idat = deflateSync(Buffer.alloc(100));
     const png = craftedPng(4, 4, idat);
     assert.deepEqual(pngImageData(png), idat);
@@ -154,7 +154,7 @@ describe('pngHeader', () => {
     assert.deepEqual(pngImageData(INTERLACED_PNG)?.length, INTERLACED_PNG.readUInt32BE(33));
   });
 
-  it('bounds the inflated size of an interlaced image by its header', () => {
+  it('bounds the inflated size of an interlaced image by its header', async () => {
     const header = pngHeader(INTERLACED_PNG)!;
     // The fixture's real inflated data must fit under the bound.
     const scanlineBytes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]
@@ -170,27 +170,27 @@ describe('pngHeader', () => {
 });
 
 describe('jpegSize', () => {
-  it('reads the size of a baseline JPEG (jpeg-js) and a progressive one behind Exif (Pillow)', () => {
-    assert.deepEqual(jpegSize(realJpeg(33, 17)), { width: 33, height: 17 });
+  it('reads the size of a baseline JPEG (libjpeg, through sharp) and a progressive one behind Exif (Pillow)', async () => {
+    assert.deepEqual(jpegSize(await realJpeg(33, 17)), { width: 33, height: 17 });
     assert.deepEqual(jpegSize(PROGRESSIVE_JPEG), { width: 37, height: 23 });
     assert.equal(PROGRESSIVE_JPEG.indexOf(Buffer.from([0xff, 0xc2])) > 0, true, 'the fixture is progressive (SOF2)');
   });
 
-  it('reads 65535×65535 from a crafted header, skipping fill bytes, restart markers and DHT', () => {
+  it('reads 65535×65535 from a crafted header, skipping fill bytes, restart markers and DHT', async () => {
     const header = craftedJpeg(65_535, 65_535);
     const dht = Buffer.from([0xff, 0xc4, 0, 4, 0xaa, 0xbb]);
     const tricky = Buffer.concat([header.subarray(0, 2), Buffer.from([0xff, 0xff, 0xd0]), dht, Buffer.from([0xff, 0xff]), header.subarray(2)]);
     assert.deepEqual(jpegSize(tricky), { width: 65_535, height: 65_535 });
   });
 
-  it('gives undefined when the scan or the end comes before any frame', () => {
+  it('gives undefined when the scan or the end comes before any frame', async () => {
     assert.equal(jpegSize(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 2, 0xff, 0xd9])), undefined);
     assert.equal(jpegSize(Buffer.from([0xff, 0xd8, 0xff, 0xd9])), undefined);
     assert.equal(jpegSize(Buffer.from([0xff, 0xd8, 0xff, 0x00, 0, 20])), undefined);
     assert.equal(jpegSize(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 1])), undefined, 'a length below 2');
   });
 
-  it('gives undefined, never throws, for every truncation before the frame size and for garbage', () => {
+  it('gives undefined, never throws, for every truncation before the frame size and for garbage', async () => {
     const sofEnd = PROGRESSIVE_JPEG.indexOf(Buffer.from([0xff, 0xc2])) + 9;
     for (let cut = 0; cut < sofEnd; cut++) assert.equal(jpegSize(PROGRESSIVE_JPEG.subarray(0, cut)), undefined, `cut at ${cut}`);
     for (let cut = sofEnd; cut <= PROGRESSIVE_JPEG.length; cut++) assert.deepEqual(jpegSize(PROGRESSIVE_JPEG.subarray(0, cut)), { width: 37, height: 23 });
@@ -201,70 +201,81 @@ describe('jpegSize', () => {
       const size = jpegSize(junk);
       if (size) assert.ok(size.width <= 65_535 && size.height <= 65_535);
     }
-    assert.equal(jpegSize(Buffer.from(makePng(4, 4), 'base64')), undefined);
+    assert.equal(jpegSize(Buffer.from(await makePng(4, 4), 'base64')), undefined);
   });
 });
 
 describe('the pixel cap', () => {
-  it('refuses a PNG header claiming 100000×100000 with a tiny body, without allocating', () => {
+  it('refuses a PNG header claiming 100000×100000 with a tiny body, without allocating', async () => {
     const before = process.memoryUsage().arrayBuffers;
     const png = craftedPng(100_000, 100_000, deflateSync(Buffer.alloc(10)));
-    const result = refusal(fitImage(png.toString('base64'), 'image/png', { maxEdge: 1024, maxBytes: 262_144 }));
+    const result = refusal(await fitImage(png.toString('base64'), 'image/png', { maxEdge: 1024, maxBytes: 262_144 }));
     assert.deepEqual(result, { refused: true, reason: 'above the 50 MP limit', width: 100_000, height: 100_000 });
     assert.ok(process.memoryUsage().arrayBuffers - before < 10_000_000, 'no bitmap was allocated');
   });
 
-  it('refuses a JPEG header claiming 65535×65535, without allocating', () => {
+  it('refuses a JPEG header claiming 65535×65535, without allocating', async () => {
     const before = process.memoryUsage().arrayBuffers;
-    const result = refusal(fitImage(craftedJpeg(65_535, 65_535).toString('base64'), 'image/jpeg', { maxEdge: 1024, maxBytes: 262_144 }));
+    const result = refusal(await fitImage(craftedJpeg(65_535, 65_535).toString('base64'), 'image/jpeg', { maxEdge: 1024, maxBytes: 262_144 }));
     assert.deepEqual(result, { refused: true, reason: 'above the 50 MP limit', width: 65_535, height: 65_535 });
     assert.ok(process.memoryUsage().arrayBuffers - before < 10_000_000, 'no bitmap was allocated');
   });
 
-  it('applies a configured cap; an image exactly at the cap is shown', () => {
-    const png = makePng(100, 50);
-    assert.deepEqual(refusal(fitImage(png, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000, maxPixels: 4_999 })), {
+  it('applies a configured cap; an image exactly at the cap is shown', async () => {
+    const png = await makePng(100, 50);
+    assert.deepEqual(refusal(await fitImage(png, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000, maxPixels: 4_999 })), {
       refused: true,
       reason: 'above the 0.005 MP limit',
       width: 100,
       height: 50,
     });
-    assert.equal((fitImage(png, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000, maxPixels: 5_000 }) as FittedImage).changed, false);
-    const jpg = realJpeg(100, 50).toString('base64');
-    assert.equal(refusal(fitImage(jpg, 'image/jpeg', { maxEdge: 10, maxBytes: 1_000_000, maxPixels: 4_999 })).width, 100);
-    assert.deepEqual((fitImage(jpg, 'image/jpeg', { maxEdge: 10, maxBytes: 1_000_000, maxPixels: 5_000 }) as FittedImage).width, 10);
+    assert.equal(((await fitImage(png, 'image/png', { maxEdge: 1024, maxBytes: 1_000_000, maxPixels: 5_000 })) as FittedImage).changed, false);
+    const jpg = (await realJpeg(100, 50)).toString('base64');
+    assert.equal(refusal(await fitImage(jpg, 'image/jpeg', { maxEdge: 10, maxBytes: 1_000_000, maxPixels: 4_999 })).width, 100);
+    assert.deepEqual(((await fitImage(jpg, 'image/jpeg', { maxEdge: 10, maxBytes: 1_000_000, maxPixels: 5_000 })) as FittedImage).width, 10);
   });
 
-  it('jpeg-js guards too: a second frame header larger than the first is refused while decoding', () => {
-    const real = realJpeg(16, 16);
+  it('the decoder guards too: a second frame header larger than the first is refused while decoding', async () => {
+    const real = await realJpeg(16, 16);
     const sos = real.indexOf(Buffer.from([0xff, 0xda]));
     const hostile = Buffer.concat([real.subarray(0, sos), craftedJpeg(10_000, 6_000).subarray(2, 15), real.subarray(sos)]);
     assert.deepEqual(jpegSize(hostile), { width: 16, height: 16 }, 'the header parser reads the first frame');
-    const result = refusal(fitImage(hostile.toString('base64'), 'image/jpeg', { maxEdge: 8, maxBytes: 1_000_000 }));
-    assert.match(result.reason, /^JPEG could not be decoded \(maxResolutionInMP limit exceeded/);
+    const result = refusal(await fitImage(hostile.toString('base64'), 'image/jpeg', { maxEdge: 8, maxBytes: 1_000_000 }));
+    assert.match(result.reason, /^JPEG could not be decoded \(.*two SOF markers/);
   });
 
-  it('refuses an interlaced PNG whose data inflates far beyond its header (a zip bomb)', () => {
+  it('refuses an interlaced PNG whose data inflates far beyond its header (a zip bomb)', async () => {
     const bomb = craftedPng(10, 10, deflateSync(Buffer.alloc(20_000_000)), true);
     assert.ok(bomb.length < 100_000);
-    const result = refusal(fitImage(bomb.toString('base64'), 'image/png', { maxEdge: 5, maxBytes: 1_000_000 }));
+    const result = refusal(await fitImage(bomb.toString('base64'), 'image/png', { maxEdge: 5, maxBytes: 1_000_000 }));
     assert.equal(result.reason, 'PNG could not be decoded (its data inflates beyond the size its header gives)');
   });
 
-  it('still decodes and scales real interlaced PNGs and progressive JPEGs', () => {
-    const png = fitImage(INTERLACED_PNG.toString('base64'), 'image/png', { maxEdge: 10, maxBytes: 1_000_000 }) as FittedImage;
+  it('refuses a PNG or JPEG cut short in its image data, saying the decoder failed', async () => {
+    const png = Buffer.from(await makePng(400, 300, true), 'base64');
+    const jpg = await sharp(pixels(400, 300, true), { raw: { width: 400, height: 300, channels: 4 } }).jpeg().toBuffer();
+    for (const [bytes, mimeType, kind] of [[png, 'image/png', 'PNG'], [jpg, 'image/jpeg', 'JPEG']] as const) {
+      const cut = bytes.subarray(0, Math.floor(bytes.length / 2)).toString('base64');
+      const result = refusal(await fitImage(cut, mimeType, { maxEdge: 100, maxBytes: 1_000_000 }));
+      assert.deepEqual([result.width, result.height], [400, 300]);
+      assert.match(result.reason, new RegExp(`^${kind} could not be decoded \\(.+\\)$`));
+    }
+  });
+
+  it('still decodes and scales real interlaced PNGs and progressive JPEGs', async () => {
+    const png = (await fitImage(INTERLACED_PNG.toString('base64'), 'image/png', { maxEdge: 10, maxBytes: 1_000_000 })) as FittedImage;
     assert.deepEqual([png.changed, png.width, png.height], [true, 5, 10]);
-    const jpg = fitImage(PROGRESSIVE_JPEG.toString('base64'), 'image/jpeg', { maxEdge: 20, maxBytes: 1_000_000 }) as FittedImage;
+    const jpg = (await fitImage(PROGRESSIVE_JPEG.toString('base64'), 'image/jpeg', { maxEdge: 20, maxBytes: 1_000_000 })) as FittedImage;
     assert.deepEqual([jpg.changed, jpg.width, jpg.height], [true, 20, 12]);
   });
 
-  it('the agent view says which figure was not shown, its size, why, and where it is', () => {
+  it('the agent view says which figure was not shown, its size, why, and where it is', async () => {
     const huge = craftedPng(40_000, 40_000, deflateSync(Buffer.alloc(10))).toString('base64');
-    const content = budgetAgentParts(
+    const content = await budgetAgentParts(
       {
         text: 'before\n',
         images: [
-          { type: 'image', mimeType: 'image/png', data: makePng(20, 20), figure: 1 },
+          { type: 'image', mimeType: 'image/png', data: await makePng(20, 20), figure: 1 },
           { type: 'image', mimeType: 'image/png', data: huge, figure: 2 },
           { type: 'image', mimeType: 'image/jpeg', data: Buffer.from('junk').toString('base64'), figure: 3 },
         ],

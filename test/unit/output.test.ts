@@ -283,7 +283,7 @@ describe('agentText and agentParts: hostile output reaches the agent as valid te
     }
   });
 
-  it('never lets a lone surrogate or NUL through, whatever the output type', () => {
+  it('never lets a lone surrogate or NUL through, whatever the output type', async () => {
     const outputs: Output[] = [
       { output_type: 'stream', name: 'stdout', text: ['half \ud800 pair\n', 'nul \x00 here\n'] },
       { output_type: 'display_data', data: { 'text/plain': 'display \udfff\x00\x1b[31mred\x1b[0m' }, metadata: {} },
@@ -295,14 +295,14 @@ describe('agentText and agentParts: hostile output reaches the agent as valid te
     assert.ok(text.includes('half \ufffd pair\nnul  here\n'));
     assert.ok(text.includes('display \ufffdred\n'));
     assert.ok(text.includes('BadError: lone \ufffd and \n cr\nline\ufffd\n'), 'a \\r in an error is a line break, not an overwrite');
-    const content = budgetAgentParts(agentParts(outputs), { textBudget: 30, maxImages: 1, cellLabel: 'cell 0' });
+    const content = await budgetAgentParts(agentParts(outputs), { textBudget: 30, maxImages: 1, cellLabel: 'cell 0' });
     assertAgentSafe((content[0] as { text: string }).text);
   });
 
-  it('a budget cut through pairs of astral characters leaves no lone half', () => {
+  it('a budget cut through pairs of astral characters leaves no lone half', async () => {
     const text = '\ud83d\ude00'.repeat(5000);
     for (const budget of [501, 502, 503, 777]) {
-      const content = budgetAgentParts({ text, images: [] }, { textBudget: budget, maxImages: 0, cellLabel: 'cell 0' });
+      const content = await budgetAgentParts({ text, images: [] }, { textBudget: budget, maxImages: 0, cellLabel: 'cell 0' });
       assertAgentSafe((content[0] as { text: string }).text);
     }
   });

@@ -28,7 +28,7 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
         return jsonResult({ session_id: session.id, cells: [], ...(await awaitReplay(session, replay, { ...options, ctx: requestCtx, cancelOnAbort: false })) });
       }
       // Cells that finished while nobody was looking come first, in the order they ran.
-      const replies: CellReply[] = session.undelivered().map((ticket) => finalReply(session, ticket, ctx.budget));
+      const replies: CellReply[] = await Promise.all(session.undelivered().map((ticket) => finalReply(session, ticket, ctx.budget)));
       const next = session.current ?? session.queued[0];
       // A queued cell refused when its turn comes is one more reply: the cells that finished before it are not lost.
       if (next) replies.push(await awaitTicketReply(session, next, { ...options, ctx: requestCtx, interruptOnCancel: false }).catch(() => finalReply(session, next, ctx.budget)));

@@ -75,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${messageOf(reason)}`));
 
   if (config.http) {
-    // One MCP server per HTTP client connection, all over these sessions (README: Serve over HTTP).
+    // One MCP server per HTTP client connection, all over these sessions (docs/http.md).
     const build = (options: { walltime: boolean }) => app.createMcpServer({ perRequest: !options.walltime });
     // A listener lives on past any one client: begin at once (its messages still drive the prestart).
     client = app.begin();

@@ -69,7 +69,7 @@ export function markdown(report: BenchReport): string {
 /**
  * Writes <timestamp>.json and latest.json, and LATEST.md for full runs, into `dir` (run.ts:
  * bench/results/, ignored by git: a run's figures are not a change to the repository; the
- * reference figures are curated by hand in README.md).
+ * reference figures are curated by hand in docs/benchmarks.md).
  */
 export async function writeResults(dir: string, report: BenchReport): Promise<string[]> {
   await mkdir(dir, { recursive: true });

@@ -34,13 +34,13 @@ export async function checkJupyter(config: Config, mode: RunMode, env: NodeJS.Pr
     const plan = planSetup(await gatherSetupFacts({ venvDir, env }), config.setup, venvDir);
     if (plan.use === 'none') return { check: problem(name, `no Jupyter server: ${plan.why}`, plan.fix!) };
     const steps = plan.steps.length ? `the first start sets it up (JLAB_MCP_SETUP=${config.setup}): ${plan.why}` : plan.why;
-    return { check: note(name, steps, 'nothing to do; or install it now yourself (see README, "Run it")') };
+    return { check: note(name, steps, 'nothing to do; or install it now yourself (see docs/setup.md, "Jupyter on a fresh machine")') };
   }
   if (config.jupyterCommand && !which(command[0]!, env.PATH ?? '')) {
     return { check: problem(name, `JLAB_MCP_JUPYTER_CMD names ${command[0]}, which is not an executable on PATH`, 'fix JLAB_MCP_JUPYTER_CMD, or unset it to use jupyter-server from PATH') };
   }
   const version = await run(command[0]!, [...command.slice(1), '--version'], VERSION_TIMEOUT_MS, env);
-  if (!version.ok) return { check: problem(name, `${command.join(' ')} --version failed (${version.why}): ${lastLine(version.stderr)}`, 'reinstall Jupyter (see README, "Run it"), or set JLAB_MCP_JUPYTER_CMD'), command };
+  if (!version.ok) return { check: problem(name, `${command.join(' ')} --version failed (${version.why}): ${lastLine(version.stderr)}`, 'reinstall Jupyter (see docs/setup.md, "Jupyter on a fresh machine"), or set JLAB_MCP_JUPYTER_CMD'), command };
   return { check: ok(name, `${command.join(' ')} (version ${lastLine(version.stdout)})`), command };
 }
 

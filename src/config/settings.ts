@@ -185,7 +185,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_SLURM_EXTRA_ARGS',
     flag: '--slurm-extra-args',
     schema: z.string().optional(),
-    help: 'More sbatch options, split like a shell command line (quotes honoured, no expansion), e.g. "--exclusive --reservation=ml". Passed to sbatch as arguments, never through a shell.',
+    help: 'More sbatch options, split like a shell command line (quotes honoured; $VAR, operators and comments refused), e.g. "--exclusive --reservation=ml". Passed to sbatch as arguments, never through a shell.',
   },
   slurmSetup: {
     env: 'JLAB_MCP_SLURM_SETUP',

@@ -30,7 +30,7 @@ export interface HttpHooks {
 }
 
 /**
- * Serves MCP over streamable HTTP at `--http [host:]port` (see README "Serve over HTTP"). Each
+ * Serves MCP over streamable HTTP at `--http [host:]port` (see docs/http.md). Each
  * request passes, in order: the Host/Origin allowlist (403), the bearer token (401), the path
  * (404), then the SDK in the protocol era the request speaks (both answer 413 past the body
  * limit): 2025-era traffic (`initialize`, `Mcp-Session-Id`) to the MCP session it belongs to,
@@ -70,7 +70,7 @@ export async function serveHttp(config: Config, stateDir: string, build: (option
   const where = config.httpToken ? 'the token in JLAB_MCP_HTTP_TOKEN' : `the token in ${tokenFile}${created ? ' (new, 0600)' : ''}`;
   log.info(`serving MCP over streamable HTTP at ${url}; clients send "Authorization: Bearer <${where}>"`);
   if (!isLoopback(address.host)) {
-    log.warn(`--http binds ${address.host}, not loopback: the bearer token and every cell cross the network unencrypted. Prefer 127.0.0.1 and an ssh tunnel (README: Serve over HTTP).`);
+    log.warn(`--http binds ${address.host}, not loopback: the bearer token and every cell cross the network unencrypted. Prefer 127.0.0.1 and an ssh tunnel (docs/http.md).`);
   }
   return {
     url,

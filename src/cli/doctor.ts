@@ -7,6 +7,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { chooseRunMode, loadConfig, parseArgs } from '../config/load.js';
+import type { Config } from '../config/settings.js';
 import { defaultStateDir } from '../state/stateDir.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { problem, type Check } from './doctorCheck.js';
@@ -40,7 +41,7 @@ export async function doctorCommand(argv: string[], io: Output, env: NodeJS.Proc
 /** Every check, in order; undefined when --help was asked. A bad setting is itself a problem (nothing else can be checked reliably). */
 async function runChecks(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<Check[] | undefined> {
   const checks: Check[] = [checkNode()];
-  let config;
+  let config: Config;
   try {
     const args = parseArgs(argv);
     if (args.help) {

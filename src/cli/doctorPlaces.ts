@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegistry } from '../state/registry.js';
@@ -37,7 +38,7 @@ export async function checkStateDir(dir: string): Promise<Check> {
 /** A directory that does not exist yet: fine when its nearest existing parent takes it. */
 async function creatable(name: string, dir: string, fix: string): Promise<Check> {
   let parent = path.dirname(dir);
-  let info;
+  let info: Stats | undefined;
   while (!(info = await stat(parent).catch(() => undefined))) parent = path.dirname(parent);
   if (!info.isDirectory()) return problem(name, `${dir} cannot be made: ${parent} is a file, not a directory`, fix);
   const why = await cannotWrite(parent);

@@ -73,7 +73,7 @@ export class KernelProbes {
 /** The user_expression's text/plain is one line of JSON: {"ok": …} or {"error": traceback}. */
 export function parseAnswer<T>(raw: unknown, what: string): T {
   const expression = raw as { status?: string; data?: Record<string, unknown>; ename?: string; evalue?: string } | undefined;
-  if (!expression || expression.status !== 'ok') {
+  if (expression?.status !== 'ok') {
     const why = expression?.ename ? `${expression.ename}: ${expression.evalue ?? ''}` : 'no answer in the reply';
     throw new JlabError('EXECUTION_FAILED', `The kernel could not gather ${what}: ${why}.`, { hint: 'This is a bug in jlab-mcp or an unusual kernel; the log on stderr has details.' });
   }

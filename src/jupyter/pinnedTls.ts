@@ -142,7 +142,9 @@ export function fetchThroughAgent(agent: https.Agent): typeof fetch {
     const request = new Request(input, init);
     const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
     const headers: Record<string, string> = {};
-    request.headers.forEach((value, name) => (headers[name] = value));
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
     if (body) headers['content-length'] = String(body.length);
     return new Promise<Response>((resolve, reject) => {
       const req = https.request(request.url, { method: request.method, headers, agent, signal: request.signal }, (res) => {

@@ -195,7 +195,9 @@ export function mergeNotebook(input: MergeInput): MergeResult {
 
   const cells: Cell[] = [];
   // one by one: a spread of 100,000 arguments can overflow the stack
-  const append = (more: readonly Cell[] | undefined) => more?.forEach((cell) => cells.push(cell));
+  const append = (more: readonly Cell[] | undefined) => {
+    for (const cell of more ?? []) cells.push(cell);
+  };
   append(followers.get(undefined));
   for (const group of placed) {
     append(group);

@@ -36,7 +36,7 @@ export type MoveResult =
  * cancelled. Never throws.
  */
 export async function moveToNextJob(manager: SessionManager, supervisor: ServerSupervisor, fromJob: string, handover: Handover, options: MoveOptions): Promise<MoveResult> {
-  let endpoint;
+  let endpoint: Awaited<ReturnType<Handover['start']>>;
   try {
     endpoint = await handover.start(new AbortController().signal);
   } catch (error) {

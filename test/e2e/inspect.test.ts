@@ -140,7 +140,7 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     assert.equal(df!.index.len, 3);
     assert.match(df!.repr, /a\s+b\n0\s+1\s+x/);
     assert.ok((df!.mro as string[]).includes('pandas.core.frame.DataFrame'));
-    assert.match(arr!.repr, /^array\(\[\[ 0\.,  1\.,  2\.,  3\.\]/);
+    assert.match(arr!.repr, /^array\(\[\[ 0\., {2}1\., {2}2\., {2}3\.\]/);
     assert.equal(device!.name, 't.device');
     assert.equal(device!.repr, "'cuda:0'");
     assert.deepEqual(detail.missing, [{ name: 'nope', error: "KeyError: 'nope'" }]);

@@ -242,7 +242,7 @@ describe('process faults', { timeout: 180_000 }, () => {
 
   it('[fault] SIGKILL of jlab-mcp mid-cell → the running cell and its output so far are in the notebook; the next jlab-mcp adopts the session and its exit leaves no process', { timeout: 90_000 }, async () => {
     const saveIntervalS = 1;
-    await withServer({ JLAB_MCP_SAVE_INTERVAL: String(saveIntervalS) }, async (server, tree) => {
+    await withServer({ JLAB_MCP_SAVE_INTERVAL: String(saveIntervalS) }, async (server, _tree) => {
       const { sid, notebook } = await startSession(server, 'mcp kill');
       const t = await ticker(300);
       const run = new WatchedCall(server, { session_id: sid, code: t.code, timeout: 50 }, 60_000);

@@ -22,7 +22,6 @@ export interface NotebookFile {
  * The notebook file as JSON, typed as the caller says it looks (e.g. `NotebookFile`). Untold, it
  * is JSON.parse's `any`, as the tests that only assert on a few fields have always read it.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the default mirrors JSON.parse
 export async function readNotebook<T = any>(file: string): Promise<T> {
   return JSON.parse(await readFile(file, 'utf8')) as T;
 }

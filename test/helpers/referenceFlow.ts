@@ -206,7 +206,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.ok(aStart < bEnd && bStart < aEnd, `the two sessions' cells overlapped: a ${aStart}–${aEnd}, b ${bStart}–${bEnd}`);
       // Sent at once on one session: they run one after the other, in the order sent, each with its own cell.
       const serial = await Promise.all([1, 2, 3].map((i) => call(server.client, 'execute_code', { session_id: a, code: `print(${i})` })));
-      serial.forEach((result, i) => assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)));
+      serial.forEach((result, i) => void assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)));
       const nb = await readNotebook(path.join(server.notebookDir, 'par_a.ipynb'));
       assert.deepEqual(nb.cells.map((c: { source: string[] }) => c.source.join('')), [timed('a'), 'print(1)', 'print(2)', 'print(3)']);
       assert.deepEqual(nb.cells.map((c: { execution_count: number }) => c.execution_count), [1, 2, 3, 4]);

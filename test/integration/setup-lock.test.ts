@@ -17,7 +17,10 @@ describe('lockVenv', () => {
     const release = await lockVenv(dir, AbortSignal.timeout(10_000), 10_000);
     assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid}@${os.hostname()}`);
     let second = false;
-    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => ((second = true), r));
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => {
+      second = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(second, false, 'still waiting while the first holds it');
     await release();
@@ -37,7 +40,10 @@ describe('lockVenv', () => {
     const dir = path.join(root, 'd-venv');
     await writeFile(`${dir}.lock`, '');
     let taken = false;
-    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => ((taken = true), r));
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => {
+      taken = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(taken, false, 'the empty lock is still its owner\'s');
     await rm(`${dir}.lock`);

@@ -15,9 +15,9 @@ export default async function* reliabilityReporter(source) {
     rows.push({ kind: tagged[1], name: name.replace(TAG, ''), file: String(file ?? '').replace(/^.*\/test\//, ''), outcome, reason: typeof skip === 'string' ? skip : '' });
     if (event.type === 'test:fail') failures.push(`${name}: ${String(details?.error?.message ?? details?.error ?? '').split('\n')[0]}`);
   }
-  const escape = (text) => text.replaceAll('|', '\\|');
+  const escapeCell = (text) => text.replaceAll('|', '\\|');
   yield '| kind | what was done → what must hold | file | outcome |\n|---|---|---|---|\n';
-  for (const row of rows) yield `| ${row.kind} | ${escape(row.name)} | ${row.file} | ${row.outcome}${row.reason ? ` (${escape(row.reason)})` : ''} |\n`;
+  for (const row of rows) yield `| ${row.kind} | ${escapeCell(row.name)} | ${row.file} | ${row.outcome}${row.reason ? ` (${escapeCell(row.reason)})` : ''} |\n`;
   const count = (kind, outcome) => rows.filter((row) => row.kind === kind && (!outcome || row.outcome === outcome)).length;
   yield `\nfaults injected: ${count('fault')}, survived: ${count('fault', 'survived')}, skipped: ${count('fault', 'skipped')}; bad inputs tried: ${count('bad-input')}, handled: ${count('bad-input', 'survived')}, skipped: ${count('bad-input', 'skipped')}\n`;
   for (const failure of failures) yield `FAILED: ${failure}\n`;

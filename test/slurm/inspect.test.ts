@@ -2,7 +2,6 @@
 // job, with the job's allocation and time left. Needs `npm run build` and a running cluster
 // (scripts/slurm-cluster.sh up); skipped without one.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';

@@ -19,7 +19,7 @@ function slug(heading: string): string {
 }
 
 function headingsOf(markdown: string): Set<string> {
-  const outsideFences = markdown.replaceAll(/^```[^]*?^```/gm, '');
+  const outsideFences = markdown.replaceAll(/^```[\s\S]*?^```/gm, '');
   return new Set([...outsideFences.matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1]!)));
 }
 

@@ -116,7 +116,7 @@ describe('applyCarriageReturnsAndBackspaces', () => {
   });
 
   it('handles a 5 MB input correctly', () => {
-    const input = 'x'.repeat(5_000_000) + '\b'.repeat(4_999_999) + '\r'.repeat(1000) + '\n';
+    const input = `${'x'.repeat(5_000_000) + '\b'.repeat(4_999_999) + '\r'.repeat(1000)}\n`;
     assert.equal(applyCarriageReturnsAndBackspaces(input), 'x\n');
   });
 });
@@ -155,11 +155,11 @@ describe('truncateMiddle', () => {
 
   it('keeps head and tail at line boundaries with the marker on its own line', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
-    const text = lines.join('\n') + '\n'; // 100 lines of 9 chars = 900 chars
+    const text = `${lines.join('\n')}\n`; // 100 lines of 9 chars = 900 chars
     const result = truncateMiddle(text, 200, marker);
     // usable 198: head 79 → snaps to 8 lines (72 chars); tail 119 → snaps to 13 lines (117 chars)
-    const head = lines.slice(0, 8).join('\n') + '\n';
-    const tail = lines.slice(87).join('\n') + '\n';
+    const head = `${lines.slice(0, 8).join('\n')}\n`;
+    const tail = `${lines.slice(87).join('\n')}\n`;
     assert.equal(result.truncated, true);
     assert.equal(result.omittedChars, 900 - head.length - tail.length);
     assert.equal(result.omittedLines, 79);

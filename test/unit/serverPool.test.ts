@@ -18,7 +18,11 @@ function fakeBackend(name: string): JupyterBackend {
 describe('ServerPool', () => {
   it('makes one server per profile in use, on first use, and tells listeners', () => {
     const created: string[] = [];
-    const pool = new ServerPool({ profiles: ['cpu', 'gpu'], defaultProfile: 'cpu', create: (name) => (created.push(name), fakeBackend(name)) }, 'test');
+    const pool = new ServerPool({ profiles: ['cpu', 'gpu'], defaultProfile: 'cpu', create: (name) => {
+        created.push(name);
+        return fakeBackend(name);
+      },
+    }, 'test');
     const seen: string[] = [];
     pool.onCreated((s) => seen.push(s.profile));
     assert.equal(pool.get().profile, 'cpu');

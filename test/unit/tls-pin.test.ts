@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { endpointFetch, serverSettings } from '../../src/jupyter/endpoint.js';
 import { CertificatePinError, fetchThroughAgent, isCertificatePinError, normalizeFingerprint, pinnedAgent } from '../../src/jupyter/pinnedTls.js';
 import { fetchWithDeadline, RequestTimeoutError } from '../../src/jupyter/requestDeadline.js';

@@ -25,7 +25,9 @@ function backendWithWalltime(): { backend: JupyterBackend; fire: (event: Walltim
     describe: () => ({ kind: 'external', url: 'http://127.0.0.1:9/' }),
     walltime: { status: () => undefined, listen: (listener) => listeners.push(listener) },
   };
-  return { backend, fire: (event) => listeners.forEach((listener) => listener(event)) };
+  return { backend, fire: (event) => {
+      for (const listener of listeners) listener(event);
+    } };
 }
 
 /** An MCP server watched by `notices`, and a client that collects the log notifications it hears. */

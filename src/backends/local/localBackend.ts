@@ -55,7 +55,6 @@ export class LocalBackend implements JupyterBackend<'local'> {
   private adopted?: { pid: number; watch?: NodeJS.Timeout };
   private runtimeDir?: string;
   private url?: string;
-  private token?: string;
   private lostListener?: (reason: string) => void;
 
   constructor(private readonly options: LocalBackendOptions) {}
@@ -66,7 +65,6 @@ export class LocalBackend implements JupyterBackend<'local'> {
     const command = prepared ?? (await resolveJupyterCommand(this.options.jupyterCommand, this.options.jupyterLab ?? true));
     const token = randomBytes(24).toString('hex');
     registerSecret(token);
-    this.token = token;
     this.runtimeDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-mcp-'));
     const { configFile, tokenFile } = await writeServerConfig(this.runtimeDir, token);
     for (let attempt = 1; ; attempt++) {
@@ -189,7 +187,6 @@ export class LocalBackend implements JupyterBackend<'local'> {
     this.adopted = adopted;
     this.runtimeDir = record.runtimeDir;
     this.url = record.baseUrl;
-    this.token = token;
     log.info(`adopted the Jupyter server at ${record.baseUrl} (pid ${record.pid}) left by an earlier jlab-mcp`);
     return endpoint;
   }

@@ -110,7 +110,7 @@ export function batchSettingsProblems(s: BatchSettings): string[] {
       problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is set by jlab-mcp itself`);
     }
   }
-  if (s.setup !== undefined && s.setup.includes('\0')) problems.push('JLAB_MCP_SLURM_SETUP contains a NUL byte');
+  if (s.setup?.includes('\0')) problems.push('JLAB_MCP_SLURM_SETUP contains a NUL byte');
   if (s.jupyterCommand.length === 0) problems.push('JLAB_MCP_SLURM_JUPYTER_CMD is empty');
   check('job name', s.jobName, JOB_NAME_RE, 'a job name');
   return problems;

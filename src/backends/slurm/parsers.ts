@@ -176,7 +176,7 @@ const REST_OF_LINE_KEYS = new Set([
   'MailUser',
 ]);
 
-const KEY_RE = /^([A-Za-z][A-Za-z0-9_:/.\-]*)=/;
+const KEY_RE = /^([A-Za-z][A-Za-z0-9_:/.-]*)=/;
 
 /** Parse all job records in `scontrol show job` output (blank-line separated). */
 export function parseScontrolShowJobs(stdout: string): Record<string, string>[] {

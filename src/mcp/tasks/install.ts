@@ -78,7 +78,10 @@ export function enableTasks(server: McpServer, ctx: ToolContext, runner: TaskRun
     return getTaskResult(record);
   });
   // v2: this server never asks for input, so there is never an outstanding request to answer.
-  handle('tasks/update', (taskId, requestCtx) => (find(taskId, requestCtx), {}));
+  handle('tasks/update', (taskId, requestCtx) => {
+    find(taskId, requestCtx);
+    return {};
+  });
   // v1: the result blocks until the task is terminal (2025-11-25 tasks/result).
   handle('tasks/result', async (taskId, requestCtx) => {
     let record = find(taskId, requestCtx);

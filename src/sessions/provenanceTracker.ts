@@ -1,5 +1,5 @@
-import type { Kernel } from '@jupyterlab/services';
-import type { KernelHandle } from '../jupyter/kernel.js';
+import type { KernelMessage } from '@jupyterlab/services';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { recordExecution, type ExecutionTiming } from '../notebook/provenance.js';
 import type { CodeCell } from '../notebook/types.js';
 import { messageOf } from '../util/errors.js';
@@ -13,21 +13,21 @@ export interface RunContext {
   environmentId?: string;
 }
 
-const contexts = new WeakMap<KernelHandle, RunContext>();
+const contexts = new WeakMap<KernelPort, RunContext>();
 
 /** Sets (or amends) what runs on `kernel` are recorded with. */
-export function setRunContext(kernel: KernelHandle, context: Partial<RunContext> & { sessionId?: string }): void {
+export function setRunContext(kernel: KernelPort, context: Partial<RunContext> & { sessionId?: string }): void {
   const known = contexts.get(kernel);
   const merged = { ...known, ...Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined && v !== null)) } as RunContext;
   contexts.set(kernel, merged);
 }
 
-export function runContextOf(kernel: KernelHandle): RunContext | undefined {
+export function runContextOf(kernel: KernelPort): RunContext | undefined {
   return contexts.get(kernel);
 }
 
 interface Tracking {
-  kernel: KernelHandle;
+  kernel: KernelPort;
   timing: ExecutionTiming;
   stop: () => void;
 }
@@ -39,12 +39,12 @@ const tracked = new WeakMap<CodeCell, Tracking>();
  * execute_input, the reply (and its `started` metadata), idle — as JupyterLab's recordTiming
  * does. Never throws: provenance must not break a run.
  */
-export function trackExecution(kernel: KernelHandle, msgId: string, cell: CodeCell): void {
+export function trackExecution(kernel: KernelPort, msgId: string, cell: CodeCell): void {
   try {
     tracked.get(cell)?.stop();
     const timing: ExecutionTiming = {};
-    const onMessage = (_: unknown, { msg, direction }: Kernel.IAnyMessageArgs) => {
-      if (direction !== 'recv' || (msg.parent_header as { msg_id?: string } | undefined)?.msg_id !== msgId) return;
+    const onMessage = (msg: KernelMessage.IMessage) => {
+      if ((msg.parent_header as { msg_id?: string } | undefined)?.msg_id !== msgId) return;
       // JupyterLab estimates a missing date as now; so do we.
       const date = typeof msg.header.date === 'string' && msg.header.date ? msg.header.date : new Date().toISOString();
       const type = msg.header.msg_type;
@@ -59,8 +59,7 @@ export function trackExecution(kernel: KernelHandle, msgId: string, cell: CodeCe
         timing['shell.execute_reply'] = date;
       }
     };
-    kernel.connection.anyMessage.connect(onMessage);
-    tracked.set(cell, { kernel, timing, stop: () => kernel.connection.anyMessage.disconnect(onMessage) });
+    tracked.set(cell, { kernel, timing, stop: kernel.onMessage(onMessage) });
   } catch (error) {
     log.debug(`provenance: cannot follow the timing of ${msgId}: ${messageOf(error)}`);
   }

@@ -5,6 +5,7 @@ import { moveToNextJob, type MoveResult } from '../sessions/migrate.js';
 import type { Replay } from '../sessions/replay.js';
 import type { ServerSupervisor } from '../sessions/serverSupervisor.js';
 import type { Session } from '../sessions/session.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
@@ -12,7 +13,7 @@ import type { ToolContext } from './context.js';
 import { replaySummary } from './replayWaiter.js';
 
 /** A move the agent has not been told about yet: said once, in the session's next cell result. */
-const pendingMoves = new WeakMap<Session, { fromJob: string; toJob: string; replay?: Replay; error?: string }>();
+const pendingMoves = new WeakMap<Session<KernelPort>, { fromJob: string; toJob: string; replay?: Replay; error?: string }>();
 
 /** The MCP servers (one per client connection: several over HTTP) that hear the notices, per session manager. */
 const audiences = new WeakMap<ToolContext['sessions'], Set<McpServer>>();
@@ -86,7 +87,7 @@ function notify(audience: Set<McpServer>, level: 'info' | 'warning', message: st
  * made to its notebook file (once), and the walltime left once under the threshold, e.g.
  * "job 12: 9 min left".
  */
-export function sessionNotes(session: Session): { walltime?: string; notes: string[] } {
+export function sessionNotes(session: Session<KernelPort>): { walltime?: string; notes: string[] } {
   const notes: string[] = [];
   const move = pendingMoves.get(session);
   if (move) {

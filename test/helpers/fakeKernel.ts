@@ -237,16 +237,15 @@ export class FakeKernel implements KernelPort {
     this.status = 'idle';
   }
 
+  /** Like KernelHandle: the connection is disposed (a loss as 'disconnected', pending requests cancelled), the status left as it was. */
   async shutdown(): Promise<void> {
     this.shutDown = true;
-    this.status = 'dead';
-    this.cancelAll('died');
+    this.cancelAll('disconnected');
   }
 
   abandon(): void {
     this.abandoned = true;
-    this.emitLoss('disconnected');
-    this.cancelAll(undefined);
+    this.cancelAll('disconnected');
   }
 
   /** The kernel process dies; the server restarts it (autorestart): variables and pending requests are lost. */

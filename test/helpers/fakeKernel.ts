@@ -187,6 +187,13 @@ export class FakeKernel implements KernelPort {
     });
   }
 
+  /** Resolves when a request with `code` arrives (before it runs: it may wait behind others). */
+  nextRequest(code: string): Promise<void> {
+    return new Promise((resolve) => this.arrivalListeners.push({ code, resolve }));
+  }
+
+  private arrivalListeners: Array<{ code: string; resolve: () => void }> = [];
+
   /** The request running now, if any. */
   get current(): FakeRun | undefined {
     return this.running?.run;
@@ -197,6 +204,10 @@ export class FakeKernel implements KernelPort {
     this.requests.push({ code, stopOnError, msgId });
     const future = new FakeFuture(msgId);
     this.queue.push({ run: new FakeRun(this, code, msgId, stopOnError), future });
+    for (const arrival of this.arrivalListeners.filter((each) => each.code === code)) {
+      this.arrivalListeners.splice(this.arrivalListeners.indexOf(arrival), 1);
+      arrival.resolve();
+    }
     if (!this.running) queueMicrotask(() => void this.drain());
     return future;
   }

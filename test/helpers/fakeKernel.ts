@@ -3,6 +3,7 @@
 // one request at a time on the shell channel; busy, execute_input, outputs, execute_reply, idle;
 // `done` after reply and idle; stop_on_error aborts what was queued behind a failure; a restart or
 // death cancels every pending request. Real-Jupyter tests stay next to it (test/integration, e2e).
+import { appendFileSync } from 'node:fs';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import type { ExecuteFuture, KernelLoss, KernelPort } from '../../src/jupyter/kernelPort.js';
 
@@ -148,6 +149,7 @@ export class FakeKernel implements KernelPort {
   status: Kernel.Status = 'idle';
   restarts = 0;
   gone = false;
+  /** When set, every iopub message is appended there as one JSON line, as assets/kernel/python_spool.py does. */
   spoolPath?: string;
   executionCount = 0;
   /** Every execute request in arrival order (the code sent, stop_on_error). */
@@ -282,6 +284,7 @@ export class FakeKernel implements KernelPort {
   /** Sends an iopub message to the request's future and to iopub listeners, as the connection does. */
   emitIOPub(parentMsgId: string, msgType: string, content: Record<string, unknown>): void {
     const message = this.message('iopub', msgType, content, parentMsgId) as KernelMessage.IIOPubMessage;
+    if (this.spoolPath) appendFileSync(this.spoolPath, `${JSON.stringify({ header: message.header, parent_header: message.parent_header, content })}\n`);
     for (const listener of [...this.messageListeners]) listener(message);
     const pending = this.running?.run.msgId === parentMsgId ? this.running : this.queue.find((each) => each.run.msgId === parentMsgId);
     if (pending && !pending.future.disposed) pending.future.onIOPub(message);

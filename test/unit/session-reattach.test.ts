@@ -2,7 +2,7 @@
 // spooled output first and live output after, each message once; without a spool the saved
 // output is kept and the gap is said; the cell ends when the kernel is done with it.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { CodeCell } from '../../src/notebook/types.js';
@@ -44,19 +44,25 @@ describe('session reattach', () => {
   });
 
   it('with a spool rebuilds the output from it, then live messages, each once', async (t) => {
-    const { kernel, run, release, msgId } = await kernelRunningElsewhere('train()');
+    const kernel = new FakeKernel();
     const { session, notebook, dir } = await sessionOnFakeKernel(t, { kernel, notebook: notebookWithCode('train()') });
-    const spooled = (id: string, text: string) =>
-      JSON.stringify({ header: { msg_id: id, msg_type: 'stream' }, parent_header: { msg_id: msgId }, content: { name: 'stdout', text } });
     kernel.spoolPath = path.join(dir, 'spool.jsonl');
-    await writeFile(kernel.spoolPath, `${spooled('m1', 'while away 1\n')}\n${spooled('m2', 'while away 2\n')}\n{"torn`);
+    const held = gate();
+    kernel.on('train()', held.script);
+    const msgId = kernel.requestExecute('train()').msg.header.msg_id; // the earlier jlab-mcp's request
+    const run = await held.started;
+    run.stream('while away 1\n');
+    run.stream('while away 2\n');
+    await appendFile(kernel.spoolPath, '{"torn');
     const cell = notebook.cells[0] as CodeCell;
     cell.outputs = [{ output_type: 'stream', name: 'stdout', text: 'stale\n' }];
     const ticket = session.follow(cell, { msgId, startedAt: Date.now() });
     await ticket.started;
-    run.stream('live\n');
-    release();
+    await appendFile(kernel.spoolPath, '\n');
+    run.stream('live\n'); // from the websocket (the fake spools it too, as the kernel does)
+    held.release();
     const outcome = await session.settle(ticket);
+    assert.equal(outcome?.executionCount, 1, 'from the spooled execute_input');
     assert.deepEqual(
       outcome?.outputs.map((output) => output.text),
       ['while away 1\nwhile away 2\nlive\n'],

@@ -6,7 +6,7 @@ import { withDeadline } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { KernelSpecInfo } from '../notebook/types.js';
-import type { ExecuteFuture, KernelLoss, KernelPort } from './kernelPort.js';
+import type { KernelLoss, KernelPort } from './kernelPort.js';
 import type { JupyterRestClient } from './restClient.js';
 
 export type { KernelLoss } from './kernelPort.js';
@@ -221,7 +221,7 @@ export class KernelHandle implements KernelPort {
    * one if it fails — only for a resume's replay, which sends a cell ahead; for one cell at a
    * time it would do nothing but (ipykernel 6) now and then abort the next request as well.
    */
-  requestExecute(code: string, stopOnError = false): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> & ExecuteFuture {
+  requestExecute(code: string, stopOnError = false): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
     if (this.setupPending && this.setupCode) {
       // Silent: no execution count, no history, no outputs in anyone's cell. The shell channel
       // keeps order, so it runs before the request below.

@@ -9,8 +9,6 @@ import type { CellRunResult, CellStatus } from './cellOutcome.js';
 import { clearRunningMark, setRunningMark } from './runningMark.js';
 import { recordRun, trackExecution } from './provenanceTracker.js';
 
-export type { CellRunResult, CellStatus } from './cellOutcome.js';
-
 export interface CellRunOptions {
   /** Characters one stream output keeps in the notebook. */
   outputLimit: number;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { JupyterBackend } from '../../src/backends/types.js';
+import { flushPendingFsyncs } from '../../src/notebook/atomicWrite.js';
 import { NotebookDocument } from '../../src/notebook/document.js';
 import type { NotebookContent } from '../../src/notebook/types.js';
 import { ServerSupervisor } from '../../src/sessions/serverSupervisor.js';
@@ -49,6 +50,7 @@ export async function sessionOnFakeKernel(
   const session = new Session('s1', 'experiment', kernel, notebook, new ServerSupervisor(idleBackend(), 'unit test'), { ...TEST_SESSION_OPTIONS, ...options.session });
   t.after(async () => {
     await notebook.flush().catch(() => {});
+    await flushPendingFsyncs(); // a deferred fsync of a file removed below would log a warning
     await rm(dir, { recursive: true, force: true });
   });
   return {

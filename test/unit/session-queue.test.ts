@@ -48,14 +48,20 @@ describe('session queue', () => {
 
   it('records a raised error in the cell and goes on with the next one', async (t) => {
     const { session, kernel } = await sessionOnFakeKernel(t);
-    kernel.on('1/0', (run) => run.error('ZeroDivisionError', 'division by zero'));
-    const failing = session.executeCode('1/0');
+    kernel.on('plot(); 1/0', (run) => {
+      run.display({ 'text/plain': '<Figure>' });
+      run.error('ZeroDivisionError', 'division by zero');
+    });
+    const failing = session.executeCode('plot(); 1/0');
     const next = session.executeCode('x = 1');
     const outcome = await session.settle(failing);
     assert.equal(outcome?.status, 'error');
     assert.deepEqual(
-      outcome?.outputs.map((output) => [output.output_type, output.ename]),
-      [['error', 'ZeroDivisionError']],
+      outcome?.outputs.map((output) => [output.output_type, output.ename ?? output.data]),
+      [
+        ['display_data', { 'text/plain': '<Figure>' }],
+        ['error', 'ZeroDivisionError'],
+      ],
     );
     assert.equal((await session.settle(next))?.status, 'ok');
   });

@@ -18,6 +18,8 @@ export class FakeRun {
   readonly executionCount: number;
   /** Set by error(): the reply says status "error". */
   failed = false;
+  /** Set by withoutReply(): the kernel goes idle and never replies (ipykernel on source with a NUL byte). */
+  unanswered = false;
   private interruptListeners: Array<() => void> = [];
   private cancelListeners: Array<(error: Error) => void> = [];
 
@@ -46,6 +48,11 @@ export class FakeRun {
   error(ename: string, evalue: string): void {
     this.failed = true;
     this.kernel.emitIOPub(this.msgId, 'error', { ename, evalue, traceback: [`${ename}: ${evalue}`] });
+  }
+
+  /** The kernel fails inside its message handler: idle follows, no execute_reply ever does. */
+  withoutReply(): void {
+    this.unanswered = true;
   }
 
   /**
@@ -334,6 +341,11 @@ export class FakeKernel implements KernelPort {
     } catch (error) {
       if (error instanceof CancelledRequest) return; // restarted or died under it: no reply, ever
       run.error('ScriptError', String(error));
+    }
+    if (run.unanswered) {
+      this.status = 'idle';
+      this.emitIOPub(run.msgId, 'status', { execution_state: 'idle' });
+      return;
     }
     this.reply(run, future, run.failed ? 'error' : 'ok');
     if (run.failed && run.stopOnError) {

@@ -176,6 +176,7 @@ export class FakeKernel implements KernelPort {
   private readonly iopubListeners = new Set<(message: KernelMessage.IIOPubMessage) => void>();
   private readonly messageListeners = new Set<(message: KernelMessage.IMessage) => void>();
   private readonly requestListeners = new Set<(run: FakeRun) => void>();
+  private readonly arrivalListeners: Array<{ code: string; resolve: () => void }> = [];
   private msgCount = 0;
 
   /** Runs `script` whenever exactly `code` is executed. */
@@ -199,13 +200,6 @@ export class FakeKernel implements KernelPort {
   /** Resolves when a request with `code` arrives (before it runs: it may wait behind others). */
   nextRequest(code: string): Promise<void> {
     return new Promise((resolve) => this.arrivalListeners.push({ code, resolve }));
-  }
-
-  private arrivalListeners: Array<{ code: string; resolve: () => void }> = [];
-
-  /** The request running now, if any. */
-  get current(): FakeRun | undefined {
-    return this.running?.run;
   }
 
   requestExecute(code: string, stopOnError = false): ExecuteFuture {

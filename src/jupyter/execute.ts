@@ -1,5 +1,5 @@
 import type { KernelMessage } from '@jupyterlab/services';
-import type { KernelHandle, KernelLoss } from './kernel.js';
+import type { KernelLoss, KernelPort } from './kernelPort.js';
 
 /**
  * How long after the kernel reported idle for a request its execute_reply may still arrive, in
@@ -24,7 +24,7 @@ export type ExecutionEnd =
  * handed to `onIOPub` in arrival order.
  */
 export function executeOnKernel(
-  kernel: KernelHandle,
+  kernel: KernelPort,
   code: string,
   onIOPub: (message: KernelMessage.IIOPubMessage) => void,
   stopOnError = false,

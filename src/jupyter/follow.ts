@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KernelMessage } from '@jupyterlab/services';
 import type { ExecutionEnd } from './execute.js';
-import type { KernelHandle } from './kernel.js';
+import type { KernelPort } from './kernelPort.js';
 
 /** A message as the spool keeps it: enough for the output collector. */
 type SpooledMessage = Pick<KernelMessage.IIOPubMessage, 'header' | 'parent_header' | 'content'>;
@@ -18,7 +18,7 @@ type SpooledMessage = Pick<KernelMessage.IIOPubMessage, 'header' | 'parent_heade
  * `recovered` says whether the spool had this cell.
  */
 export async function followExecution(
-  kernel: KernelHandle,
+  kernel: KernelPort,
   msgId: string,
   onIOPub: (message: KernelMessage.IIOPubMessage) => void,
   beforeLive: (recovered: boolean) => void,
@@ -32,7 +32,7 @@ export async function followExecution(
   const finish = (ending: ExecutionEnd) => {
     if (settled) return;
     settled = true;
-    kernel.connection.iopubMessage.disconnect(onLive);
+    stopLive();
     unsubscribe();
     settle(ending);
   };
@@ -53,11 +53,11 @@ export async function followExecution(
   // Live messages are held back until the spool has been read, so the order is kept.
   const early: SpooledMessage[] = [];
   let spoolRead = false;
-  const onLive = (_: unknown, message: KernelMessage.IIOPubMessage) => {
+  const onLive = (message: KernelMessage.IIOPubMessage) => {
     if (spoolRead) handle(message);
     else early.push(message);
   };
-  kernel.connection.iopubMessage.connect(onLive);
+  const stopLive = kernel.onIOPubMessage(onLive);
   const unsubscribe = kernel.onLoss((loss) => finish({ kind: 'lost', loss }));
   const spooled = kernel.spoolPath ? await readSpool(kernel.spoolPath, msgId) : [];
   beforeLive(spooled.length > 0);
@@ -66,7 +66,7 @@ export async function followExecution(
   for (const message of early.splice(0)) handle(message);
   if (settled) return end;
   // Behind the cell on the shell channel: its reply means the cell is over, whatever we saw.
-  kernel.connection.requestKernelInfo().then(
+  kernel.requestKernelInfo().then(
     async () => {
       if (kernel.spoolPath) for (const message of await readSpool(kernel.spoolPath, msgId)) handle(message);
       finish({ kind: failed ? 'error' : 'ok', executionCount });

@@ -6,7 +6,10 @@ import { withDeadline } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { KernelSpecInfo } from '../notebook/types.js';
+import type { KernelLoss, KernelPort } from './kernelPort.js';
 import type { JupyterRestClient } from './restClient.js';
+
+export type { KernelLoss } from './kernelPort.js';
 
 interface SetupFiles {
   python?: string;
@@ -53,15 +56,12 @@ const KERNEL_PROBE_MS = 5_000;
 /** Deadline of an interrupt or restart request, in ms (a restart includes the new kernel's websocket). */
 const CONTROL_TIMEOUT_MS = 30_000;
 
-/** Why a kernel stopped answering in the middle of something. */
-export type KernelLoss = 'died' | 'disconnected';
-
 /**
  * One running kernel and its websocket. Knows its kernelspec and language_info (from
  * kernel_info_reply) and tells listeners when the kernel dies or the server goes away, so that
  * a running execution can end instead of waiting forever.
  */
-export class KernelHandle {
+export class KernelHandle implements KernelPort {
   private readonly lossListeners = new Set<(loss: KernelLoss) => void>();
   private readonly reconnectListeners = new Set<() => void>();
   /** How many times the server restarted this kernel after it died. */
@@ -181,6 +181,25 @@ export class KernelHandle {
   onLoss(listener: (loss: KernelLoss) => void): () => void {
     this.lossListeners.add(listener);
     return () => this.lossListeners.delete(listener);
+  }
+
+  /** Subscribes to every message received from the kernel (any channel); returns the unsubscribe function. */
+  onMessage(listener: (message: KernelMessage.IMessage) => void): () => void {
+    const onAny = (_: unknown, { msg, direction }: Kernel.IAnyMessageArgs) => {
+      if (direction === 'recv') listener(msg);
+    };
+    this.connection.anyMessage.connect(onAny);
+    return () => this.connection.anyMessage.disconnect(onAny);
+  }
+
+  onIOPubMessage(listener: (message: KernelMessage.IIOPubMessage) => void): () => void {
+    const onIOPub = (_: unknown, message: KernelMessage.IIOPubMessage) => listener(message);
+    this.connection.iopubMessage.connect(onIOPub);
+    return () => this.connection.iopubMessage.disconnect(onIOPub);
+  }
+
+  requestKernelInfo(): Promise<unknown> {
+    return this.connection.requestKernelInfo();
   }
 
   /** Subscribes to the websocket dropping and reconnecting (maybe a blip, maybe the server gone). */

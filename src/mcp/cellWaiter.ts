@@ -3,6 +3,7 @@ import { agentText } from '../output/agentContent.js';
 import { wellFormed } from '../output/wellFormed.js';
 import type { CellTicket } from '../sessions/cellTicket.js';
 import type { Session } from '../sessions/session.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { sleep, within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -26,12 +27,12 @@ export interface WaitOptions {
  * sending MCP progress notifications meanwhile when the client asked for them. A timeout never
  * stops the cell: the result says it is still running and how to get the rest.
  */
-export async function awaitTicket(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
+export async function awaitTicket(session: Session<KernelPort>, ticket: CellTicket, options: WaitOptions): Promise<CallToolResult> {
   return toolResult(await awaitTicketReply(session, ticket, options));
 }
 
 /** {@link awaitTicket}, as a reply that wait_for_cell can join with others. */
-export async function awaitTicketReply(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
+export async function awaitTicketReply(session: Session<KernelPort>, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
   const { ctx } = options;
   const deadline = Date.now() + options.timeoutMs;
   const signal = ctx.mcpReq.signal;
@@ -67,7 +68,7 @@ export async function awaitTicketReply(session: Session, ticket: CellTicket, opt
 }
 
 /** The final result of a ticket, marking it delivered. */
-export async function finalReply(session: Session, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
+export async function finalReply(session: Session<KernelPort>, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
   if (ticket.withdrawn) {
     session.forget(ticket);
     return statementReply(session, 'not_run', `The queued ${ticket.description} did not run: ${ticket.withdrawn}.`);
@@ -86,7 +87,7 @@ export async function finalReply(session: Session, ticket: CellTicket, budget: O
 }
 
 /** Partial output of a running (or queued) ticket plus a plain statement of where it stands. */
-export async function stillRunning(session: Session, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
+export async function stillRunning(session: Session<KernelPort>, ticket: CellTicket, budget: OutputBudget): Promise<CellReply> {
   const run = ticket.run;
   if (!run) {
     const ahead = session.current?.run;
@@ -111,7 +112,7 @@ export async function stillRunning(session: Session, ticket: CellTicket, budget:
   };
 }
 
-async function cancel(session: Session, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
+async function cancel(session: Session<KernelPort>, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
   const running = () => (ticket.run ? { index: ticket.run.cellIndex, id: ticket.run.cell.id } : undefined);
   if (!options.interruptOnCancel) return statementReply(session, ticket.run ? 'running' : 'queued', 'Stopped waiting; the cell goes on.', running());
   if (!ticket.run) {
@@ -129,7 +130,7 @@ async function cancel(session: Session, ticket: CellTicket, options: WaitOptions
 }
 
 /** "cell 3 running 12 s · <newest line>" (or where it waits in the queue), every interval. */
-function startCellProgress(session: Session, ticket: CellTicket, options: WaitOptions): () => void {
+function startCellProgress(session: Session<KernelPort>, ticket: CellTicket, options: WaitOptions): () => void {
   return startProgress(options.ctx, options.progressIntervalMs, (elapsed) => {
     const run = ticket.run;
     return run

@@ -4,6 +4,7 @@ import { wellFormed } from '../output/wellFormed.js';
 import type { Replay } from '../sessions/replay.js';
 import { startProgress } from './progress.js';
 import type { Session } from '../sessions/session.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -23,7 +24,7 @@ export interface ReplayWaitOptions {
  * sending "cell k of n" progress notifications meanwhile. Returns where the replay stands; a
  * replay that goes on past the timeout is followed with wait_for_cell.
  */
-export async function awaitReplay(session: Session, replay: Replay, options: ReplayWaitOptions): Promise<Record<string, unknown>> {
+export async function awaitReplay(session: Session<KernelPort>, replay: Replay, options: ReplayWaitOptions): Promise<Record<string, unknown>> {
   const signal = options.ctx.mcpReq.signal;
   const stopProgress = startReplayProgress(session, replay, options);
   const cancelled = new Promise<'cancelled'>((resolve) => {
@@ -40,14 +41,14 @@ export async function awaitReplay(session: Session, replay: Replay, options: Rep
 }
 
 /** Stops a replay after its current cell and interrupts that cell (escalating as the settings say). */
-export function cancelReplay(session: Session, replay: Replay, reason: string): void {
+export function cancelReplay(session: Session<KernelPort>, replay: Replay, reason: string): void {
   replay.cancel(reason);
   const current = replay.current;
   if (current) void session.stopCell(current, { cause: 'interrupt' }).catch((error: unknown) => log.warn(`interrupt failed: ${messageOf(error)}`));
 }
 
 /** Where a replay stands, for the agent; once it has ended, the summary counts as delivered. */
-export function replaySummary(session: Session, replay: Replay): Record<string, unknown> {
+export function replaySummary(session: Session<KernelPort>, replay: Replay): Record<string, unknown> {
   const errors = replay.outcomes
     .filter((outcome) => outcome.status !== 'ok')
     .map((outcome) => {
@@ -78,7 +79,7 @@ export function replaySummary(session: Session, replay: Replay): Record<string, 
   };
 }
 
-function replayMessage(session: Session, replay: Replay, status: string): string {
+function replayMessage(session: Session<KernelPort>, replay: Replay, status: string): string {
   if (status === 'running') {
     return `Replay goes on in the background: ${replay.outcomes.length} of ${replay.total} cells done. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} to follow it, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop it. Cells you send now run after it.`;
   }
@@ -87,7 +88,7 @@ function replayMessage(session: Session, replay: Replay, status: string): string
 }
 
 /** "resume of …: cell k of n (notebook cell i, 12 s)", at once and every interval. */
-function startReplayProgress(session: Session, replay: Replay, options: ReplayWaitOptions): () => void {
+function startReplayProgress(session: Session<KernelPort>, replay: Replay, options: ReplayWaitOptions): () => void {
   return startProgress(
     options.ctx,
     options.progressIntervalMs,

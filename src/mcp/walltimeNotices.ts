@@ -4,6 +4,7 @@ import { walltimeNote } from '../backends/slurm/walltime.js';
 import { moveToNextJob, type MoveResult, type SessionMove } from '../sessions/migrate.js';
 import type { ServerSupervisor } from '../sessions/serverSupervisor.js';
 import type { Session } from '../sessions/session.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
@@ -85,7 +86,7 @@ function moveMessage(result: MoveResult): string {
  * made to its notebook file (once), and the walltime left once under the threshold, e.g.
  * "job 12: 9 min left".
  */
-export function sessionNotes(session: Session): { walltime?: string; notes: string[] } {
+export function sessionNotes(session: Session<KernelPort>): { walltime?: string; notes: string[] } {
   const notes: string[] = [];
   const move = session.supervisor.takeMoveNote(session.id);
   if (move) notes.push(move);

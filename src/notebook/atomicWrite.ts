@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../util/log.js';
@@ -90,8 +90,12 @@ export async function flushPendingFsyncs(): Promise<void> {
 /** fsync of the file now at `target`; a failure is logged, never thrown. */
 async function fsyncFile(target: string): Promise<void> {
   try {
-    const handle = await open(target, 'r');
-    await handle.sync().finally(() => handle.close());
+    // Non-blocking: someone may have replaced the file with a FIFO meanwhile, whose plain open
+    // waits for a writer forever (and keeps the process from exiting); only a regular file is synced.
+    const handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK);
+    await (async () => {
+      if ((await handle.stat()).isFile()) await handle.sync();
+    })().finally(() => handle.close());
   } catch (error) {
     log.warn(`fsync of ${target} failed: ${(error as Error).message}`);
   }

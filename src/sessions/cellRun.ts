@@ -1,23 +1,13 @@
 import type { KernelMessage } from '@jupyterlab/services';
 import { executeOnKernel, type ExecutionEnd } from '../jupyter/execute.js';
 import { followExecution } from '../jupyter/follow.js';
-import type { KernelHandle } from '../jupyter/kernel.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import { OutputCollector } from '../notebook/outputCollector.js';
 import type { CodeCell, Output } from '../notebook/types.js';
+import type { CellRunResult, CellStatus } from './cellOutcome.js';
 import { clearRunningMark, setRunningMark } from './runningMark.js';
 import { ProvenanceTracker } from './provenanceTracker.js';
-
-export type CellStatus = 'ok' | 'error' | 'aborted' | 'kernel_died' | 'server_lost';
-
-export interface CellRunResult {
-  status: CellStatus;
-  executionCount: number | null;
-  outputs: Output[];
-  durationMs: number;
-  /** Set when the notebook could not be written; the outputs are still returned. */
-  saveError?: string;
-}
 
 export interface CellRunOptions {
   /** Characters one stream output keeps in the notebook. */
@@ -69,7 +59,7 @@ export class CellRun {
    */
   constructor(
     readonly cell: CodeCell,
-    private readonly kernel: KernelHandle,
+    private readonly kernel: KernelPort,
     private readonly notebook: NotebookDocument,
     private readonly options: CellRunOptions,
     follow?: { msgId: string; startedAt: number },

@@ -1,5 +1,5 @@
 import type { CellRun } from './cellRun.js';
-import type { CellOutcome } from './session.js';
+import type { CellOutcome } from './cellOutcome.js';
 
 /**
  * A request to run a cell, from the moment it is queued until its outcome is known. The tool

@@ -1,5 +1,5 @@
-import type { Kernel } from '@jupyterlab/services';
-import type { KernelHandle } from '../jupyter/kernel.js';
+import type { KernelMessage } from '@jupyterlab/services';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import { recordExecution, type ExecutionTiming } from '../notebook/provenance.js';
 import type { CodeCell } from '../notebook/types.js';
 import { messageOf } from '../util/errors.js';
@@ -14,7 +14,7 @@ export interface RunContext {
 }
 
 interface Tracking {
-  kernel: KernelHandle;
+  kernel: KernelPort;
   timing: ExecutionTiming;
   stop: () => void;
 }
@@ -37,17 +37,17 @@ export interface RunEnding {
  * flight, until the run's record is written into its cell.
  */
 export class ProvenanceTracker {
-  private readonly contexts = new WeakMap<KernelHandle, RunContext>();
+  private readonly contexts = new WeakMap<KernelPort, RunContext>();
   private readonly tracked = new WeakMap<CodeCell, Tracking>();
 
   /** Sets (or amends) what runs on `kernel` are recorded with. */
-  setRunContext(kernel: KernelHandle, context: Partial<RunContext>): void {
+  setRunContext(kernel: KernelPort, context: Partial<RunContext>): void {
     const known = this.contexts.get(kernel);
     const merged = { ...known, ...Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined && v !== null)) } as RunContext;
     this.contexts.set(kernel, merged);
   }
 
-  runContextOf(kernel: KernelHandle): RunContext | undefined {
+  runContextOf(kernel: KernelPort): RunContext | undefined {
     return this.contexts.get(kernel);
   }
 
@@ -56,12 +56,12 @@ export class ProvenanceTracker {
    * execute_input, the reply (and its `started` metadata), idle — as JupyterLab's recordTiming
    * does. Never throws: provenance must not break a run.
    */
-  trackExecution(kernel: KernelHandle, msgId: string, cell: CodeCell): void {
+  trackExecution(kernel: KernelPort, msgId: string, cell: CodeCell): void {
     try {
       this.tracked.get(cell)?.stop();
       const timing: ExecutionTiming = {};
-      const onMessage = (_: unknown, { msg, direction }: Kernel.IAnyMessageArgs) => {
-        if (direction !== 'recv' || (msg.parent_header as { msg_id?: string } | undefined)?.msg_id !== msgId) return;
+      const onMessage = (msg: KernelMessage.IMessage) => {
+        if ((msg.parent_header as { msg_id?: string } | undefined)?.msg_id !== msgId) return;
         // JupyterLab estimates a missing date as now; so do we.
         const date = typeof msg.header.date === 'string' && msg.header.date ? msg.header.date : new Date().toISOString();
         const type = msg.header.msg_type;
@@ -76,8 +76,7 @@ export class ProvenanceTracker {
           timing['shell.execute_reply'] = date;
         }
       };
-      kernel.connection.anyMessage.connect(onMessage);
-      this.tracked.set(cell, { kernel, timing, stop: () => kernel.connection.anyMessage.disconnect(onMessage) });
+      this.tracked.set(cell, { kernel, timing, stop: kernel.onMessage(onMessage) });
     } catch (error) {
       log.debug(`provenance: cannot follow the timing of ${msgId}: ${messageOf(error)}`);
     }

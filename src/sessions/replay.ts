@@ -2,7 +2,7 @@ import type { CodeCell } from '../notebook/types.js';
 import { within } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import type { CellTicket } from './cellTicket.js';
-import type { CellOutcome } from './session.js';
+import type { CellOutcome } from './cellOutcome.js';
 
 /** How long a cell stopped for its timeout may take to end before the replay gives up on the kernel, in ms. */
 const AFTER_STOP_MS = 15_000;

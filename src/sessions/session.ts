@@ -1,4 +1,5 @@
 import type { KernelHandle } from '../jupyter/kernel.js';
+import type { KernelPort } from '../jupyter/kernelPort.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import type { Cell, CodeCell } from '../notebook/types.js';
 import { capitalize, refLabel, type CellRef, type InsertRef } from '../notebook/cellRef.js';
@@ -6,7 +7,8 @@ import { JlabError, messageOf } from '../util/errors.js';
 import { within } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { Mutex } from '../util/mutex.js';
-import { CellRun, type CellRunOptions, type CellRunResult, type StopCause } from './cellRun.js';
+import type { CellOutcome } from './cellOutcome.js';
+import { CellRun, type CellRunOptions, type StopCause } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
 import { assertRunnableCode } from './codeCheck.js';
 import { Replay, runReplay, type ReplayOptions } from './replay.js';
@@ -19,10 +21,7 @@ const MAX_UNDELIVERED = 20;
 /** How long a cell may take to end once its kernel was restarted or shut down under it, in ms. */
 const END_AFTER_KILL_MS = 10_000;
 
-export interface CellOutcome extends CellRunResult {
-  cellIndex: number;
-  cellId: string;
-}
+export type { CellOutcome } from './cellOutcome.js';
 
 /** Told when a cell has been running long enough to matter after a restart, and when it ends. */
 export type RunningListener = (running: { msgId: string; cellId: string; startedAt: number } | undefined) => void;
@@ -66,8 +65,12 @@ export interface InterruptReport {
  * cell (runs hold the cell, not its index). A cell keeps running after the tool call that
  * started it returned (timeout); its ticket stays here for wait_for_cell. A session whose
  * server was lost refuses work with a message that says how to go on.
+ *
+ * The session itself uses only {@link KernelPort} of its kernel. `K` is what its owner put in:
+ * the app's sessions hold the real KernelHandle (introspection and the registry use more of it,
+ * hence the default), the unit tests a scripted fake.
  */
-export class Session {
+export class Session<K extends KernelPort = KernelHandle> {
   private readonly lock = new Mutex();
   private lostReason?: string;
   private closing = false;
@@ -82,7 +85,7 @@ export class Session {
   constructor(
     readonly id: string,
     readonly experimentName: string,
-    kernel: KernelHandle,
+    kernel: K,
     readonly notebook: NotebookDocument,
     supervisor: ServerSupervisor,
     options: Partial<SessionOptions> = {},
@@ -93,10 +96,10 @@ export class Session {
   }
 
   // Only a move to a new job (walltime) replaces these; everyone else reads them.
-  private currentKernel: KernelHandle;
+  private currentKernel: K;
   private currentSupervisor: ServerSupervisor;
 
-  get kernel(): KernelHandle {
+  get kernel(): K {
     return this.currentKernel;
   }
 
@@ -235,7 +238,7 @@ export class Session {
    * SLURM job): same id and notebook; the caller replays the notebook (startReplay). A cell still
    * running keeps its old kernel until it ends. Returns the old kernel, for the caller to let go.
    */
-  moveTo(kernel: KernelHandle, supervisor: ServerSupervisor = this.supervisor): KernelHandle {
+  moveTo(kernel: K, supervisor: ServerSupervisor = this.supervisor): K {
     this.assertUsable();
     const old = this.currentKernel;
     this.currentKernel = kernel;

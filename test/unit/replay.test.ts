@@ -63,10 +63,10 @@ describe('replay', () => {
     );
     assert.equal(replay.stoppedBecause, 'cell 1 failed and stop_on_error is set');
     assert.deepEqual([after.outputs, after.execution_count], [[{ output_type: 'stream', name: 'stdout', text: 'from last time\n' }], 7]);
-    const summary = replaySummary(session, replay) as { replay: { status: string }; restored_with_errors: Array<{ cell_index: number; ename: string }> };
+    const summary = replaySummary(session, replay) as { replay: { status: string }; restored_with_errors: Array<{ cell: { index: number }; ename: string }> };
     assert.equal(summary.replay.status, 'stopped');
     assert.deepEqual(
-      summary.restored_with_errors.map((error) => [error.cell_index, error.ename]),
+      summary.restored_with_errors.map((error) => [error.cell.index, error.ename]),
       [[1, 'ValueError']],
     );
   });
@@ -133,8 +133,8 @@ describe('replay', () => {
     const replay = session.startReplay({ cellTimeoutMs: 60_000, stopOnError: false });
     await kernel.nextRun('slow');
     await pollUntil(async () => (replay.current?.run?.cell.source === 'slow' ? true : undefined), { timeoutMs: 5000, intervalMs: 1, what: 'the replay reaching the slow cell' });
-    const during = replaySummary(session, replay) as { replay: { status: string; cells_run: number; running_cell: number | null }; message: string };
-    assert.deepEqual([during.replay.status, during.replay.cells_run, during.replay.running_cell], ['running', 1, 1]);
+    const during = replaySummary(session, replay) as { replay: { status: string; cells_run: number; running: { index: number } | null }; message: string };
+    assert.deepEqual([during.replay.status, during.replay.cells_run, during.replay.running?.index], ['running', 1, 1]);
     assert.match(during.message, /1 of 4 cells done/);
     assert.equal(replay.position, 2);
     await session.interrupt();

@@ -36,7 +36,9 @@ for (let i = 0; i < runs; i++) {
     const cell = (await client.callTool({ name: 'execute_code', arguments: { session_id: sid, code: 'print(6*7)' } }, { timeout: 120_000 })) as ToolResult;
     if (!/42/.test(textOf(cell))) throw new Error(textOf(cell));
     rows.push({ handshake, session, cell: performance.now() - t0 });
-    console.log(`run ${i + 1}: handshake ${handshake.toFixed(0)} ms, session ${session.toFixed(0)} ms, first cell answered ${(performance.now() - t0).toFixed(0)} ms`);
+    console.log(
+      `run ${i + 1}: handshake ${handshake.toFixed(0)} ms, session ${session.toFixed(0)} ms, first cell answered ${(performance.now() - t0).toFixed(0)} ms`,
+    );
   } catch (error) {
     console.error(`run ${i + 1} failed: ${String(error)}\n--- stderr ---\n${log}`);
     process.exitCode = 1;
@@ -45,4 +47,6 @@ for (let i = 0; i < runs; i++) {
     await rm(dir, { recursive: true, force: true });
   }
 }
-console.log(`median of ${runs}: handshake ${median(rows.map((r) => r.handshake)).toFixed(0)} ms, session ${median(rows.map((r) => r.session)).toFixed(0)} ms, first cell ${median(rows.map((r) => r.cell)).toFixed(0)} ms`);
+console.log(
+  `median of ${runs}: handshake ${median(rows.map((r) => r.handshake)).toFixed(0)} ms, session ${median(rows.map((r) => r.session)).toFixed(0)} ms, first cell ${median(rows.map((r) => r.cell)).toFixed(0)} ms`,
+);

@@ -23,10 +23,14 @@ try {
     BEGIN,
     '```text',
     '→ start_new_session(experiment_name="demo")',
-    ...tidy(textOf(started)).split('\n').map((line) => `  ${line}`),
+    ...tidy(textOf(started))
+      .split('\n')
+      .map((line) => `  ${line}`),
     '',
     `→ execute_code(session_id="${sessionId}", code=${JSON.stringify(CODE)})`,
-    ...tidy(textOf(ran)).split('\n').map((line) => `  ${line}`),
+    ...tidy(textOf(ran))
+      .split('\n')
+      .map((line) => `  ${line}`),
     '```',
     END,
   ].join('\n');

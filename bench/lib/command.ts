@@ -17,7 +17,11 @@ export interface CommandResult {
  * first — Python then runs its `finally` blocks, which shut kernels down — then SIGTERM, then
  * SIGKILL. Rejects on timeout or a non-zero exit, with the stderr tail.
  */
-export async function runCommand(cleanups: Cleanups, argv: string[], options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
+export async function runCommand(
+  cleanups: Cleanups,
+  argv: string[],
+  options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<CommandResult> {
   const t0 = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -37,7 +41,10 @@ export async function runCommand(cleanups: Cleanups, argv: string[], options: { 
   const release = cleanups.add(`${argv[0]} (pid ${child.pid})`, stop);
   try {
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} timed out after ${options.timeoutMs / 1000} s\n${stderr.slice(-2000)}`)), options.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${argv.join(' ')} timed out after ${options.timeoutMs / 1000} s\n${stderr.slice(-2000)}`)),
+        options.timeoutMs,
+      );
       child.once('error', (error) => {
         clearTimeout(timer);
         reject(error);

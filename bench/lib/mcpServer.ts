@@ -87,11 +87,7 @@ export class McpServerUnderTest {
   async call(name: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<ToolResult> {
     let result: ToolResult;
     try {
-      result = (await withTimeout(
-        this.client.callTool({ name, arguments: args }, { timeout: timeoutMs }),
-        timeoutMs + 5_000,
-        `${name}`,
-      )) as ToolResult;
+      result = (await withTimeout(this.client.callTool({ name, arguments: args }, { timeout: timeoutMs }), timeoutMs + 5_000, `${name}`)) as ToolResult;
     } catch (error) {
       throw new ToolCallError(`${name} failed: ${(error as Error).message}${this.stderrHint()}`);
     }
@@ -121,7 +117,9 @@ export class McpServerUnderTest {
     const first = result.content[0]?.text ?? '';
     const last = result.content.at(-1)?.text ?? '';
     if (!/ · ok · /.test(last) || (expect !== null && first.trim() !== expect)) {
-      throw new ToolCallError(`execute_code(${JSON.stringify(code.slice(0, 60))}) answered ${JSON.stringify(textOf(result).slice(0, 300))}${expect === null ? '' : `, expected ${expect}`}`);
+      throw new ToolCallError(
+        `execute_code(${JSON.stringify(code.slice(0, 60))}) answered ${JSON.stringify(textOf(result).slice(0, 300))}${expect === null ? '' : `, expected ${expect}`}`,
+      );
     }
     return ms;
   }

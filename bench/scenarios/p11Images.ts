@@ -41,7 +41,11 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
     await imageCell(server, sessionId, 'execute_code');
     for (let round = 1; round <= options.p11Rounds; round++) {
       progress(`P11 round ${round}/${options.p11Rounds}: ZMQ baseline, ${perRound} image cells`);
-      const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p11Warmup), '--code', FIGURE_CELL], { timeoutMs: 300_000 });
+      const run = await runCommand(
+        cleanups,
+        ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p11Warmup), '--code', FIGURE_CELL],
+        { timeoutMs: 300_000 },
+      );
       zmq.push(...(JSON.parse(run.stdout) as { samples_ms: number[] }).samples_ms);
       progress(`P11 round ${round}/${options.p11Rounds}: MCP run_cell, ${perRound} image cells`);
       for (let i = 0; i < options.p11Warmup; i++) await imageCell(server, sessionId);
@@ -95,11 +99,43 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
   const busyP95 = percentile(busy, 95);
   return {
     figures: [
-      { id: 'P11 median', what: `image cell (~${mb(originalBytes)} PNG) re-run (run_cell), n=${ours.length} (baseline: the same cell, jupyter_client over ZMQ)`, ours: oursMedian, baseline: zmqMedian, unit: 'ms', ratio: ratio(oursMedian, zmqMedian), goal: { on: 'ratio', max: 1.5 } },
-      { id: 'P11 p95', what: 'same, 95th percentile', ours: percentile(ours, 95), baseline: percentile(zmq, 95), unit: 'ms', ratio: ratio(percentile(ours, 95), percentile(zmq, 95)) },
-      { id: 'P11 beside figures', what: `${options.p11Sessions - 1} sessions × 1+1, p95 while one session draws figures ÷ p95 with it idle`, ours: busyP95, baseline: quietP95, unit: 'ms', ratio: ratio(busyP95, quietP95), goal: { on: 'ratio', max: 1.3 } },
+      {
+        id: 'P11 median',
+        what: `image cell (~${mb(originalBytes)} PNG) re-run (run_cell), n=${ours.length} (baseline: the same cell, jupyter_client over ZMQ)`,
+        ours: oursMedian,
+        baseline: zmqMedian,
+        unit: 'ms',
+        ratio: ratio(oursMedian, zmqMedian),
+        goal: { on: 'ratio', max: 1.5 },
+      },
+      {
+        id: 'P11 p95',
+        what: 'same, 95th percentile',
+        ours: percentile(ours, 95),
+        baseline: percentile(zmq, 95),
+        unit: 'ms',
+        ratio: ratio(percentile(ours, 95), percentile(zmq, 95)),
+      },
+      {
+        id: 'P11 beside figures',
+        what: `${options.p11Sessions - 1} sessions × 1+1, p95 while one session draws figures ÷ p95 with it idle`,
+        ours: busyP95,
+        baseline: quietP95,
+        unit: 'ms',
+        ratio: ratio(busyP95, quietP95),
+        goal: { on: 'ratio', max: 1.3 },
+      },
     ],
-    raw: { oursMs: ours, zmqMs: zmq, quietMs: quiet, busyMs: busy, figuresDrawnBeside: figures, originalPngBytes: originalBytes, agentImageBytes: agentBytes, errors },
+    raw: {
+      oursMs: ours,
+      zmqMs: zmq,
+      quietMs: quiet,
+      busyMs: busy,
+      figuresDrawnBeside: figures,
+      originalPngBytes: originalBytes,
+      agentImageBytes: agentBytes,
+      errors,
+    },
     notes: [
       `P11: the figure's PNG is ${originalBytes} bytes in the notebook (kept byte for byte); the agent's copy ${agentBytes} bytes. ${figures} figures were drawn while the other sessions ran 1+1.`,
       ...(errors.length ? [`P11 errors (first 5): ${errors.slice(0, 5).join('; ')}`] : []),
@@ -109,7 +145,11 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
 }
 
 /** The figure cell, added or (by default) re-run; the wall ms, and the size of the agent's copy (there must be one). */
-async function imageCell(server: McpServerUnderTest, sessionId: string, tool: 'execute_code' | 'run_cell' = 'run_cell'): Promise<{ ms: number; agentBytes: number }> {
+async function imageCell(
+  server: McpServerUnderTest,
+  sessionId: string,
+  tool: 'execute_code' | 'run_cell' = 'run_cell',
+): Promise<{ ms: number; agentBytes: number }> {
   const args = tool === 'execute_code' ? { code: FIGURE_CELL } : { cell_index: -1 };
   const t0 = performance.now();
   const result = await server.call(tool, { session_id: sessionId, ...args, timeout: 115 }, 120_000);

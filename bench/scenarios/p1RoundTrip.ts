@@ -36,7 +36,9 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
       }
       for (let round = 1; round <= options.p1Rounds; round++) {
         progress(`P1 round ${round}/${options.p1Rounds}: ZMQ baseline, ${perRound} round trips`);
-        const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p1Warmup)], { timeoutMs: 180_000 });
+        const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p1Warmup)], {
+          timeoutMs: 180_000,
+        });
         zmq.push(...(JSON.parse(run.stdout) as { samples_ms: number[] }).samples_ms);
         progress(`P1 round ${round}/${options.p1Rounds}: MCP execute_code, ${perRound} round trips`);
         for (let i = 0; i < options.p1Warmup; i++) await server.timedExecute(sessionId);
@@ -56,8 +58,24 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
   const zmqP95 = percentile(zmq, 95);
   return {
     figures: [
-      { id: 'P1 median', what: `execute_code("1+1") round trip, n=${ours.length} (baseline: jupyter_client over ZMQ)`, ours: oursMedian, baseline: zmqMedian, unit: 'ms', ratio: ratio(oursMedian, zmqMedian), goal: { on: 'ratio', max: 1.5 } },
-      { id: 'P1 p95', what: 'same, 95th percentile', ours: oursP95, baseline: zmqP95, unit: 'ms', ratio: ratio(oursP95, zmqP95), goal: { on: 'ratio', max: 1.5 } },
+      {
+        id: 'P1 median',
+        what: `execute_code("1+1") round trip, n=${ours.length} (baseline: jupyter_client over ZMQ)`,
+        ours: oursMedian,
+        baseline: zmqMedian,
+        unit: 'ms',
+        ratio: ratio(oursMedian, zmqMedian),
+        goal: { on: 'ratio', max: 1.5 },
+      },
+      {
+        id: 'P1 p95',
+        what: 'same, 95th percentile',
+        ours: oursP95,
+        baseline: zmqP95,
+        unit: 'ms',
+        ratio: ratio(oursP95, zmqP95),
+        goal: { on: 'ratio', max: 1.5 },
+      },
     ],
     raw: { oursMs: ours, zmqMs: zmq, websocketMs: websocket, mcpListSessionsMs: mcpFloor, rounds: options.p1Rounds, warmupPerRound: options.p1Warmup },
     notes: [

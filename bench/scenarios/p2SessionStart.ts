@@ -46,7 +46,15 @@ export async function p2SessionStart({ options, cleanups }: BenchContext): Promi
   const pairedDiff = median(ours.map((ms, i) => ms - bare[i]!.totalMs));
   return {
     figures: [
-      { id: 'P2 start', what: `start_new_session, server up, median of ${ours.length} (baseline: bare REST start + first reply)`, ours: oursMedian, baseline: bareMedian, unit: 'ms', ratio: ratio(oursMedian, bareMedian), goal: { on: 'ratio', max: 1.1 } },
+      {
+        id: 'P2 start',
+        what: `start_new_session, server up, median of ${ours.length} (baseline: bare REST start + first reply)`,
+        ours: oursMedian,
+        baseline: bareMedian,
+        unit: 'ms',
+        ratio: ratio(oursMedian, bareMedian),
+        goal: { on: 'ratio', max: 1.1 },
+      },
     ],
     raw: { oursMs: ours, bare },
     notes: [

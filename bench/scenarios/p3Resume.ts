@@ -109,8 +109,24 @@ export async function p3Resume({ options, cleanups }: BenchContext): Promise<Sce
   const processRest = median(phases.map((p) => p.wallMs - p.setup_ms - p.cells_ms - p.shutdown_ms));
   return {
     figures: [
-      { id: 'P3 resume', what: `resume a ${cells}-cell notebook, server up, kernel start incl., median of ${ours.length} (baseline: jupyter-execute, process + kernel start incl.)`, ours: oursMedian, baseline: jexecMedian, unit: 'ms', ratio: ratio(oursMedian, jexecMedian), goal: { on: 'ratio', max: 1.0 } },
-      { id: 'P3 replay', what: `the ${cells} cells only: ours − resume of an empty notebook, paired by round (baseline: nbclient's cell loop, timed inside)`, ours: oursReplay, baseline: nbReplay, unit: 'ms', ratio: ratio(oursReplay, nbReplay), goal: { on: 'ratio', max: 1.2 } },
+      {
+        id: 'P3 resume',
+        what: `resume a ${cells}-cell notebook, server up, kernel start incl., median of ${ours.length} (baseline: jupyter-execute, process + kernel start incl.)`,
+        ours: oursMedian,
+        baseline: jexecMedian,
+        unit: 'ms',
+        ratio: ratio(oursMedian, jexecMedian),
+        goal: { on: 'ratio', max: 1.0 },
+      },
+      {
+        id: 'P3 replay',
+        what: `the ${cells} cells only: ours − resume of an empty notebook, paired by round (baseline: nbclient's cell loop, timed inside)`,
+        ours: oursReplay,
+        baseline: nbReplay,
+        unit: 'ms',
+        ratio: ratio(oursReplay, nbReplay),
+        goal: { on: 'ratio', max: 1.2 },
+      },
       {
         id: 'P3 per cell',
         what: `replay per cell at ${options.p3LargeCells} cells (one resume, minus an empty resume) ÷ per cell at ${cells} (P3 replay)`,
@@ -120,9 +136,25 @@ export async function p3Resume({ options, cleanups }: BenchContext): Promise<Sce
         ratio: ratio(largeMs / options.p3LargeCells, oursReplay / cells),
         goal: { on: 'ratio', max: 1.2 },
       },
-      { id: 'P3 cold', what: `from nothing: spawn jlab-mcp (node + Jupyter server) + resume (baseline: jupyter-execute)`, ours: coldMedian, baseline: jexecMedian, unit: 'ms', ratio: ratio(coldMedian, jexecMedian) },
+      {
+        id: 'P3 cold',
+        what: `from nothing: spawn jlab-mcp (node + Jupyter server) + resume (baseline: jupyter-execute)`,
+        ours: coldMedian,
+        baseline: jexecMedian,
+        unit: 'ms',
+        ratio: ratio(coldMedian, jexecMedian),
+      },
     ],
-    raw: { cells, largeCells: options.p3LargeCells, largeMs, oursMs: ours, oursEmptyResumeMs: oursEmpty, oursColdMs: oursCold, jupyterExecuteMs: jexec, nbclientPhases: phases },
+    raw: {
+      cells,
+      largeCells: options.p3LargeCells,
+      largeMs,
+      oursMs: ours,
+      oursEmptyResumeMs: oursEmpty,
+      oursColdMs: oursCold,
+      jupyterExecuteMs: jexec,
+      nbclientPhases: phases,
+    },
     notes: [
       `P3: not like for like — jupyter-execute's wall time includes its Python process and imports (~${processRest.toFixed(0)} ms), kernel start + kernel_info (${setup.toFixed(0)} ms) and kernel shutdown (${shutdown.toFixed(0)} ms), besides the cells (${nbReplay.toFixed(0)} ms); "P3 resume" has our Jupyter server already up but includes our kernel start (resuming an empty notebook: ${median(oursEmpty).toFixed(0)} ms) and notebook saves (batched: at most one every few seconds during a replay). "P3 replay" compares the cells alone, "P3 cold" both sides from nothing.`,
     ],

@@ -32,7 +32,15 @@ export async function p4Growth({ options, cleanups }: BenchContext): Promise<Sce
   const checkpoints = Object.fromEntries([50, 100, 250, 500, 750, 1000].filter((c) => c <= n && c >= 15).map((c) => [c, windowMedian(samples, c - 10, c)]));
   return {
     figures: [
-      { id: 'P4 growth', what: `per-cell execute_code at cell ${n} (median ${n - 10}–${n}) ÷ at cell 10 (median 5–15)`, ours: late, baseline: early, unit: 'ms', ratio: ratio(late, early), goal: { on: 'ratio', max: 1.5 } },
+      {
+        id: 'P4 growth',
+        what: `per-cell execute_code at cell ${n} (median ${n - 10}–${n}) ÷ at cell 10 (median 5–15)`,
+        ours: late,
+        baseline: early,
+        unit: 'ms',
+        ratio: ratio(late, early),
+        goal: { on: 'ratio', max: 1.5 },
+      },
     ],
     raw: { cells: n, samplesMs: samples, windowMediansMs: checkpoints },
     notes: [],

@@ -44,8 +44,20 @@ export async function p5Memory({ options, cleanups }: BenchContext): Promise<Sce
   }
   const growth = sampler.maxMb - before;
   return {
-    figures: [{ id: 'P5 memory', what: `MCP server RSS growth while a cell prints ${mb} MB (peak − at rest)`, ours: growth, baseline: null, unit: 'MB', ratio: null, goal: { on: 'ours', max: 100 } }],
+    figures: [
+      {
+        id: 'P5 memory',
+        what: `MCP server RSS growth while a cell prints ${mb} MB (peak − at rest)`,
+        ours: growth,
+        baseline: null,
+        unit: 'MB',
+        ratio: null,
+        goal: { on: 'ours', max: 100 },
+      },
+    ],
     raw: { megabytes: mb, restMb: before, peakMb: sampler.maxMb, oneSecondAfterMb: afterMb, callMs, notebookMb, samples: sampler.samples },
-    notes: [`P5: RSS at rest ${before.toFixed(0)} MB, peak ${sampler.maxMb.toFixed(0)} MB, 1 s after the call ${afterMb?.toFixed(0) ?? '?'} MB; the call took ${(callMs / 1000).toFixed(1)} s and the notebook file is ${notebookMb.toFixed(1)} MB.`],
+    notes: [
+      `P5: RSS at rest ${before.toFixed(0)} MB, peak ${sampler.maxMb.toFixed(0)} MB, 1 s after the call ${afterMb?.toFixed(0) ?? '?'} MB; the call took ${(callMs / 1000).toFixed(1)} s and the notebook file is ${notebookMb.toFixed(1)} MB.`,
+    ],
   };
 }

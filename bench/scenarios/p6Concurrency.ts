@@ -48,9 +48,11 @@ export async function p6Concurrency({ options, cleanups }: BenchContext): Promis
     aloneWallMs = performance.now() - t0;
 
     progress(`P6 ${sessions} sessions × ${cells} cells at once`);
-    await Promise.all(ids.map(async (id) => {
-      for (let i = 0; i < 3; i++) await server.timedExecute(id);
-    }));
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < 3; i++) await server.timedExecute(id);
+      }),
+    );
     t0 = performance.now();
     await Promise.all(
       ids.map(async (id) => {
@@ -73,9 +75,31 @@ export async function p6Concurrency({ options, cleanups }: BenchContext): Promis
   const togetherRate = (together.length / togetherWallMs) * 1000;
   return {
     figures: [
-      { id: 'P6 errors', what: `${sessions} sessions × ${cells} cells at once: failed calls`, ours: errors.length, baseline: null, unit: 'errors', ratio: null, goal: { on: 'ours', max: 0 } },
-      { id: 'P6 p95', what: `same, p95 of execute_code ÷ one session alone`, ours: togetherP95, baseline: aloneP95, unit: 'ms', ratio: ratio(togetherP95, aloneP95) },
-      { id: 'P6 throughput', what: `same, cells per second ÷ one session alone`, ours: togetherRate, baseline: aloneRate, unit: 'cells/s', ratio: ratio(togetherRate, aloneRate) },
+      {
+        id: 'P6 errors',
+        what: `${sessions} sessions × ${cells} cells at once: failed calls`,
+        ours: errors.length,
+        baseline: null,
+        unit: 'errors',
+        ratio: null,
+        goal: { on: 'ours', max: 0 },
+      },
+      {
+        id: 'P6 p95',
+        what: `same, p95 of execute_code ÷ one session alone`,
+        ours: togetherP95,
+        baseline: aloneP95,
+        unit: 'ms',
+        ratio: ratio(togetherP95, aloneP95),
+      },
+      {
+        id: 'P6 throughput',
+        what: `same, cells per second ÷ one session alone`,
+        ours: togetherRate,
+        baseline: aloneRate,
+        unit: 'cells/s',
+        ratio: ratio(togetherRate, aloneRate),
+      },
     ],
     raw: { sessions, cells, aloneMs: alone, togetherMs: together, aloneWallMs, togetherWallMs, errors },
     notes: errors.length ? [`P6 errors (first 5): ${errors.slice(0, 5).join('; ')}`] : [],

@@ -28,7 +28,18 @@ export async function makeBackendFactory(config: Config, mode: RunMode): Promise
   if (mode === 'local') {
     // Only the local backend installs Jupyter (JLAB_MCP_SETUP): the others run it elsewhere.
     const setup = new JupyterSetup({ policy: config.setup, configuredCommand: config.jupyterCommand, jupyterLab: config.jupyterLab });
-    return single(() => new LocalBackend({ jupyterCommand: config.jupyterCommand, rootDir: config.notebookDir, startTimeoutMs, requestTimeoutMs, idleTimeoutSeconds: config.idleTimeout, jupyterLab: config.jupyterLab, setup }));
+    return single(
+      () =>
+        new LocalBackend({
+          jupyterCommand: config.jupyterCommand,
+          rootDir: config.notebookDir,
+          startTimeoutMs,
+          requestTimeoutMs,
+          idleTimeoutSeconds: config.idleTimeout,
+          jupyterLab: config.jupyterLab,
+          setup,
+        }),
+    );
   }
   if (!config.slurmProfiles) return single(() => new SlurmBackend(slurmOptionsFromConfig(config)));
   const { profiles, defaultProfile } = await loadSlurmProfiles(path.resolve(config.slurmProfiles), batchSettingsFromConfig(config));

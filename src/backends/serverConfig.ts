@@ -11,10 +11,7 @@ const ASSETS = fileURLToPath(new URL('../../assets/jupyter/', import.meta.url));
 export async function writeServerConfig(dir: string, token: string): Promise<{ configFile: string; tokenFile: string }> {
   const tokenFile = path.join(dir, 'token');
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  const parts = [
-    await readFile(path.join(ASSETS, 'token_config.py'), 'utf8'),
-    await readFile(path.join(ASSETS, 'rate_limit_config.py'), 'utf8'),
-  ];
+  const parts = [await readFile(path.join(ASSETS, 'token_config.py'), 'utf8'), await readFile(path.join(ASSETS, 'rate_limit_config.py'), 'utf8')];
   const nodelay = await readFile(path.join(ASSETS, 'nodelay_config.py'), 'utf8').catch(() => undefined);
   if (nodelay) parts.push(nodelay);
   const configFile = path.join(dir, 'jlab_mcp_server_config.py');

@@ -79,32 +79,45 @@ export function renderConnect(views: ServerView[], loginHost: string, stateDir: 
 }
 
 function renderOne(access: BrowserAccess, view: ServerView): string[] {
-  const what = access.app === 'lab' ? 'JupyterLab' : 'jupyter-server (no JupyterLab where it runs: the REST API only; install jupyterlab there for the full UI)';
+  const what =
+    access.app === 'lab' ? 'JupyterLab' : 'jupyter-server (no JupyterLab where it runs: the REST API only; install jupyterlab there for the full UI)';
   const head =
     access.backend === 'slurm'
       ? `[${access.profile}] SLURM job ${access.jobId ?? '?'} on ${access.node}, port ${access.port}: ${what}${access.https ? ', HTTPS' : ', plain HTTP'}`
       : `[${access.profile}] ${access.backend} server${view.pid ? ` (pid ${view.pid})` : ''} at ${access.node}:${access.port}: ${what}`;
   const lines = [head];
   if (access.backend === 'slurm') {
-    lines.push('  1. On your own computer, open a tunnel to the compute node (leave it running):', `       ${access.tunnel}`, '  2. Open in your browser:', `       ${access.url}`);
+    lines.push(
+      '  1. On your own computer, open a tunnel to the compute node (leave it running):',
+      `       ${access.tunnel}`,
+      '  2. Open in your browser:',
+      `       ${access.url}`,
+    );
   } else {
-    lines.push('  Open in a browser on this machine:', `       ${access.url}`, '  From another computer, first open a tunnel (leave it running), then the same URL:', `       ${access.tunnel}`);
+    lines.push(
+      '  Open in a browser on this machine:',
+      `       ${access.url}`,
+      '  From another computer, first open a tunnel (leave it running), then the same URL:',
+      `       ${access.tunnel}`,
+    );
   }
   if (access.https && access.certFingerprint) {
     lines.push(
       '     The browser will warn that the certificate is not trusted: it is self-signed, made in the job.',
-      '     Accept it only if its SHA-256 fingerprint (shown in the browser\'s certificate details) is',
+      "     Accept it only if its SHA-256 fingerprint (shown in the browser's certificate details) is",
       `       ${access.certFingerprint}`,
     );
   }
-  lines.push('     The URL holds the server\'s token: anyone with it can run code as you. Do not share it.');
+  lines.push("     The URL holds the server's token: anyone with it can run code as you. Do not share it.");
   return lines;
 }
 
 /** The machine-readable report (`--json`). */
 export function connectJson(views: ServerView[], loginHost: string, stateDir: string): string {
   const servers = views.map((view) =>
-    view.live ? { live: true, ...browserAccess(view, loginHost) } : { live: false, profile: view.profile, backend: view.backend, baseUrl: view.baseUrl, why: view.why ?? 'unknown' },
+    view.live
+      ? { live: true, ...browserAccess(view, loginHost) }
+      : { live: false, profile: view.profile, backend: view.backend, baseUrl: view.baseUrl, why: view.why ?? 'unknown' },
   );
   return `${JSON.stringify({ stateDir, servers }, null, 2)}\n`;
 }

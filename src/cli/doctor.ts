@@ -31,7 +31,11 @@ interface Output {
 export async function doctorCommand(argv: string[], io: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const version = await packageVersion();
   const json = argv.includes('--json');
-  const checks = await runChecks(argv.filter((arg) => arg !== '--json'), env, io);
+  const checks = await runChecks(
+    argv.filter((arg) => arg !== '--json'),
+    env,
+    io,
+  );
   if (!checks) return 0;
   const problems = checks.filter((check) => check.status === 'problem').length;
   io.out(json ? `${JSON.stringify({ ok: problems === 0, version, checks }, null, 2)}\n` : render(checks, version, problems));

@@ -33,5 +33,11 @@ export async function run(program: string, args: string[], timeoutMs: number, en
 
 /** The last non-empty line of a command's output, for a one-line detail. */
 export function lastLine(text: string): string {
-  return text.split('\n').map((line) => line.trim()).filter(Boolean).pop() ?? '';
+  return (
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .pop() ?? ''
+  );
 }

@@ -22,10 +22,20 @@ const PROBE_TIMEOUT_MS = 5_000;
 export async function checkJupyter(config: Config, mode: RunMode, env: NodeJS.ProcessEnv): Promise<{ check: Check; command?: string[] }> {
   const name = 'jupyter';
   if (mode === 'external') {
-    const probe = await new JupyterRestClient({ baseUrl: config.jupyterUrl!, token: config.jupyterToken ?? '', requestTimeoutMs: PROBE_TIMEOUT_MS }).probeStatus(PROBE_TIMEOUT_MS);
+    const probe = await new JupyterRestClient({
+      baseUrl: config.jupyterUrl!,
+      token: config.jupyterToken ?? '',
+      requestTimeoutMs: PROBE_TIMEOUT_MS,
+    }).probeStatus(PROBE_TIMEOUT_MS);
     return probe.up
       ? { check: ok(name, `the server at ${displayUrl(config.jupyterUrl!)} answers (external mode)`) }
-      : { check: problem(name, `the server at ${displayUrl(config.jupyterUrl!)} ${probe.words}`, 'start it, or check JLAB_MCP_JUPYTER_URL and JLAB_MCP_JUPYTER_TOKEN') };
+      : {
+          check: problem(
+            name,
+            `the server at ${displayUrl(config.jupyterUrl!)} ${probe.words}`,
+            'start it, or check JLAB_MCP_JUPYTER_URL and JLAB_MCP_JUPYTER_TOKEN',
+          ),
+        };
   }
   if (mode === 'slurm') return { check: note(name, `runs in the batch job (${config.slurmJupyterCommand} on the compute node); not checked here`) };
   const command = localCommand(config, env);
@@ -37,10 +47,24 @@ export async function checkJupyter(config: Config, mode: RunMode, env: NodeJS.Pr
     return { check: note(name, steps, 'nothing to do; or install it now yourself (see docs/setup.md, "Jupyter on a fresh machine")') };
   }
   if (config.jupyterCommand && !which(command[0]!, env.PATH ?? '')) {
-    return { check: problem(name, `JLAB_MCP_JUPYTER_CMD names ${command[0]}, which is not an executable on PATH`, 'fix JLAB_MCP_JUPYTER_CMD, or unset it to use jupyter-server from PATH') };
+    return {
+      check: problem(
+        name,
+        `JLAB_MCP_JUPYTER_CMD names ${command[0]}, which is not an executable on PATH`,
+        'fix JLAB_MCP_JUPYTER_CMD, or unset it to use jupyter-server from PATH',
+      ),
+    };
   }
   const version = await run(command[0]!, [...command.slice(1), '--version'], VERSION_TIMEOUT_MS, env);
-  if (!version.ok) return { check: problem(name, `${command.join(' ')} --version failed (${version.why}): ${lastLine(version.stderr)}`, 'reinstall Jupyter (see docs/setup.md, "Jupyter on a fresh machine"), or set JLAB_MCP_JUPYTER_CMD'), command };
+  if (!version.ok)
+    return {
+      check: problem(
+        name,
+        `${command.join(' ')} --version failed (${version.why}): ${lastLine(version.stderr)}`,
+        'reinstall Jupyter (see docs/setup.md, "Jupyter on a fresh machine"), or set JLAB_MCP_JUPYTER_CMD',
+      ),
+      command,
+    };
   return { check: ok(name, `${command.join(' ')} (version ${lastLine(version.stdout)})`), command };
 }
 
@@ -64,7 +88,12 @@ export async function checkKernels(command: string[] | undefined, config: Config
   const python = command ? pythonFor(command, env) : undefined;
   if (!python) return note(name, command ? `cannot tell which Python runs ${command[0]}; not checked` : 'no local Jupyter to ask');
   const listed = await run(python, ['-c', SPECS_SCRIPT], VERSION_TIMEOUT_MS, env);
-  if (!listed.ok) return problem(name, `${python} could not list kernelspecs (${listed.why}): ${lastLine(listed.stderr)}`, `${python} -m pip install ipykernel (or apt-get install python3-ipykernel)`);
+  if (!listed.ok)
+    return problem(
+      name,
+      `${python} could not list kernelspecs (${listed.why}): ${lastLine(listed.stderr)}`,
+      `${python} -m pip install ipykernel (or apt-get install python3-ipykernel)`,
+    );
   let specs: Record<string, { spec?: { argv?: string[]; language?: string } }>;
   try {
     specs = JSON.parse(lastLine(listed.stdout)) as typeof specs;
@@ -72,9 +101,18 @@ export async function checkKernels(command: string[] | undefined, config: Config
     return problem(name, `unexpected answer from ${python}: ${lastLine(listed.stdout).slice(0, 200)}`, 'reinstall jupyter_client');
   }
   const names = Object.keys(specs);
-  if (names.length === 0) return problem(name, 'no kernelspec at all: sessions cannot start a kernel', `${python} -m pip install ipykernel && ${python} -m ipykernel install --user (or apt-get install python3-ipykernel)`);
+  if (names.length === 0)
+    return problem(
+      name,
+      'no kernelspec at all: sessions cannot start a kernel',
+      `${python} -m pip install ipykernel && ${python} -m ipykernel install --user (or apt-get install python3-ipykernel)`,
+    );
   if (config.defaultKernel && !names.includes(config.defaultKernel)) {
-    return problem(name, `JLAB_MCP_KERNEL=${config.defaultKernel} is not among ${names.join(', ')}`, 'set JLAB_MCP_KERNEL to one of them, or install that kernel');
+    return problem(
+      name,
+      `JLAB_MCP_KERNEL=${config.defaultKernel} is not among ${names.join(', ')}`,
+      'set JLAB_MCP_KERNEL to one of them, or install that kernel',
+    );
   }
   const pythonSpec = Object.entries(specs).find(([, s]) => s.spec?.language?.toLowerCase() === 'python');
   if (!pythonSpec) return note(name, `${names.join(', ')} (no Python kernel)`, `${python} -m pip install ipykernel`);
@@ -82,7 +120,11 @@ export async function checkKernels(command: string[] | undefined, config: Config
   // jupyter_client runs a bare `python`/`python3` as the server's own Python.
   const resolved = /^python[\d.]*$/.test(program) ? python : program.includes('/') ? program : which(program, env.PATH ?? '');
   if (!resolved || !which(resolved)) {
-    return problem(name, `the ${pythonSpec[0]} kernel runs ${program}, which does not exist`, `${python} -m ipykernel install --user --name ${pythonSpec[0]} (rewrites it for this Python)`);
+    return problem(
+      name,
+      `the ${pythonSpec[0]} kernel runs ${program}, which does not exist`,
+      `${python} -m ipykernel install --user --name ${pythonSpec[0]} (rewrites it for this Python)`,
+    );
   }
   return ok(name, `${names.join(', ')} (${pythonSpec[0]} runs ${resolved})`);
 }

@@ -13,7 +13,9 @@ export async function checkNotebookDir(dir: string): Promise<Check> {
   if (!info) return creatable(name, dir, `mkdir -p ${dir}, or set JLAB_MCP_NOTEBOOK_DIR to a directory you can write`);
   if (!info.isDirectory()) return problem(name, `${dir} is not a directory`, 'set JLAB_MCP_NOTEBOOK_DIR (or --notebook-dir) to a directory');
   const why = await cannotWrite(dir);
-  return why ? problem(name, `${dir} is not writable (${why})`, `chmod u+w ${dir}, or set JLAB_MCP_NOTEBOOK_DIR to a directory you can write`) : ok(name, `${dir} (writable)`);
+  return why
+    ? problem(name, `${dir} is not writable (${why})`, `chmod u+w ${dir}, or set JLAB_MCP_NOTEBOOK_DIR to a directory you can write`)
+    : ok(name, `${dir} (writable)`);
 }
 
 /** The state directory: 0700, writable, its registry readable. */
@@ -27,10 +29,18 @@ export async function checkStateDir(dir: string): Promise<Check> {
   const why = await cannotWrite(dir);
   if (why) return problem(name, `${dir} is not writable (${why}): sessions will not outlive jlab-mcp`, `chmod u+w ${dir}, or set JLAB_MCP_STATE_DIR`);
   const registryFile = path.join(dir, 'registry.json');
-  const exists = await stat(registryFile).then(() => true, () => false);
+  const exists = await stat(registryFile).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return ok(name, `${dir} (0700, writable, no sessions recorded yet)`);
   const registry = await readRegistry(dir);
-  if (!registry) return problem(name, `${registryFile} cannot be read as a session registry`, `move it away (mv ${registryFile} ${registryFile}.bad); jlab-mcp starts a new one`);
+  if (!registry)
+    return problem(
+      name,
+      `${registryFile} cannot be read as a session registry`,
+      `move it away (mv ${registryFile} ${registryFile}.bad); jlab-mcp starts a new one`,
+    );
   const servers = Object.keys(registry.servers ?? {}).length;
   return ok(name, `${dir} (0700, writable, registry: ${servers} server(s) recorded)`);
 }

@@ -83,10 +83,17 @@ export function chooseRunMode(config: Config, envPath = process.env.PATH ?? ''):
   if (config.jupyterUrl) return { mode: 'external', reason: 'JLAB_MCP_JUPYTER_URL is set' };
   if (config.defaultRunMode) {
     const other = config.defaultRunMode === 'local' ? 'slurm' : 'local';
-    return { mode: config.defaultRunMode, reason: `the run command's default (JLAB_MCP_DEFAULT_RUN_MODE=${config.defaultRunMode}, set by scripts/run.sh); set JLAB_MCP_RUN_MODE=${other} for ${other === 'slurm' ? 'a batch job on a compute node' : 'Jupyter on this machine'}, or JLAB_MCP_JUPYTER_URL for a server you run` };
+    return {
+      mode: config.defaultRunMode,
+      reason: `the run command's default (JLAB_MCP_DEFAULT_RUN_MODE=${config.defaultRunMode}, set by scripts/run.sh); set JLAB_MCP_RUN_MODE=${other} for ${other === 'slurm' ? 'a batch job on a compute node' : 'Jupyter on this machine'}, or JLAB_MCP_JUPYTER_URL for a server you run`,
+    };
   }
   const sbatch = which('sbatch', envPath);
-  if (sbatch) return { mode: 'slurm', reason: `default: sbatch found on PATH (${sbatch}) and no JLAB_MCP_JUPYTER_URL; set JLAB_MCP_RUN_MODE=local to run Jupyter here instead` };
+  if (sbatch)
+    return {
+      mode: 'slurm',
+      reason: `default: sbatch found on PATH (${sbatch}) and no JLAB_MCP_JUPYTER_URL; set JLAB_MCP_RUN_MODE=local to run Jupyter here instead`,
+    };
   return { mode: 'local', reason: 'default: no JLAB_MCP_JUPYTER_URL and no sbatch on PATH' };
 }
 

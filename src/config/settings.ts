@@ -107,7 +107,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_IMAGE_MAX_EDGE',
     flag: '--image-max-edge',
     schema: z.coerce.number().int().min(64).default(1024),
-    help: "Longest edge in pixels of an image the agent gets; larger figures are scaled down for the agent (the notebook keeps the original).",
+    help: 'Longest edge in pixels of an image the agent gets; larger figures are scaled down for the agent (the notebook keeps the original).',
   },
   imageMaxBytes: {
     env: 'JLAB_MCP_IMAGE_MAX_BYTES',
@@ -293,7 +293,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_TASK_TTL',
     flag: '--task-ttl',
     schema: z.coerce.number().int().min(60).default(86_400),
-    help: 'Seconds a finished task and its result are kept from the task\'s creation (ttlMs; a task still working is kept until it ends). A 2025-11-25 client may ask for less.',
+    help: "Seconds a finished task and its result are kept from the task's creation (ttlMs; a task still working is kept until it ends). A 2025-11-25 client may ask for less.",
   },
   taskPollInterval: {
     env: 'JLAB_MCP_TASK_POLL_INTERVAL',
@@ -323,7 +323,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_SAVE_INTERVAL',
     flag: '--save-interval',
     schema: seconds(3),
-    help: 'Seconds between saves of a running cell\'s output so far (a cell that ends within ~1 s is saved once, when it ends); a crash loses at most this much output. Resume saves its replay on the same rhythm.',
+    help: "Seconds between saves of a running cell's output so far (a cell that ends within ~1 s is saved once, when it ends); a crash loses at most this much output. Resume saves its replay on the same rhythm.",
   },
   resumeCellTimeout: {
     env: 'JLAB_MCP_RESUME_CELL_TIMEOUT',
@@ -346,7 +346,10 @@ export const SETTINGS = {
   http: {
     env: 'JLAB_MCP_HTTP',
     flag: '--http',
-    schema: z.string().regex(/^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/, 'expected [host:]port, e.g. 8765 or 127.0.0.1:8765').optional(),
+    schema: z
+      .string()
+      .regex(/^(?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/, 'expected [host:]port, e.g. 8765 or 127.0.0.1:8765')
+      .optional(),
     help: 'Serve MCP over streamable HTTP at http://[host:]port/mcp instead of stdio (host default 127.0.0.1; port 0 picks a free one, printed on stderr). Every request needs the bearer token (JLAB_MCP_HTTP_TOKEN_FILE).',
   },
   httpToken: {

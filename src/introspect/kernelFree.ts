@@ -22,22 +22,30 @@ export function assertKernelFree(session: Session, what: string): void {
   const running = session.current?.run;
   if (running && !running.finished) {
     const seconds = Math.round((Date.now() - running.startedAt) / 1000);
-    throw new JlabError('KERNEL_UNAVAILABLE', `The kernel is busy with cell ${running.cellIndex} (running for ${seconds} s); ${what} would wait behind it, since the kernel answers one request at a time. Try again when it ends.`, {
-      hint: `${wait} follows the cell to its end; ${suggestedCall('interrupt_kernel', { session_id: session.id })} stops it.`,
-      context: { sessionId: session.id, cellIndex: running.cellIndex },
-    });
+    throw new JlabError(
+      'KERNEL_UNAVAILABLE',
+      `The kernel is busy with cell ${running.cellIndex} (running for ${seconds} s); ${what} would wait behind it, since the kernel answers one request at a time. Try again when it ends.`,
+      {
+        hint: `${wait} follows the cell to its end; ${suggestedCall('interrupt_kernel', { session_id: session.id })} stops it.`,
+        context: { sessionId: session.id, cellIndex: running.cellIndex },
+      },
+    );
   }
   const replay = session.replay;
   if (replay && !replay.finished) {
-    throw new JlabError('KERNEL_UNAVAILABLE', `The kernel is busy replaying the notebook (cell ${replay.position} of ${replay.total}); ${what} would wait behind it. Try again when the replay ends.`, {
-      hint: `${wait} follows the replay to its summary.`,
-      context: { sessionId: session.id },
-    });
+    throw new JlabError(
+      'KERNEL_UNAVAILABLE',
+      `The kernel is busy replaying the notebook (cell ${replay.position} of ${replay.total}); ${what} would wait behind it. Try again when the replay ends.`,
+      {
+        hint: `${wait} follows the replay to its summary.`,
+        context: { sessionId: session.id },
+      },
+    );
   }
   const status = session.kernel.status;
   // Busy with our own short silent request (the environment on record at start): queue behind it.
   if (NOT_READY.has(status) && !(status === 'busy' && session.supervisor.probes.probing(session.kernel))) {
-    const why = status === 'busy' ? 'busy with a request that is not one of this session\'s cells (another client, e.g. JupyterLab in a browser)' : `${status}`;
+    const why = status === 'busy' ? "busy with a request that is not one of this session's cells (another client, e.g. JupyterLab in a browser)" : `${status}`;
     throw new JlabError('KERNEL_UNAVAILABLE', `The kernel is ${why}; ${what} would wait behind it. Try again in a moment.`, {
       hint: 'list_sessions shows the kernel state.',
       context: { sessionId: session.id, kernelState: status },

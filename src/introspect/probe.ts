@@ -75,7 +75,9 @@ export function parseAnswer<T>(raw: unknown, what: string): T {
   const expression = raw as { status?: string; data?: Record<string, unknown>; ename?: string; evalue?: string } | undefined;
   if (expression?.status !== 'ok') {
     const why = expression?.ename ? `${expression.ename}: ${expression.evalue ?? ''}` : 'no answer in the reply';
-    throw new JlabError('EXECUTION_FAILED', `The kernel could not gather ${what}: ${why}.`, { hint: 'This is a bug in jlab-mcp or an unusual kernel; the log on stderr has details.' });
+    throw new JlabError('EXECUTION_FAILED', `The kernel could not gather ${what}: ${why}.`, {
+      hint: 'This is a bug in jlab-mcp or an unusual kernel; the log on stderr has details.',
+    });
   }
   const text = expression.data?.['text/plain'];
   let parsed: { ok?: T; error?: string };

@@ -65,15 +65,22 @@ const MB = 1024 ** 2;
 
 /** One line for people and agents: "vm: 2 CPUs (load 1.1), memory 1.2 of 25.3 GB used, kernel RSS 95 MB, no GPU (…)". */
 export function resourcesSummary(facts: KernelFacts, gpus: Record<string, unknown>): string {
-  const parts = [`${facts.hostname}: ${facts.cpu.usable ?? facts.cpu.count ?? '?'} CPUs${facts.cpu.load_avg ? ` (load ${facts.cpu.load_avg[0]!.toFixed(2)})` : ''}`];
-  if (facts.memory?.used_bytes != null) parts.push(`memory ${(facts.memory.used_bytes / GB).toFixed(1)} of ${(facts.memory.total_bytes / GB).toFixed(1)} GB used`);
+  const parts = [
+    `${facts.hostname}: ${facts.cpu.usable ?? facts.cpu.count ?? '?'} CPUs${facts.cpu.load_avg ? ` (load ${facts.cpu.load_avg[0]!.toFixed(2)})` : ''}`,
+  ];
+  if (facts.memory?.used_bytes != null)
+    parts.push(`memory ${(facts.memory.used_bytes / GB).toFixed(1)} of ${(facts.memory.total_bytes / GB).toFixed(1)} GB used`);
   if (facts.kernel_process.rss_bytes != null) parts.push(`kernel RSS ${Math.round(facts.kernel_process.rss_bytes / MB)} MB`);
-  const list = gpus.gpus as Array<{ name: string; memory_used_mib: number | null; memory_total_mib: number | null; utilization_percent: number | null; used_by_this_kernel: boolean }> | undefined;
+  const list = gpus.gpus as
+    | Array<{ name: string; memory_used_mib: number | null; memory_total_mib: number | null; utilization_percent: number | null; used_by_this_kernel: boolean }>
+    | undefined;
   if (!gpus.available) parts.push(`no GPU (${String(gpus.reason)})`);
   else if (!list?.length) parts.push('nvidia-smi lists no GPU');
   else {
     for (const [i, gpu] of list.entries()) {
-      parts.push(`GPU ${i} ${gpu.name}: ${gpu.memory_used_mib ?? '?'} of ${gpu.memory_total_mib ?? '?'} MiB, ${gpu.utilization_percent ?? '?'}% busy${gpu.used_by_this_kernel ? ', used by this kernel' : ''}`);
+      parts.push(
+        `GPU ${i} ${gpu.name}: ${gpu.memory_used_mib ?? '?'} of ${gpu.memory_total_mib ?? '?'} MiB, ${gpu.utilization_percent ?? '?'}% busy${gpu.used_by_this_kernel ? ', used by this kernel' : ''}`,
+      );
     }
   }
   return parts.join('; ');

@@ -286,7 +286,14 @@ export class KernelHandle implements KernelPort {
    * the kernel restarts meanwhile. (inspect_variables, kernel_resources, the environment on record.)
    */
   async evaluateSilently(code: string, userExpressions: Record<string, string>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const future = this.connection.requestExecute({ code, silent: true, store_history: false, allow_stdin: false, stop_on_error: false, user_expressions: userExpressions });
+    const future = this.connection.requestExecute({
+      code,
+      silent: true,
+      store_history: false,
+      allow_stdin: false,
+      stop_on_error: false,
+      user_expressions: userExpressions,
+    });
     try {
       const { content } = await withDeadline(future.done, timeoutMs, `A silent request to kernel ${this.id}`);
       if (content.status !== 'ok') {

@@ -23,7 +23,10 @@ const CANONICAL_RE = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
  */
 export function normalizeFingerprint(text: string | undefined): string | undefined {
   if (typeof text !== 'string') return undefined;
-  const value = text.trim().replace(/^[^=]*fingerprint\s*=\s*/i, '').toUpperCase();
+  const value = text
+    .trim()
+    .replace(/^[^=]*fingerprint\s*=\s*/i, '')
+    .toUpperCase();
   const hex = value.replace(/:/g, '');
   if (!/^[0-9A-F]{64}$/.test(hex)) return undefined;
   if (value.includes(':') && !CANONICAL_RE.test(value)) return undefined;
@@ -36,7 +39,7 @@ export class CertificatePinError extends JlabError {
     super(
       'SERVER_UNAVAILABLE',
       `The server at ${host}:${port} presented a TLS certificate with SHA-256 fingerprint ${got ?? '(none)'}, not the pinned ${expected} ` +
-        'from the job\'s connection file: the connection may be intercepted, so it was closed before anything (no token) was sent.',
+        "from the job's connection file: the connection may be intercepted, so it was closed before anything (no token) was sent.",
       {
         hint: 'Do not retry blindly: check who listens on that node and port. If the job was restarted, its new connection file names the new fingerprint; the next start reads it.',
         context: { host, port, expectedFingerprint: expected, presentedFingerprint: got },

@@ -29,13 +29,7 @@ const MAX_REDIRECTS = 5;
  * not accepted (a JupyterHub answers a bad token for a stopped server that way; a running
  * single-user server answers 403). Never throws except when `signal` aborts.
  */
-export async function probeStatus(
-  doFetch: typeof fetch,
-  baseUrl: string,
-  token: string,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<StatusProbe> {
+export async function probeStatus(doFetch: typeof fetch, baseUrl: string, token: string, timeoutMs: number, signal?: AbortSignal): Promise<StatusProbe> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const headers = { Authorization: `token ${token}`, Accept: 'application/json' };
   let url = new URL('api/status', baseUrl);

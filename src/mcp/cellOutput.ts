@@ -63,12 +63,16 @@ export function readCellOutput(session: Session, cellId: string, offset: number,
   const page = pageOf(text, offset, pageSize);
   const notes: string[] = [];
   if (page.nextOffset !== null) {
-    notes.push(`[characters ${page.offset}–${page.nextOffset} of ${page.total} in the output of cell ${index} (id ${cellId}); next page: ${cellOutputUri(session.id, cellId, page.nextOffset)}]`);
+    notes.push(
+      `[characters ${page.offset}–${page.nextOffset} of ${page.total} in the output of cell ${index} (id ${cellId}); next page: ${cellOutputUri(session.id, cellId, page.nextOffset)}]`,
+    );
   } else if (page.offset > 0) {
     notes.push(`[characters ${page.offset}–${page.total} of ${page.total}: the end of cell ${index}'s output (id ${cellId})]`);
   }
-  if (page.nextOffset === null && parts.images.length > 0) notes.push(`[${parts.images.length} image(s) of this cell are not in this text; they are in cell ${index} of the notebook]`);
-  if (page.total === 0 && notes.length === 0) notes.push(cell.cell_type === 'code' ? `(cell ${index} has no text output)` : `(cell ${index} is a ${cell.cell_type} cell: it has no output)`);
+  if (page.nextOffset === null && parts.images.length > 0)
+    notes.push(`[${parts.images.length} image(s) of this cell are not in this text; they are in cell ${index} of the notebook]`);
+  if (page.total === 0 && notes.length === 0)
+    notes.push(cell.cell_type === 'code' ? `(cell ${index} has no text output)` : `(cell ${index} is a ${cell.cell_type} cell: it has no output)`);
   const body = notes.length ? `${page.text}${page.text === '' || page.text.endsWith('\n') ? '' : '\n'}${notes.join('\n')}` : page.text;
   return {
     text: body,

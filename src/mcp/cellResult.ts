@@ -90,7 +90,10 @@ export async function finishedReply(
       : STATUS_NOTES[outcome.status];
   if (note) notes.push(note);
   notes.push(...extra.notes);
-  if (outcome.saveError) notes.push(`Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`);
+  if (outcome.saveError)
+    notes.push(
+      `Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`,
+    );
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;
   const walltime = extra.walltime ? ` · ${extra.walltime}` : '';
   const footer = `[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${session.id}${walltime}]`;

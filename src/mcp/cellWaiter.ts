@@ -103,7 +103,10 @@ export async function stillRunning(session: Session<KernelPort>, ticket: CellTic
   const notes = session.notebook.takeDiskNotes(); // someone else's edits merged while the cell ran
   content.push({
     type: 'text',
-    text: [...notes, `[${cellLabel(cell.index, cell.id)} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} for the rest, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop it.]`].join('\n'),
+    text: [
+      ...notes,
+      `[${cellLabel(cell.index, cell.id)} is still running (${seconds(run.startedAt)} s so far) in session ${session.id}. It keeps running and its outputs land in the notebook when it ends. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} for the rest, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop it.]`,
+    ].join('\n'),
   });
   return {
     content,
@@ -126,7 +129,9 @@ async function cancel(session: Session<KernelPort>, ticket: CellTicket, options:
   void session.stopCell(ticket, { cause: 'interrupt' }).catch((error: unknown) => log.warn(`interrupt failed: ${messageOf(error)}`));
   // Give the kernel a moment to stop, so the next cell can start at once.
   await within(ticket.done, 5000);
-  return ticket.outcome ? await finalReply(session, ticket, options.budget) : statementReply(session, 'running', 'Cancelled; the kernel was interrupted.', running());
+  return ticket.outcome
+    ? await finalReply(session, ticket, options.budget)
+    : statementReply(session, 'running', 'Cancelled; the kernel was interrupted.', running());
 }
 
 /** "cell 3 running 12 s · <newest line>" (or where it waits in the queue), every interval. */
@@ -144,7 +149,9 @@ function lastLine(outputs: readonly { output_type: string; text?: unknown }[]): 
     const output = outputs[i]!;
     if (output.output_type !== 'stream') continue;
     const tail = String(output.text).slice(-2000);
-    const lines = agentText(tail).split('\n').filter((line) => line.trim() !== '');
+    const lines = agentText(tail)
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     const line = lines[lines.length - 1];
     // Why wellFormed: the cut at 200 may split a surrogate pair.
     if (line) return ` · ${line.length > 200 ? `${wellFormed(line.slice(0, 200))}…` : line}`;

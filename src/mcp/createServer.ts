@@ -28,7 +28,7 @@ export function createMcpServer(ctx: ToolContext, version: string, { tasks, wall
       // Log notifications: the SLURM walltime warnings (walltimeNotices.ts).
       capabilities: { logging: {} },
       instructions:
-        'Run code in Jupyter kernels. Call start_new_session once, then execute_code with its session_id; every cell is recorded in a .ipynb notebook. Use start_session_resume_notebook to restore a notebook\'s state after a restart.',
+        "Run code in Jupyter kernels. Call start_new_session once, then execute_code with its session_id; every cell is recorded in a .ipynb notebook. Use start_session_resume_notebook to restore a notebook's state after a restart.",
     },
   );
   registerTools(server, ctx);

@@ -11,7 +11,11 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
   server.registerResource(
     'server-status',
     STATUS_URI,
-    { title: 'jlab-mcp server status', description: 'Backend, Jupyter server URL (no token), sessions with kernel state and notebook path.', mimeType: 'application/json' },
+    {
+      title: 'jlab-mcp server status',
+      description: 'Backend, Jupyter server URL (no token), sessions with kernel state and notebook path.',
+      mimeType: 'application/json',
+    },
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: redactSecrets(JSON.stringify(statusOf(ctx), null, 2)) }] }),
   );
   server.registerResource(

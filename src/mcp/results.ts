@@ -24,7 +24,9 @@ export const ERROR_META_KEY = 'jlab-mcp/error';
  */
 export function errorResult(error: unknown): CallToolResult {
   const jlab =
-    error instanceof JlabError ? error : new JlabError('INTERNAL', `Unexpected error: ${messageOf(error)}`, { hint: 'This is a bug in jlab-mcp; the log on stderr has details.' });
+    error instanceof JlabError
+      ? error
+      : new JlabError('INTERNAL', `Unexpected error: ${messageOf(error)}`, { hint: 'This is a bug in jlab-mcp; the log on stderr has details.' });
   if (jlab.code === 'INTERNAL') log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   const lines = [`Error [${jlab.code}]: ${jlab.message}`];
   if (jlab.hint) lines.push(`Next step: ${jlab.hint}`);
@@ -34,7 +36,10 @@ export function errorResult(error: unknown): CallToolResult {
     isError: true,
     content: [{ type: 'text', text }],
     _meta: {
-      [ERROR_META_KEY]: JSON.parse(redactSecrets(JSON.stringify({ code: jlab.code, message: jlab.message, hint: jlab.hint, context }))) as Record<string, unknown>,
+      [ERROR_META_KEY]: JSON.parse(redactSecrets(JSON.stringify({ code: jlab.code, message: jlab.message, hint: jlab.hint, context }))) as Record<
+        string,
+        unknown
+      >,
     },
   };
 }

@@ -53,7 +53,11 @@ export class WalltimeNotices {
     this.notify(event.kind === 'extended' ? 'info' : 'warning', event.message);
     if (event.kind !== 'ending') return;
     const sessions = this.sessions.list().filter((session) => session.supervisor === supervisor);
-    await Promise.all(sessions.map((session) => session.notebook.flush().catch((error: unknown) => log.warn(`session ${session.id}: save before the walltime: ${messageOf(error)}`))));
+    await Promise.all(
+      sessions.map((session) =>
+        session.notebook.flush().catch((error: unknown) => log.warn(`session ${session.id}: save before the walltime: ${messageOf(error)}`)),
+      ),
+    );
     if (!event.handover) return;
     const result = await moveToNextJob(this.sessions, supervisor, event.jobId, event.handover, {
       replayCellTimeoutMs: this.options.resumeCellTimeoutMs,
@@ -101,7 +105,12 @@ function moveNote(move: SessionMove, fromJob: string, toJob: string): string {
   if (move.error) {
     return `Session ${session.id} could not move to SLURM job ${toJob} before job ${fromJob} reached its walltime: ${move.error}. When it ends, go on with ${suggestedCall('start_session_resume_notebook', { notebook_path: session.notebookPath })}.`;
   }
-  const summary = replaySummary(session, move.replay!) as { message: string; restored_with_errors: Array<{ cell: { index: number }; ename?: string; evalue?: string }> | null };
-  const errors = summary.restored_with_errors?.map((error) => `cell ${error.cell.index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`).join('; ');
+  const summary = replaySummary(session, move.replay!) as {
+    message: string;
+    restored_with_errors: Array<{ cell: { index: number }; ename?: string; evalue?: string }> | null;
+  };
+  const errors = summary.restored_with_errors
+    ?.map((error) => `cell ${error.cell.index}${error.ename ? ` (${error.ename}: ${error.evalue ?? ''})` : ''}`)
+    .join('; ');
   return `Session ${session.id} moved from SLURM job ${fromJob} (walltime) to job ${toJob}, same session id; its notebook was replayed to restore the variables. ${summary.message}${errors ? ` Cells that failed in the replay: ${errors}.` : ''}`;
 }

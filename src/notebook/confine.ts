@@ -96,7 +96,9 @@ export async function resolveNotebookSubdir(notebookDir: string, given: string |
   }
   if (real !== rootReal) assertInside(rootReal, real, given, notebookDir);
   if (!(await stat(real)).isDirectory()) {
-    throw new JlabError('INVALID_ARGUMENT', `${given} is a file, not a directory.`, { hint: 'Pass a directory to list (or nothing, for the whole notebook directory).' });
+    throw new JlabError('INVALID_ARGUMENT', `${given} is a file, not a directory.`, {
+      hint: 'Pass a directory to list (or nothing, for the whole notebook directory).',
+    });
   }
   return real;
 }

@@ -207,7 +207,15 @@ export class DiskSync {
   }
 
   private hashOf(known: Known): string {
-    known.hash ??= sha256(Buffer.from(this.codec.render(JSON.parse(known.shell) as Record<string, unknown>, known.cells.map((cell) => cell.text)), 'utf8'));
+    known.hash ??= sha256(
+      Buffer.from(
+        this.codec.render(
+          JSON.parse(known.shell) as Record<string, unknown>,
+          known.cells.map((cell) => cell.text),
+        ),
+        'utf8',
+      ),
+    );
     return known.hash;
   }
 }

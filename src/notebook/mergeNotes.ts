@@ -26,7 +26,9 @@ export function mergeNotes(notebook: string, events: readonly MergeEvent[], cell
   if (of('moved').length) parts.push('cells moved');
   const notes: string[] = [];
   const summary = parts.length ? `: ${parts.join('; ')}` : '';
-  notes.push(`Someone else changed ${path.basename(notebook)} on disk while this session worked${summary}. Their changes are kept and merged with yours; cell positions may have moved (read_notebook shows the notebook as it is now).`);
+  notes.push(
+    `Someone else changed ${path.basename(notebook)} on disk while this session worked${summary}. Their changes are kept and merged with yours; cell positions may have moved (read_notebook shows the notebook as it is now).`,
+  );
   for (const event of events) {
     if (event.kind === 'conflict' && event.running) {
       notes.push(
@@ -37,7 +39,9 @@ export function mergeNotes(notebook: string, events: readonly MergeEvent[], cell
         `Conflict in ${name(event.id)}: it was changed on disk and by you. Their version stays as ${name(event.id)}; yours, with its outputs, follows it as ${name(event.oursId)}. Keep one and delete_cell the other.`,
       );
     } else if (event.kind === 'kept_deleted') {
-      notes.push(`${capital(name(event.id))} was deleted on disk, but ${event.running ? 'it is running' : 'you changed it since'}: it is kept. delete_cell removes it if that was meant.`);
+      notes.push(
+        `${capital(name(event.id))} was deleted on disk, but ${event.running ? 'it is running' : 'you changed it since'}: it is kept. delete_cell removes it if that was meant.`,
+      );
     } else if (event.kind === 'restored') {
       notes.push(`${capital(name(event.id))}, which you deleted, was edited on disk meanwhile: their version is back.`);
     }

@@ -67,7 +67,8 @@ export async function listNotebooks(root: string, dir: string, limits: ListingLi
       const full = path.join(next.dir, item.name);
       if (item.isDirectory()) {
         if (next.depth < limits.maxDepth) queue.push({ dir: full, depth: next.depth + 1 });
-        else if (!notes.some((n) => n.startsWith('directories deeper'))) notes.push(`directories deeper than ${limits.maxDepth} levels are not listed; pass one as path`);
+        else if (!notes.some((n) => n.startsWith('directories deeper')))
+          notes.push(`directories deeper than ${limits.maxDepth} levels are not listed; pass one as path`);
         continue;
       }
       if (!item.name.endsWith('.ipynb')) continue;
@@ -117,7 +118,9 @@ function factsOf(raw: unknown): NotebookFacts {
   const nb = raw as { cells?: unknown; metadata?: Record<string, unknown> };
   if (!nb || typeof nb !== 'object' || !Array.isArray(nb.cells)) return { cells: null, code_cells: null, last_run: null, note: 'not an nbformat 4 notebook' };
   const cells = nb.cells as Array<{ cell_type?: unknown; metadata?: unknown }>;
-  const runs = cells.map((cell) => (cell && typeof cell.metadata === 'object' && cell.metadata ? lastRunOf(cell.metadata as Record<string, unknown>) : undefined));
+  const runs = cells.map((cell) =>
+    cell && typeof cell.metadata === 'object' && cell.metadata ? lastRunOf(cell.metadata as Record<string, unknown>) : undefined,
+  );
   const metadata = nb.metadata && typeof nb.metadata === 'object' ? nb.metadata : {};
   const kernel = (metadata.kernelspec as { name?: unknown } | undefined)?.name;
   const environments = environmentsOf(metadata).length;

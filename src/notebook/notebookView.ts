@@ -97,7 +97,10 @@ function textOf(value: unknown): string {
 }
 
 function firstLine(text: string): string {
-  const line = agentText(text.slice(0, 4 * LINE_LIMIT)).split('\n').find((each) => each.trim() !== '') ?? '';
+  const line =
+    agentText(text.slice(0, 4 * LINE_LIMIT))
+      .split('\n')
+      .find((each) => each.trim() !== '') ?? '';
   return short(line);
 }
 

@@ -6,9 +6,7 @@ import { fitImage, isRefusal, type ImageLimits } from './images.js';
 import { wellFormed } from './wellFormed.js';
 import { truncateMiddle } from './truncate.js';
 
-export type AgentContent =
-  | { type: 'text'; text: string }
-  | { type: 'image'; data: string; mimeType: 'image/png' | 'image/jpeg' };
+export type AgentContent = { type: 'text'; text: string } | { type: 'image'; data: string; mimeType: 'image/png' | 'image/jpeg' };
 
 export interface AgentViewOptions {
   /** Characters of text the agent gets per call, after cleaning. */
@@ -118,8 +116,10 @@ export async function budgetAgentView(parts: AgentParts, options: AgentViewOptio
   let truncated = false;
   if (text.trim() !== '') {
     const whereAll = options.fullOutputUri ? ` and page by page in the resource ${options.fullOutputUri}` : '';
-    const cut = truncateMiddle(text.replace(/\n+$/, ''), options.textBudget, (chars, lines) =>
-      `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook${whereAll} ...]`,
+    const cut = truncateMiddle(
+      text.replace(/\n+$/, ''),
+      options.textBudget,
+      (chars, lines) => `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook${whereAll} ...]`,
     );
     truncated = cut.truncated;
     // Why again: callers slice parts.text (cellResult drops what was seen); this is the last gate.

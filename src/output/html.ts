@@ -96,10 +96,7 @@ function renderFlow(html: string): string {
     .replace(/<br\b[^<>]*>/gi, '\n')
     .replace(/<\/(?:p|div|tr|li|h[1-6]|table|ul|ol|blockquote|caption|dt|dd)\s*>/gi, '\n')
     .replace(/<\/t[dh]\s*>/gi, CELL);
-  return decodeEntities(removeTags(text))
-    .split('\n')
-    .map(renderFlowLine)
-    .join('\n');
+  return decodeEntities(removeTags(text)).split('\n').map(renderFlowLine).join('\n');
 }
 
 /** Trim a rendered line and turn cell boundaries into ` | ` (none after the row's last cell). */

@@ -3,7 +3,6 @@ import { jpegSize, pngHeader, pngImageData, pngInflatedLimit, type ImageSize } f
 import { imageLibrary, type ImageLibrary } from './imageLibrary.js';
 import { inflatesWithin } from './inflateBound.js';
 
-
 export interface ImageLimits {
   /** Longest edge, in pixels, of an image the agent gets. */
   maxEdge: number;
@@ -124,10 +123,7 @@ function scaled(size: ImageSize, scale: number): ImageSize {
 }
 
 async function toBitmap(image: Sharp, size: ImageSize): Promise<Bitmap> {
-  const { data, info } = await image
-    .resize(size.width, size.height, { fit: 'fill' })
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await image.resize(size.width, size.height, { fit: 'fill' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return { pixels: data, width: info.width, height: info.height, channels: info.channels };
 }
 

@@ -70,11 +70,7 @@ function countNewlines(text: string, from: number, to: number): number {
  * @param marker Builds the marker line from the omitted char count (code units)
  *               and omitted line count (newlines inside the removed middle).
  */
-export function truncateMiddle(
-  text: string,
-  budget: number,
-  marker: (omittedChars: number, omittedLines: number) => string,
-): TruncatedText {
+export function truncateMiddle(text: string, budget: number, marker: (omittedChars: number, omittedLines: number) => string): TruncatedText {
   if (text.length <= budget) {
     return { text, truncated: false, omittedChars: 0, omittedLines: 0 };
   }

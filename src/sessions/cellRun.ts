@@ -152,10 +152,17 @@ function statusOf(ending: ExecutionEnd): CellStatus {
 /** The error output jlab-mcp adds to the cell to say how it ended, when the kernel did not say. */
 function endingNote(ending: ExecutionEnd, status: CellStatus, cause: StopCause | 'kernel_gone' | undefined): { ename: string; evalue: string } | undefined {
   if (ending.kind === 'no_reply') {
-    return { ename: 'NoReply', evalue: 'The kernel went idle without answering this request: it could not handle the code at all (the Jupyter server log may say why). The kernel is usable.' };
+    return {
+      ename: 'NoReply',
+      evalue:
+        'The kernel went idle without answering this request: it could not handle the code at all (the Jupyter server log may say why). The kernel is usable.',
+    };
   }
   if (cause === 'kernel_gone') {
-    return { ename: 'KernelGone', evalue: 'The kernel was shut down from outside jlab-mcp while this cell ran (it no longer exists on the Jupyter server); all variables are lost.' };
+    return {
+      ename: 'KernelGone',
+      evalue: 'The kernel was shut down from outside jlab-mcp while this cell ran (it no longer exists on the Jupyter server); all variables are lost.',
+    };
   }
   if (cause === 'shutdown' && (status === 'kernel_died' || status === 'server_lost')) {
     return { ename: 'SessionShutDown', evalue: 'The session was shut down (or jlab-mcp exited) while this cell ran; the output up to then is kept.' };
@@ -164,7 +171,10 @@ function endingNote(ending: ExecutionEnd, status: CellStatus, cause: StopCause |
     return { ename: 'KernelRestarted', evalue: 'The cell ignored the interrupt, so the kernel was restarted to stop it; all variables are lost.' };
   }
   if (status === 'kernel_died' && cause === 'cell_timeout') {
-    return { ename: 'CellTimeout', evalue: 'The cell ran past its cell_timeout and ignored the interrupt, so the kernel was restarted; all variables are lost.' };
+    return {
+      ename: 'CellTimeout',
+      evalue: 'The cell ran past its cell_timeout and ignored the interrupt, so the kernel was restarted; all variables are lost.',
+    };
   }
   if (status === 'kernel_died' && cause === 'restart') {
     return { ename: 'KernelRestarted', evalue: 'The kernel was restarted (restart_kernel) while this cell ran; all variables are lost.' };

@@ -15,9 +15,13 @@ export function assertRunnableCode(code: string): void {
   const at = firstLoneSurrogate(code);
   if (at >= 0) {
     const unit = code.charCodeAt(at).toString(16).padStart(4, '0');
-    throw new JlabError('INVALID_ARGUMENT', `The code contains an unpaired UTF-16 surrogate U+${unit.toUpperCase()} (${where(code, at)}); it cannot be sent to the kernel as UTF-8.`, {
-      hint: `Write it as an escape inside a string literal instead (Python: '\\u${unit}'), or use the intended character.`,
-    });
+    throw new JlabError(
+      'INVALID_ARGUMENT',
+      `The code contains an unpaired UTF-16 surrogate U+${unit.toUpperCase()} (${where(code, at)}); it cannot be sent to the kernel as UTF-8.`,
+      {
+        hint: `Write it as an escape inside a string literal instead (Python: '\\u${unit}'), or use the intended character.`,
+      },
+    );
   }
 }
 

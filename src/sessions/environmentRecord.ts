@@ -57,10 +57,21 @@ function packageListPath(hash: string): string {
 /** Writes the full package list next to the notebook, once per distinct list; false when it could not. */
 async function writePackageList(notebookPath: string, hash: string, lines: string[], conda: string[] | null): Promise<boolean> {
   const target = path.join(path.dirname(notebookPath), packageListPath(hash));
-  if (await stat(target).then(() => true, () => false)) return true;
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return true;
   try {
     await mkdir(path.dirname(target), { recursive: true });
-    const text = [`# pip freeze (from importlib.metadata), sha256 ${hash}`, ...lines, ...(conda ? ['', '# conda-meta (name-version-build)', ...conda] : []), ''].join('\n');
+    const text = [
+      `# pip freeze (from importlib.metadata), sha256 ${hash}`,
+      ...lines,
+      ...(conda ? ['', '# conda-meta (name-version-build)', ...conda] : []),
+      '',
+    ].join('\n');
     await writeFileAtomic(target, text);
     return true;
   } catch (error) {
@@ -86,7 +97,14 @@ async function gatherEnvironment(session: Session): Promise<Gathered> {
   };
   const place = knownPlace(session);
   if (!isPythonKernel(kernel)) {
-    return { env: { ...base, hostname: place.host, slurm_job_id: place.slurmJobId, notes: ['not a Python kernel: only the kernelspec, the language version and the host jlab-mcp knows are recorded'] } };
+    return {
+      env: {
+        ...base,
+        hostname: place.host,
+        slurm_job_id: place.slurmJobId,
+        notes: ['not a Python kernel: only the kernelspec, the language version and the host jlab-mcp knows are recorded'],
+      },
+    };
   }
   const facts = await session.supervisor.probes.ask<EnvironmentFacts>(kernel, 'environment', { gpu_timeout: 5 }, ENVIRONMENT_TIMEOUT_MS);
   const notes: string[] = [];
@@ -109,7 +127,14 @@ async function gatherEnvironment(session: Session): Promise<Gathered> {
     platform: facts.platform,
     packages: facts.packages,
     ...(pipFreeze ? { pip_freeze: pipFreeze } : {}),
-    ...(facts.conda_env || facts.conda_packages ? { conda: { env: facts.conda_env, ...(facts.conda_packages ? { sha256: sha256(facts.conda_packages.join('\n')), count: facts.conda_packages.length } : {}) } } : {}),
+    ...(facts.conda_env || facts.conda_packages
+      ? {
+          conda: {
+            env: facts.conda_env,
+            ...(facts.conda_packages ? { sha256: sha256(facts.conda_packages.join('\n')), count: facts.conda_packages.length } : {}),
+          },
+        }
+      : {}),
     gpus,
     cuda_visible_devices: facts.cuda_visible_devices,
     ...(notes.length ? { notes } : {}),

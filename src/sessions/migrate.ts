@@ -35,7 +35,13 @@ export type MoveResult =
  * on the old job have ended (or the grace is over) their kernels are let go and the old job is
  * cancelled. Never throws.
  */
-export async function moveToNextJob(manager: SessionManager, supervisor: ServerSupervisor, fromJob: string, handover: Handover, options: MoveOptions): Promise<MoveResult> {
+export async function moveToNextJob(
+  manager: SessionManager,
+  supervisor: ServerSupervisor,
+  fromJob: string,
+  handover: Handover,
+  options: MoveOptions,
+): Promise<MoveResult> {
   let endpoint: Awaited<ReturnType<Handover['start']>>;
   try {
     endpoint = await handover.start(new AbortController().signal);

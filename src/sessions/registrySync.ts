@@ -47,7 +47,9 @@ export class RegistrySync {
       spoolPath: session.kernel.spoolPath,
     });
     session.onRunning = (running) =>
-      this.registry.patchSession(session.id, { running: running && { msgId: running.msgId, cellId: running.cellId, startedAt: new Date(running.startedAt).toISOString() } });
+      this.registry.patchSession(session.id, {
+        running: running && { msgId: running.msgId, cellId: running.cellId, startedAt: new Date(running.startedAt).toISOString() },
+      });
   }
 
   /** The session ended (shut down, lost): its record and spool file go. */

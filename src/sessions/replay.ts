@@ -109,7 +109,8 @@ export async function runReplay(replay: Replay, host: ReplayHost): Promise<void>
         outcome = await runOne(replay, host, ticket, cells[i + 1], (sent) => (ahead = sent));
       }
       if (!outcome) {
-        replay.stoppedBecause = ticket.withdrawn ?? (ticket.failure ? messageOf(ticket.failure) : `the kernel did not end cell ${host.indexOf(cell)} after its timeout`);
+        replay.stoppedBecause =
+          ticket.withdrawn ?? (ticket.failure ? messageOf(ticket.failure) : `the kernel did not end cell ${host.indexOf(cell)} after its timeout`);
         if (ticket.failure) host.forget(ticket); // told in the replay's summary, not again by wait_for_cell
         break;
       }

@@ -216,7 +216,10 @@ export class Session<K extends KernelPort = KernelHandle> {
    */
   startReplay(options: ReplayOptions): Replay {
     this.assertUsable();
-    const replay = new Replay(this.notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code' && cell.source.trim() !== ''), options);
+    const replay = new Replay(
+      this.notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code' && cell.source.trim() !== ''),
+      options,
+    );
     this.replay = replay;
     const host = {
       start: (cell: CodeCell) => {

@@ -101,7 +101,13 @@ export class SessionManager {
       this.markGone(record, `its notebook could not be read (${String(error)})`);
       return undefined;
     }
-    const kernel = await KernelHandle.adopt(rest, record.kernelId, this.options.kernelStartTimeoutMs, this.options.stdinAnswer, notebook.content.metadata.language_info);
+    const kernel = await KernelHandle.adopt(
+      rest,
+      record.kernelId,
+      this.options.kernelStartTimeoutMs,
+      this.options.stdinAnswer,
+      notebook.content.metadata.language_info,
+    );
     if (!kernel) {
       this.markGone(record, `its kernel ${record.kernelId} no longer exists (culled after the idle timeout, or the server restarted)`);
       return undefined;
@@ -171,7 +177,12 @@ export class SessionManager {
    * Fresh kernel on an existing notebook; every code cell re-runs and its outputs are replaced.
    * The replay starts here and goes on in the background; the caller waits for it as it likes.
    */
-  async resume(experimentName: string, notebookPath: string, profile: string | undefined, replayOptions: ReplayOptions): Promise<{ session: Session; replay: Replay }> {
+  async resume(
+    experimentName: string,
+    notebookPath: string,
+    profile: string | undefined,
+    replayOptions: ReplayOptions,
+  ): Promise<{ session: Session; replay: Replay }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     const session = await this.whileOpening(real, async () => {
       const notebook = await NotebookDocument.load(real);
@@ -275,10 +286,7 @@ export class SessionManager {
     await Promise.all(all.map((session) => session.detach()));
   }
 
-  private async startKernel(
-    kernelName: string | undefined,
-    profile: string | undefined,
-  ): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor }> {
+  private async startKernel(kernelName: string | undefined, profile: string | undefined): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor }> {
     const supervisor = this.servers.get(profile);
     const rest = await supervisor.ready();
     try {
@@ -340,7 +348,11 @@ export class SessionManager {
     let id = adoptedId ?? randomBytes(4).toString('hex');
     while (!adoptedId && (this.sessions.has(id) || this.lostSessions.has(id))) id = randomBytes(4).toString('hex');
     if (!adoptedId) kernel.setSpoolPath(spoolPathFor(notebook.path));
-    const session = new Session(id, experimentName, kernel, notebook, supervisor, { outputLimit: this.options.outputLimit, ...this.options.session, provenance: this.provenance });
+    const session = new Session(id, experimentName, kernel, notebook, supervisor, {
+      outputLimit: this.options.outputLimit,
+      ...this.options.session,
+      provenance: this.provenance,
+    });
     this.sessions.set(id, session);
     this.registry?.sessionStarted(session);
     recordSessionEnvironment(session, this.provenance); // provenance (issue 12): the kernel's environment, once per session

@@ -89,7 +89,9 @@ export class JupyterSetup {
   /** Runs the plan's steps; the venv's command when the plan uses it. */
   private async follow(plan: SetupPlan, venvDir: string, signal: AbortSignal): Promise<string[] | undefined> {
     if (plan.use === 'none') {
-      throw new JlabError('SERVER_START_FAILED', `No Jupyter server to start: ${plan.why}.`, { hint: `Run: ${plan.fix} — then call again (nothing to restart).` });
+      throw new JlabError('SERVER_START_FAILED', `No Jupyter server to start: ${plan.why}.`, {
+        hint: `Run: ${plan.fix} — then call again (nothing to restart).`,
+      });
     }
     if (plan.steps.length) log.info(`setup: ${plan.why} (${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''})`);
     else if (plan.use === 'venv') log.info(`setup: ${plan.why}`);
@@ -103,7 +105,9 @@ export class JupyterSetup {
         await runStep(command, STEP_DEADLINE_S[step.kind], signal, running.watch);
       } catch (error) {
         if (error instanceof JlabError && error.code === 'SERVER_START_FAILED') {
-          throw new JlabError(error.code, error.message, { hint: `Run it yourself: ${plan.fix ?? quoteWords(command.argv)} — or set JLAB_MCP_JUPYTER_CMD; the next call tries again.` });
+          throw new JlabError(error.code, error.message, {
+            hint: `Run it yourself: ${plan.fix ?? quoteWords(command.argv)} — or set JLAB_MCP_JUPYTER_CMD; the next call tries again.`,
+          });
         }
         throw error;
       }
@@ -114,4 +118,3 @@ export class JupyterSetup {
     return withJupyterLab(command, (this.options.jupyterLab ?? true) ? await jupyterLabNextTo(command[0]!) : undefined);
   }
 }
-

@@ -8,7 +8,14 @@
 export type SetupPolicy = 'auto' | 'venv' | 'off';
 
 /** Jupyter's Debian packages, the same set as scripts/install-deps.sh installs for Jupyter. */
-export const DEBIAN_PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-nbformat', 'python3-jupyter-client', 'python3-pandas'] as const;
+export const DEBIAN_PACKAGES = [
+  'jupyter-server',
+  'python3-ipykernel',
+  'python3-matplotlib',
+  'python3-nbformat',
+  'python3-jupyter-client',
+  'python3-pandas',
+] as const;
 
 /** What pip installs into the private venv. */
 export const PIP_PACKAGES = ['jupyter_server', 'ipykernel'] as const;

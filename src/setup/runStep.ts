@@ -23,12 +23,28 @@ export async function runStep(command: StepCommand, deadlineS: number, signal: A
   const tail = new TextTail(16_384);
   const onOutput = (text: string) => {
     tail.push(text);
-    const line = text.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+    const line = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop();
     if (line) watch.lastLine = line.slice(0, 200);
   };
-  const heartbeat = setInterval(() => log.info(`setup: ${command.label} still running (${Math.round((Date.now() - started) / 1000)} s)${watch.lastLine ? `: ${watch.lastLine}` : ''}`), HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () => log.info(`setup: ${command.label} still running (${Math.round((Date.now() - started) / 1000)} s)${watch.lastLine ? `: ${watch.lastLine}` : ''}`),
+    HEARTBEAT_MS,
+  );
   try {
-    await exec(command.argv, { env: command.env, timeoutMs: deadlineS * 1000, graceMs: 5000, signal, processGroup: true, leaveRunningOnAbort: command.finishOnExit, maxOutput: 16_384, onOutput });
+    await exec(command.argv, {
+      env: command.env,
+      timeoutMs: deadlineS * 1000,
+      graceMs: 5000,
+      signal,
+      processGroup: true,
+      leaveRunningOnAbort: command.finishOnExit,
+      maxOutput: 16_384,
+      onOutput,
+    });
   } catch (error) {
     if (!(error instanceof ExecError)) throw error;
     if (error.kind === 'left-running') {

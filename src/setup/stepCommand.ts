@@ -38,7 +38,12 @@ export function stepCommand(step: SetupStep, python3: string, given: NodeJS.Proc
       };
     case 'make-venv':
       // System site packages: the kernel sees what the user's python3 sees (numpy, pandas…), plus Jupyter.
-      return { argv: [python3, '-m', 'venv', '--system-site-packages', step.dir], env, label: `python3 -m venv --system-site-packages ${step.dir}`, finishOnExit: false };
+      return {
+        argv: [python3, '-m', 'venv', '--system-site-packages', step.dir],
+        env,
+        label: `python3 -m venv --system-site-packages ${step.dir}`,
+        finishOnExit: false,
+      };
     case 'pip-install':
       return {
         argv: [venvPython(step.dir), '-m', 'pip', 'install', '--progress-bar', 'off', '--disable-pip-version-check', ...step.packages],

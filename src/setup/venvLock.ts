@@ -24,7 +24,9 @@ export async function lockVenv(dir: string, signal: AbortSignal, timeoutMs: numb
     if (lock.acquired) return lock.release;
     const owner = lock.holder.pid ?? lock.holder.text;
     if (Date.now() > deadline) {
-      throw new JlabError('SERVER_START_FAILED', `Another jlab-mcp (pid ${owner}) has been setting up ${dir} for too long.`, { hint: `Wait for it, or stop it and remove ${file}; the next call tries again.` });
+      throw new JlabError('SERVER_START_FAILED', `Another jlab-mcp (pid ${owner}) has been setting up ${dir} for too long.`, {
+        hint: `Wait for it, or stop it and remove ${file}; the next call tries again.`,
+      });
     }
     if (!told) log.info(`setup: another jlab-mcp (pid ${owner}) is setting up ${dir}; waiting for it`);
     told = true;

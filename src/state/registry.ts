@@ -37,7 +37,12 @@ export class SessionRegistry {
     await ensureStateDir(dir);
     const lock = await acquireOwnerLock(dir);
     const file = path.join(dir, FILE);
-    const fresh: RegistryContent = { version: 1, owner: { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }, servers: {}, sessions: {} };
+    const fresh: RegistryContent = {
+      version: 1,
+      owner: { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() },
+      servers: {},
+      sessions: {},
+    };
     if (!lock.owned) {
       const reason = `another jlab-mcp (${lock.holder}) owns the state directory ${dir}; this one reads only: its sessions will not be adopted after a restart (remove ${path.join(dir, 'owner.lock')} if that process is gone)`;
       log.warn(reason);
@@ -56,7 +61,14 @@ export class SessionRegistry {
         log.warn(`the session registry ${file} could not be read (${messageOf(error)}); set aside as ${setAside}, starting with none`);
       }
     }
-    const registry = new SessionRegistry(dir, previous, { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions }, tasks: { ...previous?.tasks } }, lock.release, undefined, setAside);
+    const registry = new SessionRegistry(
+      dir,
+      previous,
+      { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions }, tasks: { ...previous?.tasks } },
+      lock.release,
+      undefined,
+      setAside,
+    );
     await registry.ensureFile(file);
     return registry;
   }
@@ -140,7 +152,9 @@ export class SessionRegistry {
   private write(): Promise<void> {
     const text = `${JSON.stringify(this.content, null, 1)}\n`;
     const file = path.join(this.dir, FILE);
-    this.writing = this.writing.then(() => writeFileAtomic(file, text)).catch((error: unknown) => log.warn(`could not write the session registry ${file}: ${messageOf(error)}`));
+    this.writing = this.writing
+      .then(() => writeFileAtomic(file, text))
+      .catch((error: unknown) => log.warn(`could not write the session registry ${file}: ${messageOf(error)}`));
     return this.writing;
   }
 

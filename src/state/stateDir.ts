@@ -11,7 +11,11 @@ import path from 'node:path';
  */
 export function defaultStateDir(notebookDir: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
-  const name = path.basename(notebookDir).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'notebooks';
+  const name =
+    path
+      .basename(notebookDir)
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 40) || 'notebooks';
   return path.join(base, 'jlab-mcp', `${name}-${createHash('sha256').update(notebookDir).digest('hex').slice(0, 12)}`);
 }
 

@@ -23,10 +23,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new JlabError('TIMEOUT', `${what} did not finish within ${Math.round(ms / 1000)} s`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new JlabError('TIMEOUT', `${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -65,7 +62,13 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<{ valu
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
   try {
-    return await Promise.race([promise.then((value) => ({ value }), () => ({ value: undefined as T })), expired]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        () => ({ value: undefined as T }),
+      ),
+      expired,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -12,7 +12,8 @@ export interface ErrorCodeDoc {
 
 export const ERROR_CODES = {
   INVALID_ARGUMENT: {
-    meaning: 'An argument is malformed or arguments contradict each other (both `cell_id` and `cell_index`, code with a NUL byte or a lone surrogate, a timeout out of range).',
+    meaning:
+      'An argument is malformed or arguments contradict each other (both `cell_id` and `cell_index`, code with a NUL byte or a lone surrogate, a timeout out of range).',
     next: 'Fix the call as the message says; nothing was run or changed.',
   },
   UNKNOWN_SESSION: {

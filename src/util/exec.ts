@@ -58,7 +58,10 @@ export function exec(argv: readonly string[], options: ExecOptions): Promise<Exe
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: group || options.leaveRunningOnAbort === true,
     });
-    for (const [stream, tail] of [[child.stdout!, stdout], [child.stderr!, stderr]] as const) {
+    for (const [stream, tail] of [
+      [child.stdout!, stdout],
+      [child.stderr!, stderr],
+    ] as const) {
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {
         tail.push(text);

@@ -46,8 +46,18 @@ export class ExecError extends Error {
   constructor(failure: ExecFailure) {
     const program = failure.argv[0] ?? '(nothing)';
     const why = whyOf(failure);
-    const stderrTail = redactSecrets(failure.stderr.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-TAIL_LINES).join('\n'));
-    super(redactSecrets(`${program} ${why}`) + (stderrTail ? `\n${stderrTail}` : ''), failure.abortReason === undefined ? undefined : { cause: failure.abortReason });
+    const stderrTail = redactSecrets(
+      failure.stderr
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .filter(Boolean)
+        .slice(-TAIL_LINES)
+        .join('\n'),
+    );
+    super(
+      redactSecrets(`${program} ${why}`) + (stderrTail ? `\n${stderrTail}` : ''),
+      failure.abortReason === undefined ? undefined : { cause: failure.abortReason },
+    );
     this.name = 'ExecError';
     this.program = program;
     this.kind = failure.kind;

@@ -11,9 +11,13 @@ import { JlabError } from './errors.js';
  * @param setting names the setting in the error (e.g. `JLAB_MCP_SLURM_EXTRA_ARGS`).
  */
 export function splitWords(line: string, setting: string): string[] {
-  const refuse = (what: string, hint: string) => new JlabError('CONFIG_INVALID', `${setting} contains ${what}, but a setting is split into words, not run by a shell.`, { hint, context: { setting } });
+  const refuse = (what: string, hint: string) =>
+    new JlabError('CONFIG_INVALID', `${setting} contains ${what}, but a setting is split into words, not run by a shell.`, { hint, context: { setting } });
   const entries = parse(line, (name: string) => {
-    throw refuse(`$${name || '(…)'}`, `Write the value out in full (a leading ~ in a program path is expanded), or put it in single quotes to mean a literal $.`);
+    throw refuse(
+      `$${name || '(…)'}`,
+      `Write the value out in full (a leading ~ in a program path is expanded), or put it in single quotes to mean a literal $.`,
+    );
   });
   return entries.map((entry) => {
     if (typeof entry === 'string') return entry;

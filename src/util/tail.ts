@@ -21,7 +21,11 @@ export class TextTail {
 
   /** The last `lines` lines. */
   lines(lines = 20): string {
-    return this.text().split('\n').slice(-lines - 1).join('\n').trim();
+    return this.text()
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trim();
   }
 
   private compact(): void {

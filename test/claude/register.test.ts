@@ -49,7 +49,10 @@ describe('Claude Code: the README registration', { skip, timeout: 240_000 }, () 
     const local = lines.find((argv) => !argv.includes('-e'));
     assert.ok(local, 'README has a line without settings');
     assert.deepEqual(local.slice(0, 4), ['mcp', 'add', 'jlab-mcp', '--']);
-    assert.ok(local.some((a) => a.endsWith('/scripts/run.sh')), 'the line goes through the run command');
+    assert.ok(
+      local.some((a) => a.endsWith('/scripts/run.sh')),
+      'the line goes through the run command',
+    );
     const u = await user();
     const added = await claudeIn(u.project, u.env, local);
     assert.equal(added.code, 0, added.stderr);
@@ -59,7 +62,7 @@ describe('Claude Code: the README registration', { skip, timeout: 240_000 }, () 
     console.error(`claude mcp list (local backend through scripts/run.sh) reported Connected after ${listed.ms} ms`);
     // The config went to the throwaway config dir, not the real user's.
     assert.ok(existsSync(path.join(u.env.CLAUDE_CONFIG_DIR!, '.claude.json')));
-    assert.ok(existsSync(path.join(u.project, 'notebooks')), 'the default ./notebooks is the project\'s, not the checkout\'s');
+    assert.ok(existsSync(path.join(u.project, 'notebooks')), "the default ./notebooks is the project's, not the checkout's");
     await assertNothingLeft(u.root);
   });
 
@@ -93,7 +96,7 @@ describe('Claude Code: the README registration', { skip, timeout: 240_000 }, () 
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listLine(listed.stdout) ?? listed.stdout, /^jlab-mcp: bash \S+\/scripts\/run\.sh - ✔ Connected$/);
     console.error(`claude mcp list (.mcp.json, local backend) reported Connected after ${listed.ms} ms`);
-    assert.ok(existsSync(path.join(u.project, 'notebooks')), 'JLAB_MCP_NOTEBOOK_DIR=./notebooks is the project\'s');
+    assert.ok(existsSync(path.join(u.project, 'notebooks')), "JLAB_MCP_NOTEBOOK_DIR=./notebooks is the project's");
     await assertNothingLeft(u.root);
   });
 });

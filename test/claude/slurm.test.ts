@@ -78,7 +78,9 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
     const u = await user();
     const server = await spawnBare(u.home, { JLAB_MCP_PRESTART_DELAY: '1' });
     try {
-      const [job] = await waitFor('a job once the client has stayed', 60_000, async () => ((await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined));
+      const [job] = await waitFor('a job once the client has stayed', 60_000, async () =>
+        (await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined,
+      );
       assert.match((await serverStatus(server)).state, /^(starting|ready|failed)$/);
       await closeAndWait(server);
       await waitJobOver(job!, 60_000);
@@ -94,7 +96,9 @@ describe('Claude Code where sbatch is on PATH: a health check submits no job', {
       assert.deepEqual(await jobDirs(u.home), [], 'nothing before the call');
       const listed = await call(server.client, 'list_sessions');
       assert.notEqual(listed.isError, true);
-      const [job] = await waitFor('a job after the first tool call', 60_000, async () => ((await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined));
+      const [job] = await waitFor('a job after the first tool call', 60_000, async () =>
+        (await jobsUnder(u.root, scratch.submitted)).length > 0 ? jobsUnder(u.root, scratch.submitted) : undefined,
+      );
       await closeAndWait(server);
       await waitJobOver(job!, 60_000);
     } finally {

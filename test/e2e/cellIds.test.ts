@@ -12,9 +12,25 @@ const BUDGET = 1500;
 
 /** Every tool of ours that returns a JSON object, and so must declare its shape. */
 const STRUCTURED_TOOLS = [
-  'start_new_session', 'start_session_resume_notebook', 'start_session_continue_notebook', 'execute_code', 'edit_cell', 'run_cell',
-  'wait_for_cell', 'interrupt_kernel', 'restart_kernel', 'delete_cell', 'add_markdown', 'edit_markdown', 'shutdown_session',
-  'list_sessions', 'list_kernels', 'inspect_variables', 'kernel_resources', 'list_notebooks', 'read_notebook',
+  'start_new_session',
+  'start_session_resume_notebook',
+  'start_session_continue_notebook',
+  'execute_code',
+  'edit_cell',
+  'run_cell',
+  'wait_for_cell',
+  'interrupt_kernel',
+  'restart_kernel',
+  'delete_cell',
+  'add_markdown',
+  'edit_markdown',
+  'shutdown_session',
+  'list_sessions',
+  'list_kernels',
+  'inspect_variables',
+  'kernel_resources',
+  'list_notebooks',
+  'read_notebook',
 ];
 
 type Cell = { id: string; cell_type: string; source: string[] };
@@ -103,7 +119,10 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     assert.deepEqual([placeOf(edited).id, placeOf(edited).index], [first, 1]);
     assert.match(textOf(edited), new RegExp(`^a is 10\\n\\[cell 1 \\(id ${first}\\)`));
     const cells = await cellsOf(notebook);
-    assert.deepEqual(cells.map((cell) => cell.source.join('')), ['z = 0', 'a = 10\nprint("a is", a)', 'b = 2']);
+    assert.deepEqual(
+      cells.map((cell) => cell.source.join('')),
+      ['z = 0', 'a = 10\nprint("a is", a)', 'b = 2'],
+    );
     const rerun = await tool('run_cell', { session_id: sid, cell_id: second });
     assert.deepEqual([placeOf(rerun).id, placeOf(rerun).index], [second, 2]);
 
@@ -118,7 +137,12 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     assert.deepEqual([placeOf(deleted).index, deleted.structuredContent?.deleted_source], [0, 'z = 0']);
     assert.deepEqual(
       (await cellsOf(notebook)).map((cell) => [cell.id, cell.source.join('')]),
-      [[mdId, '# Before a'], [first, 'a = 10\nprint("a is", a)'], [String(placeOf(after).id), 'c = a + b'], [second, 'b = 2']],
+      [
+        [mdId, '# Before a'],
+        [first, 'a = 10\nprint("a is", a)'],
+        [String(placeOf(after).id), 'c = a + b'],
+        [second, 'b = 2'],
+      ],
     );
   });
 
@@ -213,7 +237,10 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     await tool('list_kernels');
     await tool('list_notebooks');
     const read = await tool('read_notebook', { session_id: sid, start: -2 });
-    assert.deepEqual((read.structuredContent?.cells as Array<{ index: number }>).map((cell) => cell.index), [5, 6]);
+    assert.deepEqual(
+      (read.structuredContent?.cells as Array<{ index: number }>).map((cell) => cell.index),
+      [5, 6],
+    );
     await tool('read_notebook', { notebook_path: path.basename(notebook), limit: 1 });
     await tool('restart_kernel', { session_id: sid });
   });
@@ -232,7 +259,10 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
       const waited = await tool('wait_for_cell', { session_id: own, timeout: 30 });
       seen.push(...(waited.structuredContent?.cells as typeof seen));
     }
-    assert.deepEqual(seen.map((cell) => cell.status), ['ok', 'not_run']);
+    assert.deepEqual(
+      seen.map((cell) => cell.status),
+      ['ok', 'not_run'],
+    );
     assert.match(seen[1]!.notes.join('\n'), new RegExp(`CELL_NOT_FOUND[\\s\\S]*${anchor}`));
     assert.deepEqual((await tool('wait_for_cell', { session_id: own })).structuredContent?.cells, [], 'told once');
     await tool('shutdown_session', { session_id: own });
@@ -281,6 +311,9 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
   });
 
   it('checked the structured result of every structured tool against its schema', () => {
-    assert.deepEqual(STRUCTURED_TOOLS.filter((name) => !checked.has(name)), []);
+    assert.deepEqual(
+      STRUCTURED_TOOLS.filter((name) => !checked.has(name)),
+      [],
+    );
   });
 });

@@ -117,7 +117,10 @@ for (const [name, make, missing] of makers) {
     });
 
     it('answers SHUTTING_DOWN, not UNKNOWN_SESSION, to a call made while its session shuts down', async () => {
-      const [down, during] = await Promise.all([client.call('shutdown_session', { session_id: sid }), client.call('execute_code', { session_id: sid, code: '1' })]);
+      const [down, during] = await Promise.all([
+        client.call('shutdown_session', { session_id: sid }),
+        client.call('execute_code', { session_id: sid, code: '1' }),
+      ]);
       ok(down, 'shutdown_session');
       refused(during, 'SHUTTING_DOWN', 'execute_code during the shutdown');
       refused(await client.call('execute_code', { session_id: sid, code: '1' }), 'UNKNOWN_SESSION', 'execute_code after the shutdown');

@@ -21,10 +21,15 @@ interface Ran {
 function connect(args: string[], env: Record<string, string>): Promise<Ran> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('JLAB_MCP_'))) as Record<string, string>;
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'connect', ...args], { env: { ...base, JLAB_MCP_RUN_MODE: 'local', ...env }, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'connect', ...args],
+      { env: { ...base, JLAB_MCP_RUN_MODE: 'local', ...env }, timeout: 60_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -85,13 +90,16 @@ describe('jlab-mcp connect (local backend)', () => {
     // The printed token is the server's credential: with it /api/status answers, without it not.
     assert.equal((await fetch(`${base}api/status?token=${token}`, { signal: AbortSignal.timeout(10_000) })).status, 200);
     assert.equal((await fetch(`${base}api/status`, { signal: AbortSignal.timeout(10_000) })).status, 403);
-    assert.ok(!server.stderr().includes(token!), 'the token is never in jlab-mcp\'s log');
+    assert.ok(!server.stderr().includes(token!), "the token is never in jlab-mcp's log");
 
     const json = await connect(['--json'], settings);
     assert.equal(json.code, 0);
     const parsed = JSON.parse(json.stdout) as { stateDir: string; servers: { live: boolean; url: string; backend: string; app: string; https: boolean }[] };
     assert.equal(parsed.stateDir, stateDir);
-    assert.deepEqual(parsed.servers.map((s) => [s.live, s.backend, s.app, s.https, s.url]), [[true, 'local', 'server', false, `${base}?token=${token}`]]);
+    assert.deepEqual(
+      parsed.servers.map((s) => [s.live, s.backend, s.app, s.https, s.url]),
+      [[true, 'local', 'server', false, `${base}?token=${token}`]],
+    );
     // --state-dir reaches the same registry from anywhere.
     assert.equal((await connect(['--state-dir', stateDir], {})).code, 0);
 

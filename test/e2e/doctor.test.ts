@@ -45,7 +45,10 @@ describe('jlab-mcp doctor', () => {
     const report = JSON.parse(stdout) as Report;
     assert.equal(code, 0, stdout);
     assert.equal(report.ok, true);
-    assert.deepEqual(report.checks.map((check) => check.name), ['node', 'run mode', 'jupyter', 'kernelspecs', 'slurm', 'notebook directory', 'state directory']);
+    assert.deepEqual(
+      report.checks.map((check) => check.name),
+      ['node', 'run mode', 'jupyter', 'kernelspecs', 'slurm', 'notebook directory', 'state directory'],
+    );
     assert.match(byName(report, 'jupyter').detail, /jupyter-server \(version \d+\.\d+/);
     assert.match(byName(report, 'kernelspecs').detail, /python3 \(python3 runs \/\S*python3?/);
     assert.equal(byName(report, 'notebook directory').status, 'ok');
@@ -70,7 +73,13 @@ describe('jlab-mcp doctor', () => {
     const state = path.join(dir, 'state');
     await mkdir(state, { mode: 0o755 });
     await chmod(state, 0o755);
-    const env = { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: path.join(file, 'notebooks'), JLAB_MCP_STATE_DIR: state, JLAB_MCP_SETUP: 'off', PATH: emptyBin };
+    const env = {
+      JLAB_MCP_RUN_MODE: 'local',
+      JLAB_MCP_NOTEBOOK_DIR: path.join(file, 'notebooks'),
+      JLAB_MCP_STATE_DIR: state,
+      JLAB_MCP_SETUP: 'off',
+      PATH: emptyBin,
+    };
     const { code, stdout } = await doctor(['--json'], env);
     assert.equal(code, 1);
     const report = JSON.parse(stdout) as Report;
@@ -100,7 +109,11 @@ describe('jlab-mcp doctor', () => {
     await chmod(readOnly, 0o555);
     // Root writes anywhere a mode forbids: a read-only mount is what stops it (/sys is one in every container here).
     const unwritable = process.getuid?.() === 0 ? '/sys/kernel' : readOnly;
-    const { code, stdout } = await doctor(['--json'], { JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: unwritable, JLAB_MCP_STATE_DIR: path.join(dir, 'state') });
+    const { code, stdout } = await doctor(['--json'], {
+      JLAB_MCP_RUN_MODE: 'local',
+      JLAB_MCP_NOTEBOOK_DIR: unwritable,
+      JLAB_MCP_STATE_DIR: path.join(dir, 'state'),
+    });
     assert.equal(code, 1);
     const notebooks = byName(JSON.parse(stdout) as Report, 'notebook directory');
     assert.match(notebooks.detail, new RegExp(`^${unwritable} is not writable \\((EACCES|EPERM|EROFS)\\)`));

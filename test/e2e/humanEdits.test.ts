@@ -107,14 +107,23 @@ describe('a notebook a person edits while the agent works', () => {
     await humanEdit(notebook, 'nb.cells.append(new_code_cell("z = \'written by a person\'"))');
     const result = await call(server.client, 'read_notebook', { session_id: sid, start: -3 });
     assert.equal(result.isError, undefined);
-    const data = result.structuredContent as { cells: Array<{ source: string; index: number; id: string; outputs: string[]; cell_type: string }>; cell_count: number; start: number; next_start: number | null; notes: string[] };
+    const data = result.structuredContent as {
+      cells: Array<{ source: string; index: number; id: string; outputs: string[]; cell_type: string }>;
+      cell_count: number;
+      start: number;
+      next_start: number | null;
+      notes: string[];
+    };
     assert.equal(data.start, data.cell_count - 3);
     assert.equal(data.next_start, null);
     assert.equal(data.cells.at(-1)?.source, "z = 'written by a person'");
     assert.equal(data.cells.at(-2)?.outputs[0], 'stdout: agent 3 (1 lines)');
     assert.match(data.notes.join('\n'), /Someone else changed[\s\S]*1 cell added/);
     const page = (await call(server.client, 'read_notebook', { notebook_path: path.basename(notebook), limit: 2 })).structuredContent as typeof data;
-    assert.deepEqual(page.cells.map((cell) => cell.index), [0, 1]);
+    assert.deepEqual(
+      page.cells.map((cell) => cell.index),
+      [0, 1],
+    );
     assert.equal(page.next_start, 2);
     assert.equal(page.cells[0]!.cell_type, 'markdown');
     assert.deepEqual(page.notes, [], 'merged once, told once');
@@ -122,8 +131,15 @@ describe('a notebook a person edits while the agent works', () => {
 
   it('read_notebook reads a notebook no session has open; bad arguments are clear errors', async () => {
     const other = path.join(server.notebookDir, 'by_hand.ipynb');
-    await run('/usr/bin/python3', ['-c', 'import nbformat, sys; from nbformat.v4 import new_notebook, new_code_cell; nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), sys.argv[1])', other]);
-    const data = (await call(server.client, 'read_notebook', { notebook_path: 'by_hand.ipynb' })).structuredContent as { session_id: null; cells: Array<{ source: string }> };
+    await run('/usr/bin/python3', [
+      '-c',
+      'import nbformat, sys; from nbformat.v4 import new_notebook, new_code_cell; nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), sys.argv[1])',
+      other,
+    ]);
+    const data = (await call(server.client, 'read_notebook', { notebook_path: 'by_hand.ipynb' })).structuredContent as {
+      session_id: null;
+      cells: Array<{ source: string }>;
+    };
     assert.equal(data.session_id, null);
     assert.equal(data.cells[0]?.source, '1 + 1');
     const neither = await call(server.client, 'read_notebook', {});
@@ -141,12 +157,19 @@ describe('a notebook a person edits while the agent works', () => {
     // A save of the running cell after the edit keeps the edit (merged, not overwritten).
     let cells = await cellsOf(notebook);
     const ticksNow = outputText(cells.find((cell) => sourceOf(cell) === code) ?? cells[0]!).length;
-    await waitUntil('a save of the running cell after the edit', async () => {
-      cells = await cellsOf(notebook).catch(() => cells); // nbformat.write is not atomic: retry a torn read
-      const ours = cells.find((cell) => sourceOf(cell) === code);
-      return ours !== undefined && outputText(ours).length > ticksNow;
-    }, { timeoutMs: 20_000 });
-    assert.ok(cells.some((cell) => sourceOf(cell) === 'a = 200  # edited during the run'), 'the edit survived a save of the running cell');
+    await waitUntil(
+      'a save of the running cell after the edit',
+      async () => {
+        cells = await cellsOf(notebook).catch(() => cells); // nbformat.write is not atomic: retry a torn read
+        const ours = cells.find((cell) => sourceOf(cell) === code);
+        return ours !== undefined && outputText(ours).length > ticksNow;
+      },
+      { timeoutMs: 20_000 },
+    );
+    assert.ok(
+      cells.some((cell) => sourceOf(cell) === 'a = 200  # edited during the run'),
+      'the edit survived a save of the running cell',
+    );
     const look = textOf(await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 0 }));
     assert.match(look, /Someone else changed shared\.ipynb on disk[\s\S]*1 cell edited[\s\S]*still running/, 'told while the cell still runs');
     const rest = await call(server.client, 'wait_for_cell', { session_id: sid, timeout: 30 });
@@ -199,12 +222,18 @@ describe('a notebook a person edits while the agent works', () => {
     assert.match(textOf(added), /Someone else changed/);
     assert.doesNotMatch(notes.join('\n'), /deleted|Conflict/);
     const cells = await cellsOf(notebook);
-    assert.ok(cells.some((cell) => sourceOf(cell) === 'x = 5  # edited in the old copy'), 'their edit');
+    assert.ok(
+      cells.some((cell) => sourceOf(cell) === 'x = 5  # edited in the old copy'),
+      'their edit',
+    );
     for (const text of ['newer one', 'newer two']) {
       const ours = cells.find((cell) => sourceOf(cell) === `print("${text}")`);
       assert.equal(ours && outputText(ours), `${text}\n`, `the agent's cell "${text}" with its output`);
     }
-    assert.ok(cells.some((cell) => sourceOf(cell) === 'a = 200  # edited during the run'), 'an earlier edit of theirs is not reverted');
+    assert.ok(
+      cells.some((cell) => sourceOf(cell) === 'a = 200  # edited during the run'),
+      'an earlier edit of theirs is not reverted',
+    );
     assert.equal(sourceOf(cells.at(-1)!), '## After the overwrite');
     const plain = await call(server.client, 'add_markdown', { session_id: sid, markdown: 'no edits meanwhile' });
     assert.equal((plain.structuredContent as { notes?: string[] }).notes, undefined, 'told once; no notes field without news');

@@ -37,7 +37,9 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** Polls the notebook file until `check` holds (the environment is recorded in the background), within 30 s. */
 async function notebookWhen(file: string, check: (nb: Json) => boolean): Promise<Json> {
   let nb: Json | undefined;
-  return waitUntil(`${file} in the expected state`, async () => (nb = await readNotebook<Json>(file).catch(() => undefined)) && check(nb) && nb, { detail: () => nb?.metadata });
+  return waitUntil(`${file} in the expected state`, async () => (nb = await readNotebook<Json>(file).catch(() => undefined)) && check(nb) && nb, {
+    detail: () => nb?.metadata,
+  });
 }
 
 function ok(result: ToolResult): Json {
@@ -67,7 +69,11 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     await writeFile(path.join(spec, 'other_kernel.py'), OTHER_KERNEL);
     await writeFile(
       path.join(spec, 'kernel.json'),
-      JSON.stringify({ argv: ['/usr/bin/python3', path.join(spec, 'other_kernel.py'), '-f', '{connection_file}'], display_name: 'Other language', language: 'otherlang' }),
+      JSON.stringify({
+        argv: ['/usr/bin/python3', path.join(spec, 'other_kernel.py'), '-f', '{connection_file}'],
+        display_name: 'Other language',
+        language: 'otherlang',
+      }),
     );
     fakeBin = path.join(share, 'fake-gpu-bin');
     await mkdir(fakeBin);
@@ -87,7 +93,10 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     ok(await call(server.client, 'execute_code', { session_id: sid, code: 'x = 1' }));
     // On a kernel that has not imported them, the inspection imports none of the array libraries.
     ok(await call(server.client, 'inspect_variables', { session_id: sid }));
-    const loaded = await call(server.client, 'execute_code', { session_id: sid, code: "import sys\nprint([m for m in ('numpy', 'pandas', 'torch', 'xarray') if m in sys.modules])" });
+    const loaded = await call(server.client, 'execute_code', {
+      session_id: sid,
+      code: "import sys\nprint([m for m in ('numpy', 'pandas', 'torch', 'xarray') if m in sys.modules])",
+    });
     assert.match(textOf(loaded), /^\[\]\n/);
     const setup = [
       'import numpy as np, pandas as pd',
@@ -118,8 +127,14 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     assert.deepEqual([byName.arr.shape, byName.arr.dtype, byName.arr.memory_bytes], [[3, 4], 'float32', 48]);
     assert.equal(byName.arr.type, 'numpy.ndarray');
     assert.deepEqual(byName.df.shape, [3, 2]);
-    assert.deepEqual(byName.df.columns, [{ name: 'a', dtype: 'int64' }, { name: 'b', dtype: 'object' }]);
-    assert.deepEqual([byName.t.shape, byName.t.device, byName.t.dtype, byName.t.memory_bytes, byName.t.requires_grad], [[2, 3], 'cuda:0', 'torch.float16', 12, true]);
+    assert.deepEqual(byName.df.columns, [
+      { name: 'a', dtype: 'int64' },
+      { name: 'b', dtype: 'object' },
+    ]);
+    assert.deepEqual(
+      [byName.t.shape, byName.t.device, byName.t.dtype, byName.t.memory_bytes, byName.t.requires_grad],
+      [[2, 3], 'cuda:0', 'torch.float16', 12, true],
+    );
     assert.equal(byName.x.repr, '1');
     assert.ok((listed.modules as string[]).includes('np (numpy)'), JSON.stringify(listed.modules));
     assert.ok((listed.callables as string[]).includes('FakeTensor'));
@@ -150,7 +165,13 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
   });
 
   it('inspect_variables keeps a huge repr and hundreds of variables within the output budget', async () => {
-    const code = ['class Big:', '    def __repr__(self): return "y" * 3_000_000', 'big = Big()', 'huge = "z" * 5_000_000', 'for i in range(600): globals()[f"v{i:03}"] = list(range(40))'].join('\n');
+    const code = [
+      'class Big:',
+      '    def __repr__(self): return "y" * 3_000_000',
+      'big = Big()',
+      'huge = "z" * 5_000_000',
+      'for i in range(600): globals()[f"v{i:03}"] = list(range(40))',
+    ].join('\n');
     ok(await call(server.client, 'execute_code', { session_id: sid, code }));
     const budget = 20_000; // JLAB_MCP_OUTPUT_BUDGET's default
     const deep = await call(server.client, 'inspect_variables', { session_id: sid, names: ['big', 'huge'] });
@@ -163,13 +184,20 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     const report = ok(all);
     assert.ok(textOf(all).length <= budget, `${textOf(all).length} characters`);
     assert.equal(report.truncated, true);
-    assert.ok(report.omitted > 0 && (report.variables as Json[]).length + report.omitted >= 600, JSON.stringify({ omitted: report.omitted, n: report.variables.length }));
+    assert.ok(
+      report.omitted > 0 && (report.variables as Json[]).length + report.omitted >= 600,
+      JSON.stringify({ omitted: report.omitted, n: report.variables.length }),
+    );
     assert.match(report.note, /output budget/);
     ok(await call(server.client, 'execute_code', { session_id: sid, code: 'del big, huge\nfor i in range(600): del globals()[f"v{i:03}"]' }));
   });
 
   it('inspect_variables and kernel_resources answer at once that the kernel is busy while a cell runs', async () => {
-    const running = await call(server.client, 'execute_code', { session_id: sid, code: 'import time\nprint("sleeping", flush=True)\ntime.sleep(120)', timeout: 0 });
+    const running = await call(server.client, 'execute_code', {
+      session_id: sid,
+      code: 'import time\nprint("sleeping", flush=True)\ntime.sleep(120)',
+      timeout: 0,
+    });
     assert.match(textOf(running), /still running|Queued/i);
     // Until the kernel has begun the cell (its first line printed), within 30 s.
     let seen = textOf(running);
@@ -213,7 +241,12 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
   });
 
   it("kernel_resources reads GPUs from nvidia-smi and marks this kernel's GPU process (a fixture nvidia-smi)", async () => {
-    ok(await call(server.client, 'execute_code', { session_id: sid, code: `import os\n_path = os.environ["PATH"]\nos.environ["PATH"] = ${JSON.stringify(fakeBin)} + ":" + _path` }));
+    ok(
+      await call(server.client, 'execute_code', {
+        session_id: sid,
+        code: `import os\n_path = os.environ["PATH"]\nos.environ["PATH"] = ${JSON.stringify(fakeBin)} + ":" + _path`,
+      }),
+    );
     try {
       const report = ok(await call(server.client, 'kernel_resources', { session_id: sid }));
       const [gpu] = report.gpu.gpus as Json[];
@@ -221,7 +254,10 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
       assert.deepEqual([gpu!.memory_used_mib, gpu!.memory_total_mib, gpu!.utilization_percent], [1200, 81920, 35]);
       assert.equal(gpu!.used_by_this_kernel, true);
       const mine = (gpu!.processes as Json[]).filter((p) => p.this_kernel);
-      assert.deepEqual(mine.map((p) => p.pid), [report.kernel_process.pid]);
+      assert.deepEqual(
+        mine.map((p) => p.pid),
+        [report.kernel_process.pid],
+      );
       assert.equal((gpu!.processes as Json[]).find((p) => p.pid === 999999)?.this_kernel, false);
       assert.match(report.summary, /GPU 0 NVIDIA A100-SXM4-80GB: 1200 of 81920 MiB, 35% busy, used by this kernel/);
     } finally {
@@ -245,7 +281,12 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     const lines = listText.split('\n').filter((line) => line && !line.startsWith('#'));
     assert.equal(lines.length, env!.pip_freeze.count);
     assert.ok(lines.some((line) => /^numpy==/i.test(line)));
-    assert.equal(createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex'), env!.pip_freeze.sha256);
+    assert.equal(
+      createHash('sha256')
+        .update(`${lines.join('\n')}\n`)
+        .digest('hex'),
+      env!.pip_freeze.sha256,
+    );
     const code = (nb.cells as Json[]).filter((cell) => cell.cell_type === 'code');
     assert.ok(code.length >= 6);
     for (const cell of code) {
@@ -253,7 +294,10 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
       for (const key of TIMING_KEYS) assert.ok(Number.isFinite(Date.parse(cell.metadata.execution[key])), key);
       const runs = cell.metadata.jlab_mcp_runs as Json[];
       assert.equal(runs.length, 1);
-      assert.deepEqual([runs[0]!.session_id, runs[0]!.host, runs[0]!.environment, runs[0]!.execution_count], [sid, os.hostname(), env!.id, cell.execution_count]);
+      assert.deepEqual(
+        [runs[0]!.session_id, runs[0]!.host, runs[0]!.environment, runs[0]!.execution_count],
+        [sid, os.hostname(), env!.id, cell.execution_count],
+      );
       assert.ok(runs[0]!.duration_s >= 0 && Date.parse(runs[0]!.ended) >= Date.parse(runs[0]!.started));
     }
     await validateWithPython([notebook]);
@@ -305,13 +349,19 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     assert.equal(byPath['inspect.ipynb'].last_run_from, 'execution metadata');
     const lastIdle = (nb.cells as Json[]).filter((c) => c.cell_type === 'code').map((c) => Date.parse(c.metadata.execution['iopub.status.idle']));
     assert.equal(Date.parse(byPath['inspect.ipynb'].last_run), Math.max(...lastIdle));
-    assert.deepEqual(byPath['inspect.ipynb'].open_in.map((s: Json) => s.session_id), [sid]);
+    assert.deepEqual(
+      byPath['inspect.ipynb'].open_in.map((s: Json) => s.session_id),
+      [sid],
+    );
     assert.equal(byPath['inspect_continued.ipynb'].open_in.length, 1);
     assert.deepEqual(byPath['sub/deep.ipynb'].open_in, []);
     assert.equal(byPath['broken.ipynb'].cells, null);
     assert.equal(byPath['broken.ipynb'].last_run_from, 'file modified time');
     const sub = ok(await call(server.client, 'list_notebooks', { path: 'sub' }));
-    assert.deepEqual((sub.notebooks as Json[]).map((entry) => entry.path), ['sub/deep.ipynb']);
+    assert.deepEqual(
+      (sub.notebooks as Json[]).map((entry) => entry.path),
+      ['sub/deep.ipynb'],
+    );
     const outside = await call(server.client, 'list_notebooks', { path: '..' });
     assert.equal(outside.isError, true);
     assert.match(textOf(outside), /PATH_OUTSIDE_NOTEBOOK_DIR/);

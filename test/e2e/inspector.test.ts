@@ -14,10 +14,26 @@ const INSPECTOR = path.join(REPO, 'node_modules', '@modelcontextprotocol', 'insp
 
 /** An independent client: the MCP Inspector CLI, one process per call. */
 async function inspector(notebookDir: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [INSPECTOR, '--cli', process.execPath, CLI, '-e', `JLAB_MCP_NOTEBOOK_DIR=${notebookDir}`, '-e', 'JLAB_MCP_LOG_LEVEL=warn', '-e', 'JLAB_MCP_RUN_MODE=local', ...args], {
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      INSPECTOR,
+      '--cli',
+      process.execPath,
+      CLI,
+      '-e',
+      `JLAB_MCP_NOTEBOOK_DIR=${notebookDir}`,
+      '-e',
+      'JLAB_MCP_LOG_LEVEL=warn',
+      '-e',
+      'JLAB_MCP_RUN_MODE=local',
+      ...args,
+    ],
+    {
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 

@@ -30,7 +30,16 @@ describe('JupyterHub single-user server (external backend)', { skip: missing }, 
   /** jlab-mcp with the three settings a hub user needs (plus a notebook directory, and its state in the hub's temp dir). */
   function jlabOnHub(url: string, tokenFile: string, notebookDir: string): Promise<Spawned> {
     const stateDir = path.join(hub.dir, 'state', path.basename(notebookDir));
-    return spawnServer({ JLAB_MCP_RUN_MODE: 'external', JLAB_MCP_JUPYTER_URL: url, JLAB_MCP_JUPYTER_TOKEN_FILE: tokenFile, JLAB_MCP_SERVER_START_TIMEOUT: '60', JLAB_MCP_STATE_DIR: stateDir }, notebookDir);
+    return spawnServer(
+      {
+        JLAB_MCP_RUN_MODE: 'external',
+        JLAB_MCP_JUPYTER_URL: url,
+        JLAB_MCP_JUPYTER_TOKEN_FILE: tokenFile,
+        JLAB_MCP_SERVER_START_TIMEOUT: '60',
+        JLAB_MCP_STATE_DIR: stateDir,
+      },
+      notebookDir,
+    );
   }
 
   it('a server the hub is still spawning (the same 424 as a stopped one) is waited for, then used', async () => {
@@ -42,7 +51,10 @@ describe('JupyterHub single-user server (external backend)', { skip: missing }, 
     try {
       const started = await call(server.client, 'start_new_session', { experiment_name: 'spawning' });
       assert.equal(started.isError, undefined, textOf(started));
-      assert.match(server.stderr(), /The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/user\/alice\/ is not up yet: JupyterHub is still starting it \(pending: spawn\); waiting for it/);
+      assert.match(
+        server.stderr(),
+        /The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/user\/alice\/ is not up yet: JupyterHub is still starting it \(pending: spawn\); waiting for it/,
+      );
       const ran = await call(server.client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: '6 * 7' });
       assert.match(textOf(ran), /^42\n/);
       console.log(`# JupyterHub: user server spawned and answering in ${((Date.now() - began) / 1000).toFixed(1)} s (${SLOW_SPAWN_S} s of it held back)`);
@@ -67,9 +79,15 @@ describe('JupyterHub single-user server (external backend)', { skip: missing }, 
       // The server's root (Spawner.notebook_dir), not its process's directory (the user's home).
       assert.match(textOf(ran), new RegExp(`^${await realpath(hub.rootDir)}\\n${hub.user}\\n`));
       const kernels = await call(server.client, 'list_kernels');
-      assert.ok((kernels.structuredContent?.kernels as Array<{ name: string }>).some((k) => k.name === 'python3'), textOf(kernels));
+      assert.ok(
+        (kernels.structuredContent?.kernels as Array<{ name: string }>).some((k) => k.name === 'python3'),
+        textOf(kernels),
+      );
       // The hub's single-user server sees the notebook jlab-mcp wrote (its Contents API, as JupyterLab would).
-      const listing = await fetch(new URL('api/contents/agent', hub.userUrl), { headers: { Authorization: `token ${hub.token}` }, signal: AbortSignal.timeout(10_000) });
+      const listing = await fetch(new URL('api/contents/agent', hub.userUrl), {
+        headers: { Authorization: `token ${hub.token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
       assert.equal(listing.status, 200);
       const names = ((await listing.json()) as { content: Array<{ name: string }> }).content.map((entry) => entry.name);
       assert.ok(names.includes('hub.ipynb'), `the hub's server lists ${names.join(', ')}`);
@@ -91,7 +109,10 @@ describe('JupyterHub single-user server (external backend)', { skip: missing }, 
       const began = Date.now();
       const result = await call(server.client, 'start_new_session', { experiment_name: 'bad' });
       assert.equal(result.isError, true);
-      assert.match(textOf(result), /JUPYTER_TOKEN_REJECTED[\s\S]*Token rejected by http:\/\/127\.0\.0\.1:\d+\/user\/alice\/ \(GET \/api\/status answered HTTP 403\)[\s\S]*\/hub\/token/);
+      assert.match(
+        textOf(result),
+        /JUPYTER_TOKEN_REJECTED[\s\S]*Token rejected by http:\/\/127\.0\.0\.1:\d+\/user\/alice\/ \(GET \/api\/status answered HTTP 403\)[\s\S]*\/hub\/token/,
+      );
       assert.ok(Date.now() - began < 15_000, 'fails without waiting out JLAB_MCP_SERVER_START_TIMEOUT (60 s)');
     } finally {
       await server.close();
@@ -118,7 +139,10 @@ describe('JupyterHub single-user server (external backend)', { skip: missing }, 
       const result = await call(server.client, 'start_new_session', { experiment_name: 'stopped' });
       assert.equal(result.isError, true);
       assert.ok(Date.now() - began < 15_000, 'fails without waiting out JLAB_MCP_SERVER_START_TIMEOUT (60 s)');
-      assert.match(textOf(result), /JUPYTER_UNREACHABLE[\s\S]*is not running: JupyterHub says[\s\S]*Next step: Start your server from the hub \(http:\/\/127\.0\.0\.1:\d+\/hub\/spawn\/alice\)/);
+      assert.match(
+        textOf(result),
+        /JUPYTER_UNREACHABLE[\s\S]*is not running: JupyterHub says[\s\S]*Next step: Start your server from the hub \(http:\/\/127\.0\.0\.1:\d+\/hub\/spawn\/alice\)/,
+      );
     } finally {
       await server.close();
     }

@@ -110,7 +110,11 @@ describe('server start failures', () => {
       const first = await call(server.client, 'start_new_session', { experiment_name: 'flaky' });
       assert.equal(first.isError, true);
       assert.match(textOf(first), /SERVER_START_FAILED[\s\S]*simulated: jupyter is broken today/);
-      assert.deepEqual((await readdir(server.notebookDir)).filter((f) => f.endsWith('.ipynb')), [], 'no notebook for a failed start');
+      assert.deepEqual(
+        (await readdir(server.notebookDir)).filter((f) => f.endsWith('.ipynb')),
+        [],
+        'no notebook for a failed start',
+      );
       await writeFile(flag, '');
       const second = await call(server.client, 'start_new_session', { experiment_name: 'flaky' });
       assert.equal(second.isError, undefined, textOf(second));

@@ -54,8 +54,14 @@ describe('long-running cells and the output budget', () => {
     );
     assert.match(textOf(result as never), /step 5/);
     assert.ok(progress.length >= 2, `got ${progress.length} progress notifications`);
-    assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1]!.progress), 'progress increases');
-    assert.ok(progress.some((p) => /running \d+ s · step \d/.test(p.message ?? '')), JSON.stringify(progress));
+    assert.ok(
+      progress.every((p, i) => i === 0 || p.progress > progress[i - 1]!.progress),
+      'progress increases',
+    );
+    assert.ok(
+      progress.some((p) => /running \d+ s · step \d/.test(p.message ?? '')),
+      JSON.stringify(progress),
+    );
   });
 
   it('cancelling a request interrupts the kernel, and the next cell runs at once', async () => {
@@ -100,7 +106,10 @@ describe('long-running cells and the output budget', () => {
     const after = await call(server.client, 'execute_code', { session_id: sid, code: "print('kept' in globals())" });
     assert.match(textOf(after), /^False/);
     // The silent per-kernel setup (stream chunking) is applied again after a restart.
-    const setup = await call(server.client, 'execute_code', { session_id: sid, code: "from ipykernel.iostream import OutStream\nprint(getattr(OutStream, '_jlab_mcp_chunked', False))" });
+    const setup = await call(server.client, 'execute_code', {
+      session_id: sid,
+      code: "from ipykernel.iostream import OutStream\nprint(getattr(OutStream, '_jlab_mcp_chunked', False))",
+    });
     assert.match(textOf(setup), /^True/);
   });
 
@@ -120,7 +129,14 @@ describe('long-running cells and the output budget', () => {
     const peaks: number[] = [];
     for (let round = 0; round < 2; round++) {
       let peak = await rss();
-      const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v)), () => {}), 50);
+      const sampler = setInterval(
+        () =>
+          void rss().then(
+            (v) => (peak = Math.max(peak, v)),
+            () => {},
+          ),
+        50,
+      );
       try {
         const result = await call(server.client, 'execute_code', { session_id: sid, code, timeout: 120 });
         assert.match(textOf(result), /left out; the full output is in cell/);
@@ -160,7 +176,10 @@ describe('long-running cells and the output budget', () => {
     const image = result.content.find((block) => block.type === 'image')!;
     const png = Buffer.from(image.data!, 'base64');
     const index = Number(/\[cell (\d+) \(id \w+\) ·/.exec(textOf(result))![1]);
-    const original = Buffer.from((await cellOf(index)).outputs.find((o: { output_type: string }) => o.output_type === 'display_data').data['image/png'], 'base64');
+    const original = Buffer.from(
+      (await cellOf(index)).outputs.find((o: { output_type: string }) => o.output_type === 'display_data').data['image/png'],
+      'base64',
+    );
     const [width, height] = [original.readUInt32BE(16), original.readUInt32BE(20)];
     assert.ok(width > 1000, `the notebook keeps the full-size original (${width}×${height})`);
     const expected = [400, Math.round((height * 400) / width)];

@@ -41,12 +41,24 @@ describe('npm package', { concurrency: false }, () => {
   it('holds what the binary needs at run time and nothing of the sources or tests', async () => {
     const { stdout } = await exec('npm', ['pack', '--dry-run', '--json'], { cwd: REPO, timeout: NPM_TIMEOUT_MS });
     const files = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((file) => file.path);
-    for (const needed of ['package.json', 'README.md', 'dist/cli.js', 'dist/setup/jupyterSetup.js', 'assets/kernel/python_setup.py', 'assets/jupyter/nodelay_config.py']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'dist/cli.js',
+      'dist/setup/jupyterSetup.js',
+      'assets/kernel/python_setup.py',
+      'assets/jupyter/nodelay_config.py',
+    ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
-    assert.deepEqual(files.filter((file) => /^(src|test|bench|scripts)\//.test(file)), []);
+    assert.deepEqual(
+      files.filter((file) => /^(src|test|bench|scripts)\//.test(file)),
+      [],
+    );
     const installed = path.join(path.dirname(path.dirname(bin)), 'lib', 'node_modules');
-    const deps = await readdir(path.join(installed, 'jlab-mcp', 'node_modules', '@modelcontextprotocol')).catch(() => readdir(path.join(installed, '@modelcontextprotocol')));
+    const deps = await readdir(path.join(installed, 'jlab-mcp', 'node_modules', '@modelcontextprotocol')).catch(() =>
+      readdir(path.join(installed, '@modelcontextprotocol')),
+    );
     assert.ok(deps.includes('server'), `the MCP server SDK is installed: ${deps.join(', ')}`);
     assert.ok(!deps.includes('client') && !deps.includes('inspector'), `test-only packages are not installed: ${deps.join(', ')}`);
   });
@@ -57,7 +69,9 @@ describe('npm package', { concurrency: false }, () => {
     assert.match(help, /Usage: jlab-mcp \[options\]/);
     assert.match(help, /jlab-mcp doctor/);
     assert.match(help, /JLAB_MCP_NOTEBOOK_DIR/);
-    const { stdout } = await exec(bin, ['doctor', '--json'], { env: { ...process.env, JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: path.join(work, 'nb') } });
+    const { stdout } = await exec(bin, ['doctor', '--json'], {
+      env: { ...process.env, JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: path.join(work, 'nb') },
+    });
     const report = JSON.parse(stdout) as { ok: boolean; version: string; checks: { name: string; status: string }[] };
     assert.equal(report.version, VERSION);
     assert.equal(report.ok, true, stdout);
@@ -73,7 +87,10 @@ describe('npm package', { concurrency: false }, () => {
     const client = new Client({ name: 'jlab-mcp-package-test', version: '0.0.0' });
     await client.connect(transport);
     try {
-      const started = (await client.callTool({ name: 'start_new_session', arguments: { experiment_name: 'from-package' } }, { timeout: 120_000 })) as ToolResult;
+      const started = (await client.callTool(
+        { name: 'start_new_session', arguments: { experiment_name: 'from-package' } },
+        { timeout: 120_000 },
+      )) as ToolResult;
       assert.ok(!started.isError, textOf(started));
       const { session_id, notebook_path } = started.structuredContent as { session_id: string; notebook_path: string };
       const cell = (await client.callTool({ name: 'execute_code', arguments: { session_id, code: 'print(6*7)' } }, { timeout: 120_000 })) as ToolResult;
@@ -93,7 +110,10 @@ describe('npm package', { concurrency: false }, () => {
     const npxCache = path.join(os.homedir(), '.npm', '_npx');
     const before = new Set(await readdir(npxCache).catch(() => []));
     try {
-      const { stdout } = await exec('npm', ['exec', '--yes', '--prefer-offline', `--package=${tarball}`, '--', 'jlab-mcp', '--version'], { cwd: work, timeout: NPM_TIMEOUT_MS });
+      const { stdout } = await exec('npm', ['exec', '--yes', '--prefer-offline', `--package=${tarball}`, '--', 'jlab-mcp', '--version'], {
+        cwd: work,
+        timeout: NPM_TIMEOUT_MS,
+      });
       assert.equal(stdout.trim().split('\n').pop(), VERSION);
     } finally {
       for (const entry of await readdir(npxCache).catch(() => [])) {

@@ -58,7 +58,11 @@ describe('sessions outlive jlab-mcp (local backend)', () => {
 
     const second = await spawn({ JLAB_MCP_STATE_DIR: stateDir }, first.notebookDir);
     const listed = await call(second.client, 'list_sessions');
-    assert.deepEqual((listed.structuredContent?.sessions as Array<{ session_id: string }>).map((s) => s.session_id), [sid], textOf(listed));
+    assert.deepEqual(
+      (listed.structuredContent?.sessions as Array<{ session_id: string }>).map((s) => s.session_id),
+      [sid],
+      textOf(listed),
+    );
     const waited = await call(second.client, 'wait_for_cell', { session_id: sid, timeout: 30 });
     assert.match(textOf(waited), /tick 11\n[\s\S]*\[cell 2 \(id \w+\) · In \[\d+\] · ok/);
     const cell = (await cellsOf(notebook))[2]!;
@@ -103,9 +107,17 @@ describe('sessions outlive jlab-mcp (local backend)', () => {
     const second = await spawn({ JLAB_MCP_STATE_DIR: stateDir }, first.notebookDir);
     const refused = await call(second.client, 'execute_code', { session_id: doomedId, code: '1' });
     assert.equal(refused.isError, true);
-    assert.match(textOf(refused), new RegExp(`SERVER_LOST[\\s\\S]*no longer exists[\\s\\S]*start_session_resume_notebook\\(notebook_path="${String(doomed.structuredContent?.notebook_path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\)`));
+    assert.match(
+      textOf(refused),
+      new RegExp(
+        `SERVER_LOST[\\s\\S]*no longer exists[\\s\\S]*start_session_resume_notebook\\(notebook_path="${String(doomed.structuredContent?.notebook_path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\)`,
+      ),
+    );
     const listed = await call(second.client, 'list_sessions');
-    assert.deepEqual((listed.structuredContent?.sessions as Array<{ session_id: string }>).map((s) => s.session_id), [keptId]);
+    assert.deepEqual(
+      (listed.structuredContent?.sessions as Array<{ session_id: string }>).map((s) => s.session_id),
+      [keptId],
+    );
     assert.equal((listed.structuredContent?.gone_sessions as Array<{ session_id: string }>)[0]?.session_id, doomedId);
     const fine = await call(second.client, 'execute_code', { session_id: keptId, code: 'print("still here")' });
     assert.match(textOf(fine), /^still here\n/);

@@ -66,7 +66,9 @@ async function startWithProgress(server: Awaited<ReturnType<typeof spawnServer>>
 }
 
 describe('set-up of Jupyter by the binary', { concurrency: false }, () => {
-  it('no Jupyter on PATH, not able to apt: a private venv with pip, served at once, the start call waits with progress; reused next time', { skip: indexSkip }, async () => {
+  it('no Jupyter on PATH, not able to apt: a private venv with pip, served at once, the start call waits with progress; reused next time', {
+    skip: indexSkip,
+  }, async () => {
     const { env, venv } = await strippedMachine();
     const server = await spawnServer(env);
     try {
@@ -75,7 +77,10 @@ describe('set-up of Jupyter by the binary', { concurrency: false }, () => {
       assert.ok(!listed.isError, textOf(listed));
       const { result, progress } = await startWithProgress(server, 'venv-setup');
       assert.ok(!result.isError, `${textOf(result)}\n--- stderr ---\n${server.stderr().slice(-3000)}`);
-      assert.ok(progress.some((m) => /setting up Jupyter, step 2\/2: pip install jupyter_server ipykernel/.test(m)), `progress: ${JSON.stringify(progress.slice(0, 5))}`);
+      assert.ok(
+        progress.some((m) => /setting up Jupyter, step 2\/2: pip install jupyter_server ipykernel/.test(m)),
+        `progress: ${JSON.stringify(progress.slice(0, 5))}`,
+      );
       const sid = (result.structuredContent as { session_id: string }).session_id;
       const cell = await call(server.client, 'execute_code', { session_id: sid, code: 'import sys\nprint(6*7, sys.prefix)' });
       assert.match(textOf(cell), new RegExp(`42 ${venv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the kernel runs in the private venv');
@@ -100,7 +105,7 @@ describe('set-up of Jupyter by the binary', { concurrency: false }, () => {
     }
   });
 
-  it('pip cannot install: the start call fails with pip\'s words and the command to run; the half-made venv is finished, not remade, next time', async () => {
+  it("pip cannot install: the start call fails with pip's words and the command to run; the half-made venv is finished, not remade, next time", async () => {
     const { env, venv } = await strippedMachine();
     // No index at all: pip has nothing to install from (the machine's find-links hold no Jupyter).
     Object.assign(env, { PIP_NO_INDEX: '1' });

@@ -44,7 +44,11 @@ describe('every suggested next call, followed literally, works', { skip }, () =>
    */
   async function follow(text: string, expected: string[]): Promise<Array<{ call: SuggestedCall; result: ToolResult }>> {
     const calls = suggestedCallsIn(text);
-    assert.deepEqual(calls.map((each) => each.tool), expected, `the calls suggested in:\n${text}`);
+    assert.deepEqual(
+      calls.map((each) => each.tool),
+      expected,
+      `the calls suggested in:\n${text}`,
+    );
     const results = [];
     for (const each of calls) {
       const result = await tool(each.tool, each.args, 180_000);
@@ -126,7 +130,10 @@ describe('every suggested next call, followed literally, works', { skip }, () =>
     const registry = JSON.parse(await readFile(path.join(stateDir, 'registry.json'), 'utf8'));
     const jupyter = registry.servers.default;
     const token = (await readFile(jupyter.tokenFile, 'utf8')).trim();
-    const deleted = await fetch(new URL(`api/kernels/${registry.sessions[sid].kernelId}`, jupyter.baseUrl), { method: 'DELETE', headers: { Authorization: `token ${token}` } });
+    const deleted = await fetch(new URL(`api/kernels/${registry.sessions[sid].kernelId}`, jupyter.baseUrl), {
+      method: 'DELETE',
+      headers: { Authorization: `token ${token}` },
+    });
     assert.equal(deleted.status, 204);
     let refused: ToolResult | undefined;
     // The first call may be the one that finds out (a cell ended by the loss); the next one is refused with the hint.
@@ -149,13 +156,25 @@ describe('every suggested next call, followed literally, works', { skip }, () =>
     const registry = JSON.parse(await readFile(path.join(goneState, 'registry.json'), 'utf8'));
     const jupyter = registry.servers.default;
     const token = (await readFile(jupyter.tokenFile, 'utf8')).trim();
-    assert.equal((await fetch(new URL(`api/kernels/${registry.sessions[sid].kernelId}`, jupyter.baseUrl), { method: 'DELETE', headers: { Authorization: `token ${token}` } })).status, 204);
+    assert.equal(
+      (
+        await fetch(new URL(`api/kernels/${registry.sessions[sid].kernelId}`, jupyter.baseUrl), {
+          method: 'DELETE',
+          headers: { Authorization: `token ${token}` },
+        })
+      ).status,
+      204,
+    );
 
     const second = await spawnServer({ JLAB_MCP_STATE_DIR: goneState, JLAB_MCP_LOG_LEVEL: 'warn' }, dir);
     try {
       const goOn = async (text: string) => {
         const calls = suggestedCallsIn(text);
-        assert.deepEqual(calls.map((each) => each.tool), ['start_session_resume_notebook'], text);
+        assert.deepEqual(
+          calls.map((each) => each.tool),
+          ['start_session_resume_notebook'],
+          text,
+        );
         const resumed = await call(second.client, calls[0]!.tool, calls[0]!.args, 180_000);
         assert.notEqual(resumed.isError, true, `following ${calls[0]!.written} literally failed:\n${textOf(resumed)}`);
         followed.push(calls[0]!.written);

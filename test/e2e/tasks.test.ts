@@ -19,7 +19,10 @@ const cellsOf = (notebook: string) => readCells<Cell>(notebook);
 /** The task as tasks/get shows it once it is no longer working, or as last seen after 60 s. */
 async function settledTask(client: TasksClient, taskId: string): Promise<Record<string, unknown> | undefined> {
   let task: Record<string, unknown> | undefined;
-  await holdsWithin('the task settled', async () => (task = (await client.raw('tasks/get', { taskId })).result)?.status !== 'working', { timeoutMs: 60_000, intervalMs: 500 });
+  await holdsWithin('the task settled', async () => (task = (await client.raw('tasks/get', { taskId })).result)?.status !== 'working', {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
   return task;
 }
 
@@ -66,18 +69,28 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
   it('v2: a 10 s cell as a task — working with the newest output line as status, then completed with what the plain call returns', async () => {
     const client = await connect('modern');
     assert.equal(client.client.getProtocolEra(), 'modern');
-    assert.deepEqual(client.client.getServerCapabilities()?.extensions?.['io.modelcontextprotocol/tasks'], {}, 'the extension is advertised on server/discover');
+    assert.deepEqual(
+      client.client.getServerCapabilities()?.extensions?.['io.modelcontextprotocol/tasks'],
+      {},
+      'the extension is advertised on server/discover',
+    );
     const { sid, notebook } = await startSession(client, 'task10');
     const code = 'import time\nfor i in range(10):\n    print("epoch", i, flush=True)\n    time.sleep(1)\nprint("trained")';
     const { outcome, messages } = await asTask(client, 'execute_code', { session_id: sid, code });
-    assert.ok(messages.some((message) => /cell 0 running \d+ s · epoch \d/.test(message)), `progress text in the status: ${messages.join(' | ')}`);
+    assert.ok(
+      messages.some((message) => /cell 0 running \d+ s · epoch \d/.test(message)),
+      `progress text in the status: ${messages.join(' | ')}`,
+    );
     assert.equal(outcome.status, 'completed');
     const result = (outcome as { result: ToolResult }).result;
     assert.ok(!result.isError);
     assert.match(textOf(result), /epoch 9\ntrained[\s\S]*\[cell 0 \(id \w+\) · In \[1\] · ok/);
     assert.equal(result.structuredContent?.status, 'ok', 'the structured result of the plain call too');
     // The same call without opting in: today's behaviour, the partial output at the timeout.
-    const plain = (await client.client.callTool({ name: 'execute_code', arguments: { session_id: sid, code: 'time.sleep(3); print("late")', timeout: 0.5 } })) as ToolResult;
+    const plain = (await client.client.callTool({
+      name: 'execute_code',
+      arguments: { session_id: sid, code: 'time.sleep(3); print("late")', timeout: 0.5 },
+    })) as ToolResult;
     assert.match(textOf(plain), /still running[\s\S]*wait_for_cell/);
     assert.match(textOf((await client.client.callTool({ name: 'wait_for_cell', arguments: { session_id: sid, timeout: 30 } })) as ToolResult), /late/);
     // An opted-in call that ends within one poll interval is answered directly, as the extension allows.
@@ -92,7 +105,11 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
   it('v2: tasks/cancel interrupts the kernel (KeyboardInterrupt in the notebook) and the next cell runs; an error cell completes with isError', async () => {
     const client = await connect('modern');
     const { sid, notebook } = await startSession(client, 'taskcancel');
-    const execution = await client.tasks.callTool('execute_code', { session_id: sid, code: 'import time\nprint("begun", flush=True)\ntime.sleep(120)' }, { task: { preference: 'prefer' } });
+    const execution = await client.tasks.callTool(
+      'execute_code',
+      { session_id: sid, code: 'import time\nprint("begun", flush=True)\ntime.sleep(120)' },
+      { task: { preference: 'prefer' } },
+    );
     assert.equal(execution.kind, 'task');
     for await (const event of execution.updates()) {
       if (event.type === 'task' && /begun/.test(event.task.statusMessage ?? '')) break;
@@ -146,7 +163,10 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     const tools = await client.client.listTools();
     assert.equal(tools.tools.find((tool) => tool.name === 'execute_code')?.execution?.taskSupport, 'optional');
     const { sid } = await startSession(client, 'taskv1');
-    await client.client.callTool({ name: 'execute_code', arguments: { session_id: sid, code: 'import time\nfor i in range(4):\n    print("step", i, flush=True); time.sleep(1)' } });
+    await client.client.callTool({
+      name: 'execute_code',
+      arguments: { session_id: sid, code: 'import time\nfor i in range(4):\n    print("step", i, flush=True); time.sleep(1)' },
+    });
     const { outcome, messages } = await asTask(client, 'run_cell', { session_id: sid, cell_index: 0 });
     assert.equal(outcome.status, 'completed', JSON.stringify(outcome));
     assert.match(textOf((outcome as { result: ToolResult }).result), /step 3[\s\S]*· ok/);
@@ -163,7 +183,11 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     const client = await connect('modern', { JLAB_MCP_TASKS: 'false' });
     assert.equal(client.client.getServerCapabilities()?.extensions?.['io.modelcontextprotocol/tasks'], undefined);
     const { sid } = await startSession(client, 'notasks');
-    const call = await client.tasks.callTool('execute_code', { session_id: sid, code: 'import time; time.sleep(3); print("slept")' }, { task: { preference: 'prefer' } });
+    const call = await client.tasks.callTool(
+      'execute_code',
+      { session_id: sid, code: 'import time; time.sleep(3); print("slept")' },
+      { task: { preference: 'prefer' } },
+    );
     assert.equal(call.kind, 'immediate');
     assert.match(textOf(((await call.settle()).outcome as { result: ToolResult }).result), /^slept/);
   });
@@ -183,10 +207,14 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     const lostTask = await start(b.sid, 'import time, os\nprint(os.getpid(), flush=True)\ntime.sleep(300)');
     // Wait until both cells run, then exit (keep) and delete the second session's kernel while no jlab-mcp is attached.
     let views: string[] = [];
-    await waitUntil('both cells running', async () => {
-      views = await Promise.all([survivor, lostTask].map(async (taskId) => String((await first.raw('tasks/get', { taskId })).result?.statusMessage)));
-      return views.every((message) => /running/.test(message));
-    }, { intervalMs: 300, detail: () => views.join(' | ') });
+    await waitUntil(
+      'both cells running',
+      async () => {
+        views = await Promise.all([survivor, lostTask].map(async (taskId) => String((await first.raw('tasks/get', { taskId })).result?.statusMessage)));
+        return views.every((message) => /running/.test(message));
+      },
+      { intervalMs: 300, detail: () => views.join(' | ') },
+    );
     const firstPid = first.pid()!;
     await first.close();
     assert.deepEqual(await waitUntilGone([firstPid], 20_000), [], 'the first jlab-mcp exits');
@@ -198,7 +226,10 @@ describe('MCP tasks (io.modelcontextprotocol/tasks, 2026-07-28; core tasks, 2025
     assert.equal(registry.tasks[survivor]?.status, 'working', 'the task is in the registry');
     const server = registry.servers.default!;
     const token = (await readFile(server.tokenFile, 'utf8')).split('\n')[0]!;
-    const deleted = await fetch(new URL(`api/kernels/${registry.sessions[b.sid]!.kernelId}`, server.baseUrl), { method: 'DELETE', headers: { Authorization: `token ${token}` } });
+    const deleted = await fetch(new URL(`api/kernels/${registry.sessions[b.sid]!.kernelId}`, server.baseUrl), {
+      method: 'DELETE',
+      headers: { Authorization: `token ${token}` },
+    });
     assert.equal(deleted.status, 204);
 
     // A 2025 client this time: the SDK's 2026 negotiation would first spawn a probe sibling on the same state directory.

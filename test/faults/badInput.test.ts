@@ -55,7 +55,8 @@ async function listTree(root: string, skip?: string): Promise<Record<string, str
 }
 
 /** Names this file's rows use; one of them in the temp root would be a file that escaped two levels up. */
-const ESCAPE_MARKERS = /^(?:escape|outside|elsewhere|inner|runs|launch|café|実験|日|a_b|notebook|old-4|unknown-outputs|big|many|résumé|code|indices|timeouts|my notebooks)/;
+const ESCAPE_MARKERS =
+  /^(?:escape|outside|elsewhere|inner|runs|launch|café|実験|日|a_b|notebook|old-4|unknown-outputs|big|many|résumé|code|indices|timeouts|my notebooks)/;
 
 /** What lies outside the notebook dir that a bad call could touch: the parent dir, the temp root, /etc/passwd. */
 async function outsideState(): Promise<unknown> {
@@ -103,7 +104,9 @@ const execute = (sid: string, code: string, timeout = 30) => call(server.client,
 /** A finished cell's footer line, `[cell N (id a1b2c3d4) · In [k] · ok · …]`. */
 const FOOTER = /\[cell \d+ \(id \w+\) · In \[[^\]]*\] · /;
 
-async function readNotebook(file: string): Promise<{ nbformat: number; nbformat_minor: number; metadata: Record<string, unknown>; cells: Array<Record<string, unknown>> }> {
+async function readNotebook(
+  file: string,
+): Promise<{ nbformat: number; nbformat_minor: number; metadata: Record<string, unknown>; cells: Array<Record<string, unknown>> }> {
   return JSON.parse(await readFile(file, 'utf8'));
 }
 
@@ -134,24 +137,58 @@ function notebookText(content: unknown): string {
 
 /** Files resume and continue must both refuse, leaving the file and the directory as they were. */
 const refusedNotebooks: Array<{ title: string; file: string; content: string | Buffer; code: string; message: RegExp; hint?: RegExp }> = [
-  { title: 'not JSON', file: 'not-json.ipynb', content: 'this is { not json', code: 'NOTEBOOK_INVALID', message: /not-json\.ipynb as a notebook: it is not JSON/ },
+  {
+    title: 'not JSON',
+    file: 'not-json.ipynb',
+    content: 'this is { not json',
+    code: 'NOTEBOOK_INVALID',
+    message: /not-json\.ipynb as a notebook: it is not JSON/,
+  },
   { title: 'an empty file', file: 'empty.ipynb', content: '', code: 'NOTEBOOK_INVALID', message: /the file is empty/ },
-  { title: 'bytes that are not UTF-8', file: 'latin1.ipynb', content: Buffer.from('{"nbformat": 4, "cells": [], "x": "caf\xe9"}', 'latin1'), code: 'NOTEBOOK_INVALID', message: /not UTF-8 text/ },
+  {
+    title: 'bytes that are not UTF-8',
+    file: 'latin1.ipynb',
+    content: Buffer.from('{"nbformat": 4, "cells": [], "x": "caf\xe9"}', 'latin1'),
+    code: 'NOTEBOOK_INVALID',
+    message: /not UTF-8 text/,
+  },
   { title: 'JSON but an array', file: 'array.ipynb', content: '[1, 2, 3]', code: 'NOTEBOOK_INVALID', message: /it is a JSON array, not a notebook object/ },
-  { title: 'JSON object without cells', file: 'object.ipynb', content: '{"hello": "world"}', code: 'NOTEBOOK_INVALID', message: /without nbformat and cells, not a Jupyter notebook/ },
+  {
+    title: 'JSON object without cells',
+    file: 'object.ipynb',
+    content: '{"hello": "world"}',
+    code: 'NOTEBOOK_INVALID',
+    message: /without nbformat and cells, not a Jupyter notebook/,
+  },
   {
     title: 'nbformat 3 (worksheets)',
     file: 'v3.ipynb',
-    content: notebookText({ nbformat: 3, nbformat_minor: 0, metadata: { name: 'v3' }, worksheets: [{ cells: [{ cell_type: 'code', input: 'x = 1', language: 'python', outputs: [], prompt_number: 1 }], metadata: {} }] }),
+    content: notebookText({
+      nbformat: 3,
+      nbformat_minor: 0,
+      metadata: { name: 'v3' },
+      worksheets: [{ cells: [{ cell_type: 'code', input: 'x = 1', language: 'python', outputs: [], prompt_number: 1 }], metadata: {} }],
+    }),
     code: 'NOTEBOOK_INVALID',
     message: /it is an nbformat 3 notebook, and only nbformat 4 is supported/,
     hint: /Next step: Convert it first: jupyter nbconvert --to notebook --nbformat 4 \S*v3\.ipynb/,
   },
-  { title: 'nbformat 5 (from the future)', file: 'v5.ipynb', content: '{"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}', code: 'NOTEBOOK_INVALID', message: /nbformat 5 notebook, newer than/ },
+  {
+    title: 'nbformat 5 (from the future)',
+    file: 'v5.ipynb',
+    content: '{"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}',
+    code: 'NOTEBOOK_INVALID',
+    message: /nbformat 5 notebook, newer than/,
+  },
   {
     title: 'a cell whose source is a number (would be lost on save)',
     file: 'bad-source.ipynb',
-    content: notebookText({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', id: 'a', metadata: {}, source: 42, outputs: [], execution_count: null }] }),
+    content: notebookText({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ cell_type: 'code', id: 'a', metadata: {}, source: 42, outputs: [], execution_count: null }],
+    }),
     code: 'NOTEBOOK_INVALID',
     message: /cell 0 has a source that is neither a string nor a list of strings/,
   },
@@ -176,9 +213,24 @@ const refusedPaths: Array<{ title: string; path: () => Promise<string>; code: st
     code: 'NOTEBOOK_NOT_FOUND',
     message: /Not a notebook file: a dir\.ipynb is a directory/,
   },
-  { title: '../outside.ipynb (an existing notebook outside)', path: async () => '../outside.ipynb', code: 'PATH_OUTSIDE_NOTEBOOK_DIR', message: /Refused: \.\.\/outside\.ipynb is outside the notebook directory/ },
-  { title: '../missing.ipynb (outside, missing: no probing)', path: async () => '../missing.ipynb', code: 'PATH_OUTSIDE_NOTEBOOK_DIR', message: /outside the notebook directory/ },
-  { title: 'absolute /etc/passwd', path: async () => '/etc/passwd', code: 'PATH_OUTSIDE_NOTEBOOK_DIR', message: /Refused: \/etc\/passwd is outside the notebook directory/ },
+  {
+    title: '../outside.ipynb (an existing notebook outside)',
+    path: async () => '../outside.ipynb',
+    code: 'PATH_OUTSIDE_NOTEBOOK_DIR',
+    message: /Refused: \.\.\/outside\.ipynb is outside the notebook directory/,
+  },
+  {
+    title: '../missing.ipynb (outside, missing: no probing)',
+    path: async () => '../missing.ipynb',
+    code: 'PATH_OUTSIDE_NOTEBOOK_DIR',
+    message: /outside the notebook directory/,
+  },
+  {
+    title: 'absolute /etc/passwd',
+    path: async () => '/etc/passwd',
+    code: 'PATH_OUTSIDE_NOTEBOOK_DIR',
+    message: /Refused: \/etc\/passwd is outside the notebook directory/,
+  },
   {
     title: 'a symlink inside that leads outside',
     path: async () => {
@@ -287,7 +339,13 @@ describe(`${TAG} malformed input through the built binary`, () => {
       metadata: { kernelspec: KERNELSPEC, custom: { minor } },
       cells: [
         { cell_type: 'markdown', metadata: {}, source: ['# old\n', `4.${minor}`] },
-        { cell_type: 'code', metadata: { tags: ['t'] }, source: ['x = 40 + 2\n', 'print(x)'], outputs: [{ output_type: 'stream', name: 'stdout', text: ['42\n'] }], execution_count: 1 },
+        {
+          cell_type: 'code',
+          metadata: { tags: ['t'] },
+          source: ['x = 40 + 2\n', 'print(x)'],
+          outputs: [{ output_type: 'stream', name: 'stdout', text: ['42\n'] }],
+          execution_count: 1,
+        },
         { cell_type: 'raw', metadata: {}, source: ['raw'] },
       ],
     });
@@ -303,7 +361,10 @@ describe(`${TAG} malformed input through the built binary`, () => {
       const copy = await readNotebook(notebook);
       assert.equal(copy.nbformat_minor, 5);
       assert.deepEqual(copy.metadata.custom, { minor });
-      assert.deepEqual(copy.cells.map((c) => [c.cell_type, c.source, c.outputs]), old(minor).cells.map((c) => [c.cell_type, c.source, (c as { outputs?: unknown }).outputs]));
+      assert.deepEqual(
+        copy.cells.map((c) => [c.cell_type, c.source, c.outputs]),
+        old(minor).cells.map((c) => [c.cell_type, c.source, (c as { outputs?: unknown }).outputs]),
+      );
       const ids = copy.cells.map((c) => String(c.id));
       assert.equal(new Set(ids).size, 3);
       for (const id of ids) assert.match(id, /^[a-zA-Z0-9-_]{1,64}$/);
@@ -319,7 +380,11 @@ describe(`${TAG} malformed input through the built binary`, () => {
     const nb = await readNotebook(file);
     assert.equal(nb.nbformat_minor, 5);
     const outputs = nb.cells[1]!.outputs as Array<{ output_type: string; name?: string; text?: string | string[] }>;
-    assert.deepEqual(outputs.map((o) => [o.output_type, o.name, [o.text].flat().join('')]), [['stream', 'stdout', '42\n']], 'the re-run recorded its output');
+    assert.deepEqual(
+      outputs.map((o) => [o.output_type, o.name, [o.text].flat().join('')]),
+      [['stream', 'stdout', '42\n']],
+      'the re-run recorded its output',
+    );
     written.push(file);
     await validateWithPython(written);
   });
@@ -332,7 +397,13 @@ describe(`${TAG} malformed input through the built binary`, () => {
       nbformat_minor: 5,
       metadata: { kernelspec: KERNELSPEC, x_custom: { keep: true } },
       cells: [
-        { cell_type: 'markdown', id: 'md-1', metadata: { x_cell: 1 }, source: ['![dot](attachment:dot.png)'], attachments: { 'dot.png': { 'image/png': PNG_1PX } } },
+        {
+          cell_type: 'markdown',
+          id: 'md-1',
+          metadata: { x_cell: 1 },
+          source: ['![dot](attachment:dot.png)'],
+          attachments: { 'dot.png': { 'image/png': PNG_1PX } },
+        },
         { cell_type: 'code', id: 'code-1', metadata: {}, source: ['y = 7'], outputs: [unknownOutput, oddMime], execution_count: 3 },
         { cell_type: 'raw', id: 'raw-1', metadata: {}, source: ['raw'], attachments: { 'a.txt': { 'text/plain': 'aGk=' } } },
       ],
@@ -360,10 +431,15 @@ describe(`${TAG} malformed input through the built binary`, () => {
 
   row('a 50 MB notebook (one 50 MB output) → continue copies it whole; resume works', async () => {
     const lines = Array.from({ length: 5000 }, (_, i) => `${String(i).padStart(5, '0')}${'y'.repeat(9994)}\n`);
-    const big = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: KERNELSPEC }, cells: [
-      { cell_type: 'markdown', id: 'm', metadata: {}, source: ['# big'] },
-      { cell_type: 'code', id: 'c', metadata: {}, source: ['z = 1'], outputs: [{ output_type: 'stream', name: 'stdout', text: lines }], execution_count: 1 },
-    ] };
+    const big = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: KERNELSPEC },
+      cells: [
+        { cell_type: 'markdown', id: 'm', metadata: {}, source: ['# big'] },
+        { cell_type: 'code', id: 'c', metadata: {}, source: ['z = 1'], outputs: [{ output_type: 'stream', name: 'stdout', text: lines }], execution_count: 1 },
+      ],
+    };
     const file = path.join(dir, 'big.ipynb');
     await writeFile(file, notebookText(big));
     const bytes = await readFile(file);
@@ -385,7 +461,12 @@ describe(`${TAG} malformed input through the built binary`, () => {
   });
 
   row('20,000 `pass` cells without ids (4.4) → continue works and the session runs on; resume answers', async () => {
-    const many = { nbformat: 4, nbformat_minor: 4, metadata: { kernelspec: KERNELSPEC }, cells: Array.from({ length: 20_000 }, () => ({ cell_type: 'code', metadata: {}, source: ['pass'], outputs: [], execution_count: null })) };
+    const many = {
+      nbformat: 4,
+      nbformat_minor: 4,
+      metadata: { kernelspec: KERNELSPEC },
+      cells: Array.from({ length: 20_000 }, () => ({ cell_type: 'code', metadata: {}, source: ['pass'], outputs: [], execution_count: null })),
+    };
     const file = path.join(dir, 'many.ipynb');
     await writeFile(file, notebookText(many));
     const bytes = await readFile(file);
@@ -413,7 +494,15 @@ describe(`${TAG} malformed input through the built binary`, () => {
     await mkdir(path.join(dir, 'my notebooks'), { recursive: true });
     const relative = 'my notebooks/résumé 日本 v1.ipynb';
     const file = path.join(dir, relative);
-    await writeFile(file, notebookText({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: KERNELSPEC }, cells: [{ cell_type: 'code', id: 'a', metadata: {}, source: ['a = 5'], outputs: [], execution_count: null }] }));
+    await writeFile(
+      file,
+      notebookText({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: KERNELSPEC },
+        cells: [{ cell_type: 'code', id: 'a', metadata: {}, source: ['a = 5'], outputs: [], execution_count: null }],
+      }),
+    );
     const { sid, notebook } = sessionOf(await continueFrom(relative));
     await shutdown(sid);
     assert.equal(notebook, path.join(dir, 'my notebooks', 'résumé 日本 v1_continued.ipynb'));
@@ -534,9 +623,27 @@ describe(`${TAG} malformed input through the built binary`, () => {
       { title: 'run_cell -3 (one before the start)', tool: 'run_cell', args: { cell_index: -3 }, code: 'CELL_INDEX_OUT_OF_RANGE', message: range },
       { title: 'delete_cell 1e6', tool: 'delete_cell', args: { cell_index: 1_000_000 }, code: 'CELL_INDEX_OUT_OF_RANGE', message: range },
       { title: 'edit_markdown 5', tool: 'edit_markdown', args: { cell_index: 5, markdown: 'm' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: range },
-      { title: 'execute_code at insert position 3', tool: 'execute_code', args: { cell_index: 3, code: 'c = 3' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: insertRange },
-      { title: 'add_markdown at insert position -4', tool: 'add_markdown', args: { cell_index: -4, markdown: 'm' }, code: 'CELL_INDEX_OUT_OF_RANGE', message: insertRange },
-      { title: 'edit_cell 1.5 (not an integer)', tool: 'edit_cell', args: { cell_index: 1.5, code: 'c = 3' }, code: 'validation', message: /cell_index must be a whole number: 0-based, negative counts from the end/ },
+      {
+        title: 'execute_code at insert position 3',
+        tool: 'execute_code',
+        args: { cell_index: 3, code: 'c = 3' },
+        code: 'CELL_INDEX_OUT_OF_RANGE',
+        message: insertRange,
+      },
+      {
+        title: 'add_markdown at insert position -4',
+        tool: 'add_markdown',
+        args: { cell_index: -4, markdown: 'm' },
+        code: 'CELL_INDEX_OUT_OF_RANGE',
+        message: insertRange,
+      },
+      {
+        title: 'edit_cell 1.5 (not an integer)',
+        tool: 'edit_cell',
+        args: { cell_index: 1.5, code: 'c = 3' },
+        code: 'validation',
+        message: /cell_index must be a whole number: 0-based, negative counts from the end/,
+      },
       { title: 'run_cell "1" (a string)', tool: 'run_cell', args: { cell_index: '1' }, code: 'validation', message: /cell_index: .*expected number/ },
     ];
     for (const entry of table) {

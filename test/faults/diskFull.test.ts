@@ -83,7 +83,13 @@ describe('disk full under the notebook directory (a 2 MB tmpfs)', { skip: TMPFS_
     const saved = await readNotebook<{ cells: Array<{ cell_type: string; source: string[]; outputs?: Array<{ text?: string[] }> }> }>(notebook);
     const cells = saved.cells.filter((cell) => cell.cell_type === 'code');
     assert.deepEqual(
-      cells.map((cell) => ({ code: cell.source.join(''), output: (cell.outputs ?? []).flatMap((o) => o.text ?? []).join('').trimEnd() })),
+      cells.map((cell) => ({
+        code: cell.source.join(''),
+        output: (cell.outputs ?? [])
+          .flatMap((o) => o.text ?? [])
+          .join('')
+          .trimEnd(),
+      })),
       shown,
     );
     assert.deepEqual(await tempFiles(disk!.dir), [], 'no temp file is left');

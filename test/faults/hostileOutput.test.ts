@@ -53,7 +53,10 @@ async function execute(code: string, onprogress?: (message: string) => void): Pr
 const cells = () => readCells<Cell>(notebook);
 
 function streamText(cell: Cell): string {
-  return cell.outputs.filter((o) => o.output_type === 'stream').map((o) => [o.text ?? ''].flat().join('')).join('');
+  return cell.outputs
+    .filter((o) => o.output_type === 'stream')
+    .map((o) => [o.text ?? ''].flat().join(''))
+    .join('');
 }
 
 /** The cell index the reply's status line names. */
@@ -66,18 +69,19 @@ function cellIndexOf(result: ToolResult): number {
 // ipykernel encodes messages as UTF-8 and fails on a lone surrogate (the output is lost, a
 // traceback goes to stderr). Other kernels, and ipykernel with an ASCII packer, send one as the
 // JSON escape \ud800, which is valid JSON: this packer does that for the cell it runs in.
-const WITH_ASCII_PACKER = (body: string[]) => [
-  'import json, sys',
-  'from jupyter_client.session import json_default',
-  '_session = get_ipython().kernel.session',
-  '_packer = _session.pack',
-  "_session.pack = lambda obj: json.dumps(obj, default=json_default, ensure_ascii=True, allow_nan=False).encode('ascii')",
-  'try:',
-  ...body.map((line) => `    ${line}`),
-  'finally:',
-  '    sys.stdout.flush()',
-  '    _session.pack = _packer',
-].join('\n');
+const WITH_ASCII_PACKER = (body: string[]) =>
+  [
+    'import json, sys',
+    'from jupyter_client.session import json_default',
+    '_session = get_ipython().kernel.session',
+    '_packer = _session.pack',
+    "_session.pack = lambda obj: json.dumps(obj, default=json_default, ensure_ascii=True, allow_nan=False).encode('ascii')",
+    'try:',
+    ...body.map((line) => `    ${line}`),
+    'finally:',
+    '    sys.stdout.flush()',
+    '    _session.pack = _packer',
+  ].join('\n');
 
 describe(`${TAG} hostile cell output through the built binary`, { timeout: 300_000 }, () => {
   before(async () => {
@@ -115,7 +119,8 @@ describe(`${TAG} hostile cell output through the built binary`, { timeout: 300_0
     assert.ok(text.includes('\ufffd'), 'invalid UTF-8 shows as U+FFFD');
     assert.match(text, /\nafter binary\n/);
     const recorded = streamText((await cells())[cellIndexOf(result)]!);
-    for (const kept of ['\x00', '\x01', '\x1b', '\x7f', '\ufffd', 'after binary']) assert.ok(recorded.includes(kept), `the notebook keeps ${JSON.stringify(kept)}`);
+    for (const kept of ['\x00', '\x01', '\x1b', '\x7f', '\ufffd', 'after binary'])
+      assert.ok(recorded.includes(kept), `the notebook keeps ${JSON.stringify(kept)}`);
     await validateWithPython([notebook]);
   });
 
@@ -142,7 +147,10 @@ describe(`${TAG} hostile cell output through the built binary`, { timeout: 300_0
     );
     const text = textOf(result);
     assert.match(text, /^lone:\ufffd:high\nshown \ufffd low\ntick \ufffd\n/);
-    assert.ok(progress.some((message) => message.includes('tick \ufffd')), `a progress line shows the output: ${JSON.stringify(progress)}`);
+    assert.ok(
+      progress.some((message) => message.includes('tick \ufffd')),
+      `a progress line shows the output: ${JSON.stringify(progress)}`,
+    );
     for (const message of progress) assertAgentSafe(message, 'a progress line');
     const raw = await readFile(notebook, 'utf8');
     assert.ok(raw.includes('lone:\\ud800:high'), 'the serializer writes the lone surrogate as a JSON escape');
@@ -170,10 +178,7 @@ describe(`${TAG} hostile cell output through the built binary`, { timeout: 300_0
     );
     const text = textOf(result);
     const label = `cell ${cellIndexOf(result)}`;
-    assert.ok(
-      text.includes(`[figure 2 (40000×40000 px) not shown: above the 50 MP limit; it is in ${label} of the notebook]`),
-      text,
-    );
+    assert.ok(text.includes(`[figure 2 (40000×40000 px) not shown: above the 50 MP limit; it is in ${label} of the notebook]`), text);
     const images = result.content.filter((block) => block.type === 'image');
     assert.equal(images.length, 1, 'the small figure is shown, the huge one is not');
     const hash = /^([0-9a-f]{64})$/m.exec(text)![1];

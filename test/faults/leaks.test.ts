@@ -57,12 +57,16 @@ describe('no leaked process, connection or timer', () => {
   async function jupyter(method: 'GET' | 'DELETE', apiPath: string): Promise<{ status: number; body: string }> {
     const { baseUrl, token } = await server.endpoint();
     return new Promise((resolve, reject) => {
-      const request = http.request(new URL(apiPath, baseUrl), { method, agent: false, headers: { Authorization: `token ${token}` }, timeout: 10_000 }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      });
+      const request = http.request(
+        new URL(apiPath, baseUrl),
+        { method, agent: false, headers: { Authorization: `token ${token}` }, timeout: 10_000 },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
       request.on('timeout', () => request.destroy(new Error(`${method} ${apiPath} timed out`)));
       request.on('error', reject);
       request.end();
@@ -104,7 +108,10 @@ describe('no leaked process, connection or timer', () => {
     const socket = socketOf(sessionId);
     const result = await call(server.client, 'shutdown_session', { session_id: sessionId });
     assert.notEqual(result.isError, true, textOf(result));
-    assert.ok(await eventually(() => socket.readyState === socket.CLOSED, 10_000), `session ${sessionId}: kernel websocket still ${socket.readyState} after shutdown`);
+    assert.ok(
+      await eventually(() => socket.readyState === socket.CLOSED, 10_000),
+      `session ${sessionId}: kernel websocket still ${socket.readyState} after shutdown`,
+    );
   }
 
   /** Runs `count` cells (prints, values, now and then an error) and checks each result. */
@@ -139,7 +146,10 @@ describe('no leaked process, connection or timer', () => {
   /** Waits until no socket of ours is open to Jupyter, then until the handles are back at `base`. */
   async function settledSample(base?: ResourceSample, jupyterPort?: number): Promise<ResourceSample> {
     const port = jupyterPort ?? (await currentJupyter()).port;
-    assert.ok(await eventually(async () => (await tcpConnectionsTo(port)) === 0, SETTLE_MS), `connections to Jupyter still open: ${await tcpConnectionsTo(port)}`);
+    assert.ok(
+      await eventually(async () => (await tcpConnectionsTo(port)) === 0, SETTLE_MS),
+      `connections to Jupyter still open: ${await tcpConnectionsTo(port)}`,
+    );
     if (base) await eventually(() => Object.keys(handleGrowth(base.handles, handleCounts(), HANDLE_SLACK)).length === 0, SETTLE_MS);
     return sampleResources();
   }

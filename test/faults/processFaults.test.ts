@@ -67,7 +67,12 @@ async function tickerCell(notebook: string, t: Ticker): Promise<Cell | undefined
 }
 
 function recordedLines(cell: Cell): string[] {
-  return linesIn(cell.outputs.filter((o) => o.output_type === 'stream').map((o) => [o.text ?? ''].flat().join('')).join(''));
+  return linesIn(
+    cell.outputs
+      .filter((o) => o.output_type === 'stream')
+      .map((o) => [o.text ?? ''].flat().join(''))
+      .join(''),
+  );
 }
 
 /**
@@ -158,11 +163,22 @@ async function withServer(env: Record<string, string>, body: (server: Spawned, t
   }
   await server.close().catch(() => {});
   const kinds = tree.all().map((p) => p.command);
-  assert.ok(kinds.some((c) => c.includes('ipykernel')), `a kernel was tracked: ${kinds.join(' | ')}`);
-  if (extraRoots.length === 0) assert.ok(kinds.some((c) => c.includes('jupyter')), `the Jupyter server was tracked: ${kinds.join(' | ')}`);
+  assert.ok(
+    kinds.some((c) => c.includes('ipykernel')),
+    `a kernel was tracked: ${kinds.join(' | ')}`,
+  );
+  if (extraRoots.length === 0)
+    assert.ok(
+      kinds.some((c) => c.includes('jupyter')),
+      `the Jupyter server was tracked: ${kinds.join(' | ')}`,
+    );
   // The external server the test runs is stopped by the test, later; only jlab-mcp's own must be gone here.
   const left = (await tree.waitAllGone(25_000)).filter((p) => !extraRoots.includes(p.pid));
-  assert.deepEqual(left.map((p) => `${p.pid} ${p.command}`), [], 'processes left behind');
+  assert.deepEqual(
+    left.map((p) => `${p.pid} ${p.command}`),
+    [],
+    'processes left behind',
+  );
   await assertNotebooksValid(server.notebookDir);
 }
 
@@ -191,7 +207,9 @@ describe('process faults', { timeout: 180_000 }, () => {
     });
   });
 
-  it('[fault] SIGKILL of the Jupyter server mid-cell → ServerLost at once, the reply names the exact resume call, resume works', { timeout: 90_000 }, async () => {
+  it('[fault] SIGKILL of the Jupyter server mid-cell → ServerLost at once, the reply names the exact resume call, resume works', {
+    timeout: 90_000,
+  }, async () => {
     await withServer({}, async (server) => {
       const { sid, notebook } = await startSession(server, 'server kill');
       const jupyterPid = (await statusOf(server)).server.backend.pid!;
@@ -240,7 +258,9 @@ describe('process faults', { timeout: 180_000 }, () => {
     });
   });
 
-  it('[fault] SIGKILL of jlab-mcp mid-cell → the running cell and its output so far are in the notebook; the next jlab-mcp adopts the session and its exit leaves no process', { timeout: 90_000 }, async () => {
+  it('[fault] SIGKILL of jlab-mcp mid-cell → the running cell and its output so far are in the notebook; the next jlab-mcp adopts the session and its exit leaves no process', {
+    timeout: 90_000,
+  }, async () => {
     const saveIntervalS = 1;
     await withServer({ JLAB_MCP_SAVE_INTERVAL: String(saveIntervalS) }, async (server, _tree) => {
       const { sid, notebook } = await startSession(server, 'mcp kill');
@@ -284,7 +304,14 @@ async function startOwnJupyter(rootDir: string): Promise<{ child: ChildProcess; 
   const runtime = await mkdtemp(path.join(os.tmpdir(), 'jlab-fault-jupyter-'));
   const { configFile, tokenFile } = await writeServerConfig(runtime, token);
   const port = await findFreePort();
-  const args = [`--config=${configFile}`, '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0', '--ServerApp.open_browser=False', `--ServerApp.root_dir=${rootDir}`];
+  const args = [
+    `--config=${configFile}`,
+    '--ServerApp.ip=127.0.0.1',
+    `--ServerApp.port=${port}`,
+    '--ServerApp.port_retries=0',
+    '--ServerApp.open_browser=False',
+    `--ServerApp.root_dir=${rootDir}`,
+  ];
   if (process.getuid?.() === 0) args.push('--allow-root');
   const env: NodeJS.ProcessEnv = { ...process.env, JLAB_MCP_TOKEN_FILE: tokenFile, JUPYTER_RUNTIME_DIR: runtime };
   delete env.JUPYTER_TOKEN;
@@ -330,7 +357,10 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
   });
 
   async function kernelsOnServer(): Promise<string[]> {
-    const response = await fetch(`http://127.0.0.1:${jupyter.port}/api/kernels`, { headers: { Authorization: `token ${jupyter.token}` }, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`http://127.0.0.1:${jupyter.port}/api/kernels`, {
+      headers: { Authorization: `token ${jupyter.token}` },
+      signal: AbortSignal.timeout(5000),
+    });
     return ((await response.json()) as Array<{ id: string }>).map((k) => k.id);
   }
 
@@ -352,7 +382,11 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
         assert.match(text, /\[cell 0 \(id \w+\) · In \[1\] · ok ·/);
         const truth = await printed(t);
         // Ran once, all of it: one line per iteration in the kernel's own file.
-        assert.deepEqual(truth.map((line) => Number(line.slice(5, 8))), Array.from({ length: count }, (_, i) => i), 'each iteration ran exactly once');
+        assert.deepEqual(
+          truth.map((line) => Number(line.slice(5, 8))),
+          Array.from({ length: count }, (_, i) => i),
+          'each iteration ran exactly once',
+        );
         const cell = (await tickerCell(session.notebook, t))!;
         assert.deepEqual(recordedLines(cell), truth, 'every printed line is in the notebook exactly once');
         assertNothingLost(recordedLines(cell), truth, [...run.readLines(), ...linesIn(text)]);
@@ -366,7 +400,9 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
     assert.ok(!(await kernelsOnServer()).includes(kernelId), `jlab-mcp shut its kernel ${kernelId} down on the external server`);
   }
 
-  it('[fault] the kernel websocket is cut mid-cell and reconnects → the outcome reported once, every line once, the cell not run twice', { timeout: 90_000 }, async () => {
+  it('[fault] the kernel websocket is cut mid-cell and reconnects → the outcome reported once, every line once, the cell not run twice', {
+    timeout: 90_000,
+  }, async () => {
     await cellThroughFault('ws cut', 30, async (t) => {
       const before = proxy.accepted;
       assert.ok(proxy.cut() > 0, 'connections were cut');
@@ -376,7 +412,9 @@ describe('kernel websocket cut (external server behind a TCP proxy)', { timeout:
     });
   });
 
-  it('[fault] the server is unreachable for 10 s mid-cell, then back → the outcome reported once, every line once, the cell not run twice', { timeout: 120_000 }, async () => {
+  it('[fault] the server is unreachable for 10 s mid-cell, then back → the outcome reported once, every line once, the cell not run twice', {
+    timeout: 120_000,
+  }, async () => {
     await cellThroughFault('ws down', 30, async (t) => {
       await proxy.down();
       assert.ok((await printed(t)).length < t.count, 'down while the cell ran');

@@ -117,7 +117,10 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     assert.equal(replay.status, 'running', JSON.stringify(resumed.structuredContent));
     assert.equal(replay.cells_total, 4);
     assert.ok(replay.cells_run < 4);
-    assert.ok(progress.some((m) => /cell \d of 4/.test(m)), `progress says "cell k of n": ${JSON.stringify(progress)}`);
+    assert.ok(
+      progress.some((m) => /cell \d of 4/.test(m)),
+      `progress says "cell k of n": ${JSON.stringify(progress)}`,
+    );
     const resumedId = String(resumed.structuredContent?.session_id);
     const queuedBehind = await call(server.client, 'execute_code', { session_id: resumedId, code: 'print("x is", x)', timeout: 0 });
     assert.match(textOf(queuedBehind), /Queued/, 'the agent cell waits for the replay');
@@ -139,7 +142,10 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     assert.equal(replay.status, 'done', textOf(resumed));
     assert.equal(replay.cells_run, 3);
     const errors = resumed.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
-    assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[1, 'CellTimeout']]);
+    assert.deepEqual(
+      errors.map((e) => [e.cell.index, e.ename]),
+      [[1, 'CellTimeout']],
+    );
     const cells = await readCells(file);
     assert.equal(cells[2]!.outputs?.[0]?.text, 'after the stuck cell\n');
     await validateWithPython([file]);
@@ -148,7 +154,10 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
 
   it('[fault] cancelling a resume stops the replay and interrupts its cell; the session runs the next cell at once', async () => {
     const file = path.join(server.notebookDir, 'cancelled-replay.ipynb');
-    await writeNotebook(file, Array.from({ length: 10 }, (_, i) => `import time\nprint("replaying ${i}", flush=True)\ntime.sleep(1)`));
+    await writeNotebook(
+      file,
+      Array.from({ length: 10 }, (_, i) => `import time\nprint("replaying ${i}", flush=True)\ntime.sleep(1)`),
+    );
     const controller = new AbortController();
     const progress: string[] = [];
     const pending = server.client.callTool(
@@ -178,7 +187,10 @@ describe('sessions under faults: stuck kernels, edits during runs, resume deadli
     const goOn = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'go-on', notebook_path: file, timeout: 60 });
     assert.equal((goOn.structuredContent?.replay as { cells_run: number }).cells_run, 4, textOf(goOn));
     const errors = goOn.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
-    assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[1, 'ZeroDivisionError']]);
+    assert.deepEqual(
+      errors.map((e) => [e.cell.index, e.ename]),
+      [[1, 'ZeroDivisionError']],
+    );
     let cells = await readCells(file);
     assert.equal(cells[3]!.outputs?.[0]?.text, '[0, 1, 2, 3]\n', 'every cell ran exactly once, in order');
     await call(server.client, 'shutdown_session', { session_id: String(goOn.structuredContent?.session_id) });

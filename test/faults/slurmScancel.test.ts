@@ -130,7 +130,10 @@ describe('SLURM job cancelled mid-cell', { skip, timeout: 400_000 }, () => {
       const cell = nb.cells.find((c) => c.cell_type === 'code' && joined(c.source).includes('tick {i}'));
       assert.ok(cell, 'the ticking cell is in the notebook');
       const outputs = cell.outputs ?? [];
-      const printed = outputs.filter((o) => o.output_type === 'stream').map((o) => joined(o.text)).join('');
+      const printed = outputs
+        .filter((o) => o.output_type === 'stream')
+        .map((o) => joined(o.text))
+        .join('');
       assert.match(printed, /^tick 0\ntick 1\n/);
       for (const line of seen.match(/tick \d+/g) ?? []) assert.ok(printed.includes(`${line}\n`), `${line} seen by the agent is in the notebook`);
       const last = outputs[outputs.length - 1];
@@ -141,7 +144,12 @@ describe('SLURM job cancelled mid-cell', { skip, timeout: 400_000 }, () => {
 
       // Resume on a new job: every cell is replayed (the ticker stops at once now).
       await writeFile(stopFile, '');
-      const resumed = await call(server.client, 'start_session_resume_notebook', { experiment_name: 'slurm scancel fault resumed', notebook_path: notebook }, 200_000);
+      const resumed = await call(
+        server.client,
+        'start_session_resume_notebook',
+        { experiment_name: 'slurm scancel fault resumed', notebook_path: notebook },
+        200_000,
+      );
       assert.notEqual(resumed.isError, true, textOf(resumed));
       const job2 = await currentJob(server);
       assert.notEqual(job2, job1, 'a new job');

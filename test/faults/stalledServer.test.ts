@@ -79,7 +79,10 @@ describe('a Jupyter server that accepts connections and never answers', { timeou
     try {
       const error = await startFails(server);
       assert.equal(error.code, 'TIMEOUT');
-      assert.match(error.message, /Could not start a kernel: The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/ did not answer POST \/api\/kernels within 1 s \(JLAB_MCP_REQUEST_TIMEOUT\)/);
+      assert.match(
+        error.message,
+        /Could not start a kernel: The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/ did not answer POST \/api\/kernels within 1 s \(JLAB_MCP_REQUEST_TIMEOUT\)/,
+      );
       assert.ok(fake.requests.includes('POST /api/kernels'), 'the kernel start request reached the server');
     } finally {
       await finish(server);
@@ -106,7 +109,10 @@ describe('a Jupyter server that accepts connections and never answers', { timeou
       const error = await startFails(server);
       assert.equal(error.code, 'KERNEL_START_FAILED');
       assert.match(error.message, /within 4 s/);
-      assert.ok(fake.requests.some((request) => /^UPGRADE \/api\/kernels\/[\w-]+\/channels$/.test(request)), 'the websocket was opened');
+      assert.ok(
+        fake.requests.some((request) => /^UPGRADE \/api\/kernels\/[\w-]+\/channels$/.test(request)),
+        'the websocket was opened',
+      );
       assert.equal(fake.deleted.length, 1, 'the silent kernel must be shut down');
     } finally {
       await finish(server);
@@ -123,7 +129,10 @@ describe('the request deadline covers every call the Jupyter library makes', { t
       (e: unknown) => e as { code: string; message: string },
     );
     assert.equal(error.code, 'TIMEOUT');
-    assert.match(error.message, new RegExp(`Could not list kernelspecs: The Jupyter server at http://127\\.0\\.0\\.1:${fake.port}/ did not answer GET /api/kernelspecs within 0\\.5 s`));
+    assert.match(
+      error.message,
+      new RegExp(`Could not list kernelspecs: The Jupyter server at http://127\\.0\\.0\\.1:${fake.port}/ did not answer GET /api/kernelspecs within 0\\.5 s`),
+    );
     assert.ok(!error.message.includes(token));
   });
 

@@ -80,7 +80,12 @@ const TRAPS: Trap[] = [
     instead: DEBUG_INSTEAD,
     cleanup: '%pdb off',
   },
-  { name: 'pdb.set_trace()', code: 'import pdb\npdb.set_trace()\nprint("after the trap")', names: /StdinNotAvailable: pdb\.set_trace\(\) waits/, instead: DEBUG_INSTEAD },
+  {
+    name: 'pdb.set_trace()',
+    code: 'import pdb\npdb.set_trace()\nprint("after the trap")',
+    names: /StdinNotAvailable: pdb\.set_trace\(\) waits/,
+    instead: DEBUG_INSTEAD,
+  },
   { name: 'breakpoint()', code: 'breakpoint()\nprint("after the trap")', names: /StdinNotAvailable: breakpoint\(\) waits/, instead: DEBUG_INSTEAD },
   {
     name: 'pdb.post_mortem() in an except block',
@@ -102,7 +107,12 @@ const TRAPS: Trap[] = [
   },
   { name: 'help() with no argument', code: 'help()', names: /StdinNotAvailable: help\(\) with no argument/, instead: /help\(len\)/ },
   { name: 'sys.stdin.read()', code: 'import sys\ndata = sys.stdin.read()', names: /StdinNotAvailable: sys\.stdin\.read\(\) waits/, instead: /open\(path\)/ },
-  { name: 'for line in sys.stdin', code: 'import sys\nfor line in sys.stdin:\n    print(line)', names: /StdinNotAvailable: Iterating over sys\.stdin/, instead: /open\(path\)/ },
+  {
+    name: 'for line in sys.stdin',
+    code: 'import sys\nfor line in sys.stdin:\n    print(line)',
+    names: /StdinNotAvailable: Iterating over sys\.stdin/,
+    instead: /open\(path\)/,
+  },
 ];
 
 describe('[fault] interactive traps: no prompt waits for a person, the kernel stays usable', { timeout: 600_000 }, () => {
@@ -129,7 +139,7 @@ describe('[fault] interactive traps: no prompt waits for a person, the kernel st
     });
   }
 
-  it('[fault] help(len), sys.stdin.isatty() and %reset\'s confirmation still work', async () => {
+  it("[fault] help(len), sys.stdin.isatty() and %reset's confirmation still work", async () => {
     const { text, status } = await runFinished(workload!, 'import sys\nhelp(len)\nprint(sys.stdin.isatty(), sys.stdin.encoding)');
     assert.equal(status, 'ok', text);
     assert.match(text, /Help on built-in function len/);
@@ -164,7 +174,11 @@ describe('[fault] interactive traps: no prompt waits for a person, the kernel st
         cells: cells.map((source, index) => ({ cell_type: 'code', id: `cell-${index}`, metadata: {}, source, outputs: [], execution_count: null })),
       }),
     );
-    const resumed = await call(workload!.server.client, 'start_session_resume_notebook', { experiment_name: 'resume traps', notebook_path: notebook, timeout: 120 });
+    const resumed = await call(workload!.server.client, 'start_session_resume_notebook', {
+      experiment_name: 'resume traps',
+      notebook_path: notebook,
+      timeout: 120,
+    });
     assert.equal(resumed.isError, undefined, textOf(resumed));
     const replay = resumed.structuredContent?.replay as { status: string; cells_run: number };
     assert.equal(replay.status, 'done', textOf(resumed));

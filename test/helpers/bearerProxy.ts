@@ -20,7 +20,13 @@ export class BearerProxy {
   async start(): Promise<void> {
     const server = createServer((req, res) => {
       const upstream = httpRequest(
-        { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: { ...req.headers, authorization: `Bearer ${this.token}` } },
+        {
+          host: this.target.hostname,
+          port: this.target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, authorization: `Bearer ${this.token}` },
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);

@@ -295,7 +295,14 @@ export class FakeKernel implements KernelPort {
   private message(channel: string, msgType: string, content: Record<string, unknown>, parentMsgId: string): KernelMessage.IMessage {
     return {
       channel,
-      header: { msg_id: `${this.id}-msg-${++this.msgCount}`, msg_type: msgType, session: this.id, username: 'fake', date: new Date().toISOString(), version: '5.3' },
+      header: {
+        msg_id: `${this.id}-msg-${++this.msgCount}`,
+        msg_type: msgType,
+        session: this.id,
+        username: 'fake',
+        date: new Date().toISOString(),
+        version: '5.3',
+      },
       parent_header: { msg_id: parentMsgId, msg_type: 'execute_request', session: 'client', username: 'fake', date: '', version: '5.3' },
       metadata: {},
       content,

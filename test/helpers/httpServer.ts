@@ -32,7 +32,14 @@ export async function spawnHttpServer(env: Record<string, string> = {}, args: st
   const stateDir = path.join(dir, 'state');
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...(process.env as Record<string, string>), JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, JLAB_MCP_STATE_DIR: stateDir, JLAB_MCP_LOG_LEVEL: 'debug', ...env },
+    env: {
+      ...(process.env as Record<string, string>),
+      JLAB_MCP_RUN_MODE: 'local',
+      JLAB_MCP_NOTEBOOK_DIR: notebookDir,
+      JLAB_MCP_STATE_DIR: stateDir,
+      JLAB_MCP_LOG_LEVEL: 'debug',
+      ...env,
+    },
   });
   let stderr = '';
   let stdout = '';

@@ -74,7 +74,12 @@ export async function startHub(options: { user?: string; spawn?: boolean } = {})
     // Debian's proxy needs its modules from /usr/share/nodejs, which a Node not from Debian
     // (NodeSource, nvm) does not search; the hub passes its environment on to the proxy.
     const nodePath = [process.env.NODE_PATH, '/usr/share/nodejs'].filter(Boolean).join(':');
-    child = spawn('jupyterhub', ['-f', configFile], { cwd: dir, env: { ...process.env, NODE_PATH: nodePath }, stdio: ['ignore', logFd, logFd], detached: true });
+    child = spawn('jupyterhub', ['-f', configFile], {
+      cwd: dir,
+      env: { ...process.env, NODE_PATH: nodePath },
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+    });
   } finally {
     closeSync(logFd);
   }
@@ -103,9 +108,14 @@ export async function startHub(options: { user?: string; spawn?: boolean } = {})
     );
   const spawnUserServer = async () => {
     const answer = await admin('POST', `users/${user}/server`);
-    if (answer.status !== 201 && answer.status !== 202 && answer.status !== 400) throw new Error(`JupyterHub test: spawn answered HTTP ${answer.status}\n${await logTail()}`);
+    if (answer.status !== 201 && answer.status !== 202 && answer.status !== 400)
+      throw new Error(`JupyterHub test: spawn answered HTTP ${answer.status}\n${await logTail()}`);
     await until(`${user}'s server answering`, async () => {
-      const response = await fetch(new URL('api/status', userUrl), { headers: { Authorization: `token ${token}` }, redirect: 'manual', signal: AbortSignal.timeout(5000) });
+      const response = await fetch(new URL('api/status', userUrl), {
+        headers: { Authorization: `token ${token}` },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(5000),
+      });
       await response.body?.cancel();
       return response.status === 200;
     });

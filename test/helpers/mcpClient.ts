@@ -28,7 +28,12 @@ export interface StdioServer {
  * (named `dirPrefix`…) unless `env`/`notebookDir` say otherwise. `launcher` goes before node on
  * the command line (e.g. setpriv to run it as another user).
  */
-export async function stdioServer(env: Record<string, string> = {}, notebookDir?: string, dirPrefix = 'jlab-e2e-', launcher: string[] = []): Promise<StdioServer> {
+export async function stdioServer(
+  env: Record<string, string> = {},
+  notebookDir?: string,
+  dirPrefix = 'jlab-e2e-',
+  launcher: string[] = [],
+): Promise<StdioServer> {
   const dir = notebookDir ?? (await mkdtemp(path.join(os.tmpdir(), dirPrefix)));
   let stderrText = '';
   const [command, ...args] = [...launcher, process.execPath, CLI];
@@ -88,5 +93,8 @@ export async function call(client: Client, name: string, args: Record<string, un
 }
 
 export function textOf(result: ToolResult): string {
-  return result.content.filter((block) => block.type === 'text').map((block) => block.text).join('\n');
+  return result.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('\n');
 }

@@ -19,10 +19,13 @@ export async function waitUntil<T>(what: string, check: () => T | undefined | fa
   const timeoutMs = options.timeoutMs ?? 30_000;
   const interval = options.intervalMs ?? 100;
   try {
-    return await pollUntil(async () => {
-      const value = await check();
-      return value === false ? undefined : value;
-    }, { timeoutMs, intervalMs: interval, maxIntervalMs: interval, what });
+    return await pollUntil(
+      async () => {
+        const value = await check();
+        return value === false ? undefined : value;
+      },
+      { timeoutMs, intervalMs: interval, maxIntervalMs: interval, what },
+    );
   } catch (error) {
     if (!(error instanceof JlabError && error.code === 'TIMEOUT')) throw error;
     const detail = await options.detail?.();

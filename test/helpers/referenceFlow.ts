@@ -36,11 +36,31 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
     it('lists every tool of the reference and ours, with schemas', async () => {
       const { tools } = await server.client.listTools();
       const names = tools.map((tool) => tool.name).sort();
-      for (const name of ['start_new_session', 'start_session_resume_notebook', 'start_session_continue_notebook', 'execute_code', 'edit_cell', 'add_markdown', 'shutdown_session', 'list_sessions', 'list_kernels', 'run_cell', 'delete_cell', 'edit_markdown']) {
+      for (const name of [
+        'start_new_session',
+        'start_session_resume_notebook',
+        'start_session_continue_notebook',
+        'execute_code',
+        'edit_cell',
+        'add_markdown',
+        'shutdown_session',
+        'list_sessions',
+        'list_kernels',
+        'run_cell',
+        'delete_cell',
+        'edit_markdown',
+      ]) {
         assert.ok(names.includes(name), name);
       }
       const execute = tools.find((tool) => tool.name === 'execute_code')!;
-      assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), ['after_cell_id', 'before_cell_id', 'cell_index', 'code', 'session_id', 'timeout']);
+      assert.deepEqual(Object.keys(execute.inputSchema.properties ?? {}).sort(), [
+        'after_cell_id',
+        'before_cell_id',
+        'cell_index',
+        'code',
+        'session_id',
+        'timeout',
+      ]);
       assert.deepEqual(execute.inputSchema.required?.sort(), ['code', 'session_id']);
     });
 
@@ -61,7 +81,10 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.match(textOf(printed), /cell 0 \(id [0-9a-f]{8}\) · In \[1\] · ok/);
       const value = await call(server.client, 'execute_code', { session_id: sessionId, code: 'x * 2' });
       assert.match(textOf(value), /^42\n/);
-      const figure = await call(server.client, 'execute_code', { session_id: sessionId, code: 'import matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nplt.show()' });
+      const figure = await call(server.client, 'execute_code', {
+        session_id: sessionId,
+        code: 'import matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nplt.show()',
+      });
       const image = figure.content.find((block) => block.type === 'image');
       assert.equal(image?.mimeType, 'image/png');
       assert.ok((image?.data?.length ?? 0) > 1000);
@@ -105,7 +128,10 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
     it('shows sessions in list_sessions and the status resource, without the token', async () => {
       const listed = await call(server.client, 'list_sessions');
       const sessions = listed.structuredContent?.sessions as Array<{ session_id: string; notebook_path: string }>;
-      assert.deepEqual(sessions.map((s) => s.session_id), [sessionId]);
+      assert.deepEqual(
+        sessions.map((s) => s.session_id),
+        [sessionId],
+      );
       const status = await server.client.readResource({ uri: 'jlab-mcp://server/status' });
       const body = JSON.parse(String((status.contents[0] as { text: string }).text));
       assert.equal(body.server.state, 'ready');
@@ -133,7 +159,10 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.equal(result.isError, undefined, textOf(result));
       assert.equal(result.structuredContent?.notebook_path, notebookPath);
       const errors = result.structuredContent?.restored_with_errors as Array<{ cell: { index: number }; ename: string }>;
-      assert.deepEqual(errors.map((e) => [e.cell.index, e.ename]), [[5, 'NameError']]);
+      assert.deepEqual(
+        errors.map((e) => [e.cell.index, e.ename]),
+        [[5, 'NameError']],
+      );
       const resumedId = String(result.structuredContent?.session_id);
       const state = await call(server.client, 'execute_code', { session_id: resumedId, code: 'print(x)' });
       assert.match(textOf(state), /^21\n/);
@@ -206,14 +235,24 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
       assert.ok(aStart < bEnd && bStart < aEnd, `the two sessions' cells overlapped: a ${aStart}–${aEnd}, b ${bStart}–${bEnd}`);
       // Sent at once on one session: they run one after the other, in the order sent, each with its own cell.
       const serial = await Promise.all([1, 2, 3].map((i) => call(server.client, 'execute_code', { session_id: a, code: `print(${i})` })));
-      serial.forEach((result, i) => void assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)));
+      serial.forEach(
+        (result, i) => void assert.match(textOf(result), new RegExp(`^${i + 1}\\n[\\s\\S]*\\[cell ${i + 1} \\(id \\w+\\) · In \\[${i + 2}\\] · ok`)),
+      );
       const nb = await readNotebook(path.join(server.notebookDir, 'par_a.ipynb'));
-      assert.deepEqual(nb.cells.map((c: { source: string[] }) => c.source.join('')), [timed('a'), 'print(1)', 'print(2)', 'print(3)']);
-      assert.deepEqual(nb.cells.map((c: { execution_count: number }) => c.execution_count), [1, 2, 3, 4]);
+      assert.deepEqual(
+        nb.cells.map((c: { source: string[] }) => c.source.join('')),
+        [timed('a'), 'print(1)', 'print(2)', 'print(3)'],
+      );
+      assert.deepEqual(
+        nb.cells.map((c: { execution_count: number }) => c.execution_count),
+        [1, 2, 3, 4],
+      );
     });
 
     it('wrote only valid notebooks (nbformat.validate and the 4.5 schema)', async () => {
-      const files = (await readdir(server.notebookDir)).filter((f) => f.endsWith('.ipynb') && f !== 'escape.ipynb').map((f) => path.join(server.notebookDir, f));
+      const files = (await readdir(server.notebookDir))
+        .filter((f) => f.endsWith('.ipynb') && f !== 'escape.ipynb')
+        .map((f) => path.join(server.notebookDir, f));
       assert.ok(files.length >= 5);
       for (const file of files) await validateWithSchema(file);
       await validateWithPython(files);

@@ -45,9 +45,14 @@ export async function sessionOnFakeKernel(
   const dir = await mkdtemp(path.join(tmpdir(), 'jlab-mcp-unit-'));
   const kernel = options.kernel ?? new FakeKernel();
   const file = path.join(dir, 'experiment.ipynb');
-  const notebook = options.notebook ? await options.notebook(file) : NotebookDocument.create(file, { name: 'python3', display_name: 'Python 3', language: 'python' });
+  const notebook = options.notebook
+    ? await options.notebook(file)
+    : NotebookDocument.create(file, { name: 'python3', display_name: 'Python 3', language: 'python' });
   await notebook.save();
-  const session = new Session('s1', 'experiment', kernel, notebook, new ServerSupervisor(idleBackend(), 'unit test'), { ...TEST_SESSION_OPTIONS, ...options.session });
+  const session = new Session('s1', 'experiment', kernel, notebook, new ServerSupervisor(idleBackend(), 'unit test'), {
+    ...TEST_SESSION_OPTIONS,
+    ...options.session,
+  });
   t.after(async () => {
     await notebook.flush().catch(() => {});
     await flushPendingFsyncs(); // a deferred fsync of a file removed below would log a warning

@@ -85,7 +85,8 @@ export async function fakeJupyter(token: string, stall: Stall): Promise<FakeJupy
     requests.push(route);
     if (request.headers.authorization !== `token ${token}`) return send(response, 403, { message: 'Forbidden' });
     const kernelId = /^\/api\/kernels\/([^/]+)/.exec(path)?.[1];
-    if (route === 'GET /api/status') return send(response, 200, { started: new Date().toISOString(), last_activity: new Date().toISOString(), connections: 0, kernels: kernels.size });
+    if (route === 'GET /api/status')
+      return send(response, 200, { started: new Date().toISOString(), last_activity: new Date().toISOString(), connections: 0, kernels: kernels.size });
     if (route === 'GET /api/kernelspecs') {
       if (stall !== 'spec-body') return send(response, 200, SPECS);
       response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '4096' });

@@ -16,7 +16,11 @@ export interface TasksClient {
   stderr: () => string;
   pid: () => number | undefined;
   /** A raw request outside the SDK's codecs (e.g. tasks/get of a task id from an earlier jlab-mcp), framed for the era. */
-  raw: (method: string, params: Record<string, unknown>, declareTasks?: boolean) => Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }>;
+  raw: (
+    method: string,
+    params: Record<string, unknown>,
+    declareTasks?: boolean,
+  ) => Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }>;
   close: () => Promise<void>;
 }
 
@@ -69,7 +73,11 @@ export async function connectTasksClient(era: Era, env: Record<string, string> =
     const capabilities = declareTasks ? { extensions: { 'io.modelcontextprotocol/tasks': {} } } : {};
     const envelope =
       era === 'modern'
-        ? { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': CLIENT_INFO, 'io.modelcontextprotocol/clientCapabilities': capabilities }
+        ? {
+            'io.modelcontextprotocol/protocolVersion': MODERN,
+            'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+            'io.modelcontextprotocol/clientCapabilities': capabilities,
+          }
         : {};
     const response = await send({ method, params: { ...params, _meta: envelope } });
     return { result: response.result as Record<string, unknown> | undefined, error: response.error as { code: number; message: string } | undefined };

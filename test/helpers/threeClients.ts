@@ -37,10 +37,18 @@ function serverEnv(notebookDir: string, env: Record<string, string>): Record<str
   return { ...(process.env as Record<string, string>), JLAB_MCP_RUN_MODE: 'local', JLAB_MCP_NOTEBOOK_DIR: notebookDir, JLAB_MCP_LOG_LEVEL: 'warn', ...env };
 }
 
-type RawResult = { content?: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown>; isError?: boolean; _meta?: Record<string, unknown> };
+type RawResult = {
+  content?: Array<{ type: string; text?: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  _meta?: Record<string, unknown>;
+};
 
 function outcomeOf(raw: RawResult): Outcome {
-  const text = (raw.content ?? []).filter((block) => block.type === 'text').map((block) => block.text ?? '').join('\n');
+  const text = (raw.content ?? [])
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text ?? '')
+    .join('\n');
   return { kind: 'result', isError: raw.isError === true, text, structured: raw.structuredContent, meta: raw._meta };
 }
 
@@ -88,7 +96,9 @@ export async function clientV2(env: Record<string, string> = {}): Promise<Client
 export async function clientPython(env: Record<string, string> = {}): Promise<ClientUnderTest> {
   const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-clients-py-'));
   const spec = { command: process.execPath, args: [CLI], env: serverEnv(notebookDir, env) };
-  const child: ChildProcessWithoutNullStreams = spawn(PYTHON_CLIENT, [path.join(REPO, 'test', 'clients', 'pyclient.py'), JSON.stringify(spec)], { stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(PYTHON_CLIENT, [path.join(REPO, 'test', 'clients', 'pyclient.py'), JSON.stringify(spec)], {
+    stdio: 'pipe',
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
@@ -104,7 +114,9 @@ export async function clientPython(env: Record<string, string> = {}): Promise<Cl
     waiting.get(Number(answer.id))?.(answer);
     waiting.delete(Number(answer.id));
   });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the Python client exited (${code}); its stderr:\n${stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the Python client exited (${code}); its stderr:\n${stderr}`))),
+  );
   exited.catch(() => {});
   await Promise.race([connected, exited, sleepThenFail(60_000, () => `the Python client did not connect in 60 s; its stderr:\n${stderr}`)]);
   let nextId = 0;
@@ -115,11 +127,20 @@ export async function clientPython(env: Record<string, string> = {}): Promise<Cl
       const id = ++nextId;
       const answered = new Promise<Record<string, unknown>>((resolve) => waiting.set(id, resolve));
       child.stdin.write(`${JSON.stringify({ id, tool, arguments: args, timeout: timeoutMs / 1000 })}\n`);
-      const answer = await Promise.race([answered, exited, sleepThenFail(timeoutMs + 10_000, () => `no answer to ${tool} in time; the Python client's stderr:\n${stderr}`)]);
+      const answer = await Promise.race([
+        answered,
+        exited,
+        sleepThenFail(timeoutMs + 10_000, () => `no answer to ${tool} in time; the Python client's stderr:\n${stderr}`),
+      ]);
       if (typeof answer.protocol_error === 'string') return { kind: 'protocol_error', message: answer.protocol_error };
       const raw = answer.result as RawResult & { is_error?: boolean; structured_content?: Record<string, unknown>; meta?: Record<string, unknown> };
       // by_alias gives the wire names; the fallbacks cover a model that dumps its Python names.
-      return outcomeOf({ ...raw, isError: raw.isError ?? raw.is_error, structuredContent: raw.structuredContent ?? raw.structured_content, _meta: raw._meta ?? raw.meta });
+      return outcomeOf({
+        ...raw,
+        isError: raw.isError ?? raw.is_error,
+        structuredContent: raw.structuredContent ?? raw.structured_content,
+        _meta: raw._meta ?? raw.meta,
+      });
     },
     async close() {
       child.stdin.end();

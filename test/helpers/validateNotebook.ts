@@ -21,7 +21,7 @@ export async function validateWithPython(paths: string[]): Promise<void> {
   if (!stdout.startsWith('ok')) throw new Error(`nbformat.validate said: ${stdout}`);
 }
 
-let compiled: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+let compiled: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
 
 /** Validates one notebook against the nbformat 4.5 JSON schema shipped with Python's nbformat. */
 export async function validateWithSchema(path: string): Promise<void> {

@@ -44,8 +44,11 @@ describe('HTTP: @modelcontextprotocol/conformance 0.1.13 server scenarios', () =
     const out = await mkdtemp(path.join(os.tmpdir(), 'jlab-conformance-'));
     try {
       const run = await new Promise<{ code: number; output: string }>((resolve) =>
-        execFile(process.execPath, [RUNNER, 'server', '--url', proxy.url(), '--expected-failures', BASELINE, '-o', out], { timeout: 200_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
+        execFile(
+          process.execPath,
+          [RUNNER, 'server', '--url', proxy.url(), '--expected-failures', BASELINE, '-o', out],
+          { timeout: 200_000, maxBuffer: 64 << 20 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
         ),
       );
       const results = await outcomes(out);

@@ -28,7 +28,13 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: target.hostname, port: target.port, path: target.pathname, method: options.method ?? 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...options.headers } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: options.method ?? 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...options.headers },
+      },
       (res) => {
         let body = '';
         const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
@@ -78,7 +84,12 @@ describe('HTTP: bearer token, Host/Origin allowlist, body limit', () => {
     assert.equal(none.status, 401);
     assert.match(String(none.headers['www-authenticate']), /^Bearer /);
     const wrongSameLength = server.token.slice(0, -1) + (server.token.endsWith('0') ? '1' : '0');
-    for (const authorization of [`Bearer ${wrongSameLength}`, 'Bearer short', `Basic ${Buffer.from(`u:${server.token}`).toString('base64')}`, `Bearer${server.token}`]) {
+    for (const authorization of [
+      `Bearer ${wrongSameLength}`,
+      'Bearer short',
+      `Basic ${Buffer.from(`u:${server.token}`).toString('base64')}`,
+      `Bearer${server.token}`,
+    ]) {
       const wrong = await send(server.url, { headers: { authorization }, body: INITIALIZE });
       assert.equal(wrong.status, 401, authorization.slice(0, 12));
       assert.ok(!wrong.body.includes(server.token));
@@ -122,12 +133,21 @@ describe('HTTP: bearer token, Host/Origin allowlist, body limit', () => {
     assert.equal((await send(server.url, { headers: bearer, body: big })).status, 413);
     assert.equal((await send(server.url, { headers: bearer, body: big, chunked: true })).status, 413);
     // Just under the limit is an ordinary request.
-    const fits = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x'.repeat(60_000), version: '0' } } });
+    const fits = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x'.repeat(60_000), version: '0' } },
+    });
     assert.equal((await send(server.url, { headers: bearer, body: fits })).status, 200);
   });
 
   it('MCP sessions are capped: past 64 the least recently used is closed (its client gets 404 and initializes again)', async () => {
-    const ping = (id: string) => send(server.url, { headers: { ...bearer, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }, body: '{"jsonrpc":"2.0","id":9,"method":"ping"}' });
+    const ping = (id: string) =>
+      send(server.url, {
+        headers: { ...bearer, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+        body: '{"jsonrpc":"2.0","id":9,"method":"ping"}',
+      });
     const open = async () => String((await send(server.url, { headers: bearer, body: INITIALIZE })).headers['mcp-session-id']);
     const first = await open();
     const kept = await open();
@@ -141,7 +161,10 @@ describe('HTTP: bearer token, Host/Origin allowlist, body limit', () => {
   });
 
   it('an unknown MCP session → 404 (the client initializes again); another path → 404', async () => {
-    assert.equal((await send(server.url, { headers: { ...bearer, 'mcp-session-id': 'no-such-session' }, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' })).status, 404);
+    assert.equal(
+      (await send(server.url, { headers: { ...bearer, 'mcp-session-id': 'no-such-session' }, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' })).status,
+      404,
+    );
     assert.equal((await send(server.url.replace(/\/mcp$/, '/other'), { headers: bearer, body: INITIALIZE })).status, 404);
     // And a bad token is refused before the path is looked at: nothing tells a stranger what exists.
     assert.equal((await send(server.url.replace(/\/mcp$/, '/other'), { body: INITIALIZE })).status, 401);
@@ -182,7 +205,10 @@ describe('HTTP: where the token comes from', () => {
       // Jupyter and its kernels inherit our environment: the token must not be there for a cell to print.
       const started = await call(client, 'start_new_session', { experiment_name: 'env token' });
       assert.equal(started.isError, undefined, textOf(started));
-      const cell = await call(client, 'execute_code', { session_id: String(started.structuredContent?.session_id), code: 'import os; print(repr(os.environ.get("JLAB_MCP_HTTP_TOKEN")))' });
+      const cell = await call(client, 'execute_code', {
+        session_id: String(started.structuredContent?.session_id),
+        code: 'import os; print(repr(os.environ.get("JLAB_MCP_HTTP_TOKEN")))',
+      });
       assert.match(textOf(cell), /^None\b/, 'the kernel does not see the token');
       await client.close();
       assert.ok(!fromEnv.stderr().includes(envToken), 'an env token is not logged either');

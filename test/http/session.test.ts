@@ -34,7 +34,10 @@ describe('HTTP: a whole session through the official client over streamable HTTP
   it('a waiting call streams its progress notifications over SSE', async () => {
     const seen: string[] = [];
     const result = await laptop.callTool(
-      { name: 'execute_code', arguments: { session_id: sessionId, code: 'import time\nfor i in range(3):\n    print("tick", i, flush=True); time.sleep(1.2)' } },
+      {
+        name: 'execute_code',
+        arguments: { session_id: sessionId, code: 'import time\nfor i in range(3):\n    print("tick", i, flush=True); time.sleep(1.2)' },
+      },
       { onprogress: (progress) => seen.push(progress.message ?? ''), timeout: 60_000 },
     );
     assert.match(textOf(result as never), /tick 2/);
@@ -86,10 +89,13 @@ describe('HTTP: a whole session through the official client over streamable HTTP
 
   it('the official client without the token is refused (invalid_token), and says so', async () => {
     const stranger = new Client({ name: 'stranger', version: '0' });
-    await assert.rejects(stranger.connect(new StreamableHTTPClientTransport(new URL(server.url))), (error: Error & { code?: unknown; data?: { status?: number } }) => {
-      assert.match(error.message, /invalid_token.*Missing Authorization header/);
-      return true;
-    });
+    await assert.rejects(
+      stranger.connect(new StreamableHTTPClientTransport(new URL(server.url))),
+      (error: Error & { code?: unknown; data?: { status?: number } }) => {
+        assert.match(error.message, /invalid_token.*Missing Authorization header/);
+        return true;
+      },
+    );
   });
 
   it('stdin closed is not an exit in HTTP mode; SIGTERM is, with the same clean-up as stdio', { timeout: 60_000 }, async () => {

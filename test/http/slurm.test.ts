@@ -42,7 +42,12 @@ describe('HTTP with the SLURM backend: the job comes when a client stays', { ski
   it('[walltime] resubmit with only a per-request (2026-07-28) client: the session still moves to a new job', async () => {
     const root = await scratch.tempDir('jlab-http-slurm-');
     const server = await spawnHttpServer(
-      slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: path.join(root, 'slurm'), JLAB_MCP_SLURM_TIME: '2', JLAB_MCP_WALLTIME_WARNING: '90', JLAB_MCP_ON_WALLTIME: 'resubmit' }),
+      slurmEnv({
+        JLAB_MCP_SLURM_STATE_DIR: path.join(root, 'slurm'),
+        JLAB_MCP_SLURM_TIME: '2',
+        JLAB_MCP_WALLTIME_WARNING: '90',
+        JLAB_MCP_ON_WALLTIME: 'resubmit',
+      }),
     );
     // As Claude Code: no MCP session, so no server of ours that watches the walltime lives on.
     const client = new Client({ name: 'modern', version: '0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
@@ -73,7 +78,9 @@ describe('HTTP with the SLURM backend: the job comes when a client stays', { ski
   it('[walltime] the warning reaches every connected MCP session, once each', async () => {
     const root = await scratch.tempDir('jlab-http-slurm-');
     // 2-minute jobs with the warning at 90 s left (as test/slurm/walltime.test.ts).
-    const server = await spawnHttpServer(slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: path.join(root, 'slurm'), JLAB_MCP_SLURM_TIME: '2', JLAB_MCP_WALLTIME_WARNING: '90' }));
+    const server = await spawnHttpServer(
+      slurmEnv({ JLAB_MCP_SLURM_STATE_DIR: path.join(root, 'slurm'), JLAB_MCP_SLURM_TIME: '2', JLAB_MCP_WALLTIME_WARNING: '90' }),
+    );
     const clients: Array<{ client: Client; warnings: string[] }> = [];
     try {
       for (const name of ['laptop', 'desktop']) {
@@ -91,7 +98,10 @@ describe('HTTP with the SLURM backend: the job comes when a client stays', { ski
       await gone.connect(goneTransport);
       await goneTransport.terminateSession();
       await gone.close();
-      const started = await clients[0]!.client.callTool({ name: 'start_new_session', arguments: { experiment_name: 'walltime over http' } }, { timeout: 150_000 });
+      const started = await clients[0]!.client.callTool(
+        { name: 'start_new_session', arguments: { experiment_name: 'walltime over http' } },
+        { timeout: 150_000 },
+      );
       assert.notEqual(started.isError, true, JSON.stringify(started.content));
       await jobsUnder(root, scratch.submitted); // recorded, so the clean-up cancels the job if an assertion below fails
       await waitFor('the walltime warning on both connections', 150_000, async () => (clients.every((c) => c.warnings.length > 0) ? true : undefined));

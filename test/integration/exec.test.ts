@@ -111,7 +111,10 @@ describe('exec', () => {
     const secret = 'tok-exec-test-0123456789abcdef';
     registerSecret(secret);
     const env = { ...process.env, JLAB_MCP_JUPYTER_TOKEN: secret, JUPYTER_TOKEN: secret, KEPT: 'yes' };
-    const { stdout } = await exec(node('console.log([process.env.JLAB_MCP_JUPYTER_TOKEN, process.env.JUPYTER_TOKEN, process.env.KEPT].join(","))'), { timeoutMs: 10_000, env });
+    const { stdout } = await exec(node('console.log([process.env.JLAB_MCP_JUPYTER_TOKEN, process.env.JUPYTER_TOKEN, process.env.KEPT].join(","))'), {
+      timeoutMs: 10_000,
+      env,
+    });
     assert.equal(stdout, ',,yes\n');
     const error = await failure(exec(node(`console.error("auth with ${secret} failed"); process.exit(1)`), { timeoutMs: 10_000 }));
     assert.doesNotMatch(error.message, new RegExp(secret));

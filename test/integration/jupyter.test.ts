@@ -145,6 +145,9 @@ describe('LocalBackend failures', () => {
 
   it('names the install when the command is missing', async () => {
     const backend = new LocalBackend({ rootDir: os.tmpdir(), startTimeoutMs: 5_000, jupyterCommand: 'no-such-jupyter-binary' });
-    await assert.rejects(backend.start(new AbortController().signal), (e: unknown) => e instanceof JlabError && /apt-get install jupyter-server/.test(e.hint ?? ''));
+    await assert.rejects(
+      backend.start(new AbortController().signal),
+      (e: unknown) => e instanceof JlabError && /apt-get install jupyter-server/.test(e.hint ?? ''),
+    );
   });
 });

@@ -45,7 +45,7 @@ describe('lockVenv', () => {
       return r;
     });
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(taken, false, 'the empty lock is still its owner\'s');
+    assert.equal(taken, false, "the empty lock is still its owner's");
     await rm(`${dir}.lock`);
     await (await waiting)();
   });

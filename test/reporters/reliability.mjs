@@ -12,7 +12,13 @@ export default async function* reliabilityReporter(source) {
     const tagged = TAG.exec(name);
     if (!tagged) continue;
     const outcome = skip !== undefined ? 'skipped' : event.type === 'test:pass' ? 'survived' : 'FAILED';
-    rows.push({ kind: tagged[1], name: name.replace(TAG, ''), file: String(file ?? '').replace(/^.*\/test\//, ''), outcome, reason: typeof skip === 'string' ? skip : '' });
+    rows.push({
+      kind: tagged[1],
+      name: name.replace(TAG, ''),
+      file: String(file ?? '').replace(/^.*\/test\//, ''),
+      outcome,
+      reason: typeof skip === 'string' ? skip : '',
+    });
     if (event.type === 'test:fail') failures.push(`${name}: ${String(details?.error?.message ?? details?.error ?? '').split('\n')[0]}`);
   }
   const escapeCell = (text) => text.replaceAll('|', '\\|');

@@ -94,7 +94,11 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
     const flag = path.join(base, 'first-attempt-done');
     const wrapper = path.join(base, 'jupyter-once-busy');
     // Stands in for a port taken between picking it and binding it: the first start fails.
-    await writeFile(wrapper, `#!/bin/sh\nif [ ! -e '${flag}' ]; then touch '${flag}'; echo "[E] simulated: Address already in use" >&2; exit 1; fi\nexec jupyter-server "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nif [ ! -e '${flag}' ]; then touch '${flag}'; echo "[E] simulated: Address already in use" >&2; exit 1; fi\nexec jupyter-server "$@"\n`,
+      { mode: 0o755 },
+    );
     const backend = await makeBackend({ batch: { partition: 'debug', cpus: 1, time: '5', jupyterCommand: [wrapper] } });
     try {
       const endpoint = await backend.start(new AbortController().signal);
@@ -123,9 +127,9 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
       assert.ok(info.node);
       assert.ok(info.timeLeft);
       assert.match(String((info.logs as { stdout: string }).stdout), new RegExp(`slurm-${jobId}\\.out$`));
-      assert.equal(((await stat(String(info.stateDir))).mode & 0o777), 0o700);
-      assert.equal(((await stat(path.join(String(info.stateDir), 'connection.json'))).mode & 0o777), 0o600);
-      assert.equal(((await stat(path.join(String(info.stateDir), 'token'))).mode & 0o777), 0o600);
+      assert.equal((await stat(String(info.stateDir))).mode & 0o777, 0o700);
+      assert.equal((await stat(path.join(String(info.stateDir), 'connection.json'))).mode & 0o777, 0o600);
+      assert.equal((await stat(path.join(String(info.stateDir), 'token'))).mode & 0o777, 0o600);
 
       const rest = new JupyterRestClient(endpoint);
       const kernel = await KernelHandle.start(rest, undefined, 60_000);
@@ -274,7 +278,7 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
     }
   });
 
-  it('sees an scancel of the job as a lost server, with Slurm\'s words', async () => {
+  it("sees an scancel of the job as a lost server, with Slurm's words", async () => {
     const backend = await makeBackend();
     try {
       await backend.start(new AbortController().signal);
@@ -333,7 +337,12 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
         (e: unknown) => e as Error & { hint?: string },
       );
       assert.match(error.message, /can never start.*PartitionConfig/s);
-      assert.match(error.message, new RegExp(`asked for ${cpus} CPUs; the nodes of partition debug have at most ${cpus - 1} CPUs, [\\d.]+[GM] memory — no node has enough CPUs\\. It was cancelled\\.`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `asked for ${cpus} CPUs; the nodes of partition debug have at most ${cpus - 1} CPUs, [\\d.]+[GM] memory — no node has enough CPUs\\. It was cancelled\\.`,
+        ),
+      );
       assert.match(error.hint ?? '', /JLAB_MCP_SLURM_CPUS/);
       assert.ok(Date.now() - t0 < 25_000);
       // The status after the failure: not the stale PENDING row with its whole time limit left.
@@ -357,7 +366,10 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
         (e: unknown) => e as Error & { hint?: string },
       );
       assert.match(error.message, /Memory specification can not be satisfied/);
-      assert.match(error.message, /asked for 1 CPU, 1T memory; the nodes of partition debug have at most \d+ CPUs, [\d.]+[GM] memory — no node has enough memory\./);
+      assert.match(
+        error.message,
+        /asked for 1 CPU, 1T memory; the nodes of partition debug have at most \d+ CPUs, [\d.]+[GM] memory — no node has enough memory\./,
+      );
       assert.match(error.hint ?? '', /JLAB_MCP_SLURM_CPUS, _MEM/);
       assert.equal(backend.describe().phase, 'failed');
     } finally {
@@ -366,7 +378,11 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
   });
 
   it('keeps a job still queued at the queue timeout when asked to, and waits for it again', async () => {
-    const backend = await makeBackend({ batch: { partition: 'debug', cpus: await tooManyCpus(), time: '5', jupyterCommand: ['jupyter-server'] }, queueTimeoutMs: 2000, keepOnQueueTimeout: true });
+    const backend = await makeBackend({
+      batch: { partition: 'debug', cpus: await tooManyCpus(), time: '5', jupyterCommand: ['jupyter-server'] },
+      queueTimeoutMs: 2000,
+      keepOnQueueTimeout: true,
+    });
     try {
       await assert.rejects(backend.start(new AbortController().signal), /still queued after 2 s.*It was kept/s);
       const jobId = jobIdOf(backend);
@@ -383,7 +399,10 @@ describe('SLURM backend', { skip, timeout: 400_000 }, () => {
 
   it('cancels a job still queued at the queue timeout', async () => {
     // More CPUs than the node has: pending for ever.
-    const backend = await makeBackend({ batch: { partition: 'debug', cpus: await tooManyCpus(), time: '5', jupyterCommand: ['jupyter-server'] }, queueTimeoutMs: 3000 });
+    const backend = await makeBackend({
+      batch: { partition: 'debug', cpus: await tooManyCpus(), time: '5', jupyterCommand: ['jupyter-server'] },
+      queueTimeoutMs: 3000,
+    });
     try {
       await assert.rejects(backend.start(new AbortController().signal), (error: Error) => {
         assert.match(error.message, /still queued after 3 s/);

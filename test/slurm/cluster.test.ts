@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 
-import {
-  SQUEUE_FORMAT,
-  isTerminalState,
-  parseSbatchOutput,
-  parseSqueue,
-  type SqueueRow,
-} from '../../src/backends/slurm/parsers.js';
+import { SQUEUE_FORMAT, isTerminalState, parseSbatchOutput, parseSqueue, type SqueueRow } from '../../src/backends/slurm/parsers.js';
 import { runCommand } from '../../src/backends/slurm/commands.js';
 import { waitUntil } from '../helpers/poll.js';
 
@@ -32,12 +26,7 @@ if (skip) console.error(`skipping SLURM cluster tests: ${skip}`);
 
 /** squeue rows for one job; [] when Slurm no longer knows the id. */
 async function squeueJob(jobId: string): Promise<SqueueRow[]> {
-  const r = await run('squeue', [
-    '--noheader',
-    `--jobs=${jobId}`,
-    '--states=all',
-    `--format=${SQUEUE_FORMAT}`,
-  ]);
+  const r = await run('squeue', ['--noheader', `--jobs=${jobId}`, '--states=all', `--format=${SQUEUE_FORMAT}`]);
   if (r.code !== 0) {
     // A purged / unknown id: exit 1, "slurm_load_jobs error: Invalid job id specified"
     if (/Invalid job id/i.test(r.stderr)) return [];
@@ -46,27 +35,20 @@ async function squeueJob(jobId: string): Promise<SqueueRow[]> {
   return parseSqueue(r.stdout).filter((row) => row.jobId === jobId);
 }
 
-async function pollUntil(
-  jobId: string,
-  deadlineMs: number,
-  done: (rows: SqueueRow[]) => boolean,
-): Promise<SqueueRow[]> {
+async function pollUntil(jobId: string, deadlineMs: number, done: (rows: SqueueRow[]) => boolean): Promise<SqueueRow[]> {
   let rows: SqueueRow[] = [];
-  return waitUntil(`job ${jobId}: condition`, async () => done((rows = await squeueJob(jobId))) && rows, { timeoutMs: deadlineMs, intervalMs: 250, detail: () => `last rows ${JSON.stringify(rows)}` });
+  return waitUntil(`job ${jobId}: condition`, async () => done((rows = await squeueJob(jobId))) && rows, {
+    timeoutMs: deadlineMs,
+    intervalMs: 250,
+    detail: () => `last rows ${JSON.stringify(rows)}`,
+  });
 }
 
 test('sbatch -> RUNNING -> scancel -> terminal', { skip, timeout: 90_000 }, async () => {
   const submitted: string[] = [];
   try {
     const t0 = Date.now();
-    const sub = await run('sbatch', [
-      '--parsable',
-      '--time=1',
-      '--job-name=jlab-mcp-cluster-test',
-      '--output=/dev/null',
-      '--wrap',
-      'sleep 30',
-    ]);
+    const sub = await run('sbatch', ['--parsable', '--time=1', '--job-name=jlab-mcp-cluster-test', '--output=/dev/null', '--wrap', 'sleep 30']);
     assert.equal(sub.code, 0, `sbatch failed: ${sub.stderr}`);
     const { jobId } = parseSbatchOutput(sub.stdout);
     submitted.push(jobId);
@@ -87,11 +69,7 @@ test('sbatch -> RUNNING -> scancel -> terminal', { skip, timeout: 90_000 }, asyn
     const c = await run('scancel', [jobId]);
     assert.equal(c.code, 0, `scancel failed: ${c.stderr}`);
     const t1 = Date.now();
-    const after = await pollUntil(
-      jobId,
-      20_000,
-      (rows) => rows.length === 0 || isTerminalState(rows[0]?.state ?? ''),
-    );
+    const after = await pollUntil(jobId, 20_000, (rows) => rows.length === 0 || isTerminalState(rows[0]?.state ?? ''));
     if (after[0]) assert.equal(after[0].state, 'CANCELLED');
     console.error(`job ${jobId} ${after[0]?.state ?? 'gone'} ${Date.now() - t1} ms after scancel`);
   } finally {

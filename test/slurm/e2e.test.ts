@@ -72,7 +72,10 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
       assert.match(cpus.stdout, new RegExp(`${jobs.small} 1`));
       const ran = await call(server.client, 'execute_code', { session_id: small.id, code: 'print("small ok")' });
       assert.match(textOf(ran), /^small ok/);
-      assert.ok(progress.some((m) => /starting the session/.test(m)), JSON.stringify(progress));
+      assert.ok(
+        progress.some((m) => /starting the session/.test(m)),
+        JSON.stringify(progress),
+      );
       const unknown = await call(server.client, 'start_new_session', { experiment_name: 'x', profile: 'huge' });
       assert.equal(unknown.isError, true);
       assert.match(textOf(unknown), /Unknown profile "huge"[\s\S]*big, small|small, big/);
@@ -134,41 +137,41 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
     }
   });
 
-  it(
-    'scancel mid-cell ends the cell at once, and the next execute_code reports the loss by itself',
-    { timeout: 120_000 },
-    async () => {
-      const server = await spawnSlurm({ JLAB_MCP_EXEC_TIMEOUT: '15' });
-      try {
-        const a = await newSession(server, 'slurm-direct');
-        const job = await currentJob(server);
-        // Progress notifications carry the cell's last line: scancel once it is running.
-        let started!: () => void;
-        const running$ = new Promise<void>((resolve) => (started = resolve));
-        const running = server.client
-          .callTool(
-            { name: 'execute_code', arguments: { session_id: a.id, code: 'import time\nprint("cell started", flush=True)\ntime.sleep(90)', timeout: 100 } },
-            { timeout: 120_000, onprogress: (p) => void (/cell started/.test(p.message ?? '') && started()) },
-          )
-          .then((r) => r as ToolResult);
-        await Promise.race([running$, running.then(() => assert.fail('the cell ended before it was cancelled')), sleepReject(30_000, 'no progress saying the cell started')]);
-        const cancelledAt = Date.now();
-        assert.equal((await run('scancel', [job])).code, 0);
-        const ended = await running;
-        assert.ok(Date.now() - cancelledAt < 30_000, `the running cell ended ${Date.now() - cancelledAt} ms after scancel`);
-        assert.equal(ended.isError, true, textOf(ended));
-        assert.match(textOf(ended), /ServerLost|server was lost/i);
-        await waitJobOver(job, 20_000);
-        await waitServerLost(server);
-        const result = await call(server.client, 'execute_code', { session_id: a.id, code: 'print(1)' }, 60_000);
-        assert.equal(result.isError, true, textOf(result));
-        assert.match(textOf(result), /start_session_resume_notebook/);
-      } finally {
-        process.kill(server.pid()!, 'SIGTERM');
-        await server.close().catch(() => {});
-      }
-    },
-  );
+  it('scancel mid-cell ends the cell at once, and the next execute_code reports the loss by itself', { timeout: 120_000 }, async () => {
+    const server = await spawnSlurm({ JLAB_MCP_EXEC_TIMEOUT: '15' });
+    try {
+      const a = await newSession(server, 'slurm-direct');
+      const job = await currentJob(server);
+      // Progress notifications carry the cell's last line: scancel once it is running.
+      let started!: () => void;
+      const running$ = new Promise<void>((resolve) => (started = resolve));
+      const running = server.client
+        .callTool(
+          { name: 'execute_code', arguments: { session_id: a.id, code: 'import time\nprint("cell started", flush=True)\ntime.sleep(90)', timeout: 100 } },
+          { timeout: 120_000, onprogress: (p) => void (/cell started/.test(p.message ?? '') && started()) },
+        )
+        .then((r) => r as ToolResult);
+      await Promise.race([
+        running$,
+        running.then(() => assert.fail('the cell ended before it was cancelled')),
+        sleepReject(30_000, 'no progress saying the cell started'),
+      ]);
+      const cancelledAt = Date.now();
+      assert.equal((await run('scancel', [job])).code, 0);
+      const ended = await running;
+      assert.ok(Date.now() - cancelledAt < 30_000, `the running cell ended ${Date.now() - cancelledAt} ms after scancel`);
+      assert.equal(ended.isError, true, textOf(ended));
+      assert.match(textOf(ended), /ServerLost|server was lost/i);
+      await waitJobOver(job, 20_000);
+      await waitServerLost(server);
+      const result = await call(server.client, 'execute_code', { session_id: a.id, code: 'print(1)' }, 60_000);
+      assert.equal(result.isError, true, textOf(result));
+      assert.match(textOf(result), /start_session_resume_notebook/);
+    } finally {
+      process.kill(server.pid()!, 'SIGTERM');
+      await server.close().catch(() => {});
+    }
+  });
 
   it('the 1-minute walltime runs out: the session says how to go on, and resuming its notebook works on a new job', { timeout: 240_000 }, async () => {
     const server = await spawnSlurm({ JLAB_MCP_SLURM_TIME: '1' });
@@ -222,7 +225,10 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
     try {
       const result = await call(server.client, 'start_new_session', { experiment_name: 'too big' });
       assert.equal(result.isError, true);
-      assert.match(textOf(result), new RegExp(`PartitionConfig.*asked for ${nodeCpus + 1} CPUs; the nodes of partition debug have at most ${nodeCpus} CPUs`, 's'));
+      assert.match(
+        textOf(result),
+        new RegExp(`PartitionConfig.*asked for ${nodeCpus + 1} CPUs; the nodes of partition debug have at most ${nodeCpus} CPUs`, 's'),
+      );
       assert.match(textOf(result), /Next step: .*JLAB_MCP_SLURM_CPUS/);
       const { server: st } = await status(server);
       const backend = st.backend;
@@ -238,7 +244,7 @@ describe('SLURM end to end through the MCP client', { skip, timeout: 600_000 }, 
     }
   });
 
-  it('a bad partition: the tool call carries sbatch\'s words', async () => {
+  it("a bad partition: the tool call carries sbatch's words", async () => {
     const server = await spawnSlurm({ JLAB_MCP_SLURM_PARTITION: 'nosuchpartition' });
     try {
       const result = await call(server.client, 'start_new_session', { experiment_name: 'bad' });

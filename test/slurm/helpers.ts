@@ -46,14 +46,21 @@ export function isOver(state: string): boolean {
 /** Polls until the job is over; returns its last state, or throws at the deadline. */
 export async function waitJobOver(jobId: string, timeoutMs: number): Promise<string> {
   let state = '';
-  return waitUntil(`job ${jobId} over`, async () => isOver((state = await jobState(jobId))) && state, { timeoutMs, intervalMs: 250, detail: () => `still ${state}` });
+  return waitUntil(`job ${jobId} over`, async () => isOver((state = await jobState(jobId))) && state, {
+    timeoutMs,
+    intervalMs: 250,
+    detail: () => `still ${state}`,
+  });
 }
 
 /** Ids of unfinished jobs named `name` (squeue's default states); throws when squeue fails. */
 export async function jobsNamed(name: string): Promise<string[]> {
   const r = await run('squeue', ['--noheader', `--name=${name}`, '--format=%i']);
   if (r.code !== 0) throw new Error(`squeue --name=${name} failed: ${r.failure ?? r.stderr}`);
-  return r.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 /** Polls `check` every 250 ms until it returns a value other than undefined; throws at the deadline. */

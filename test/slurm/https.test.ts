@@ -27,10 +27,15 @@ const scratch = new SlurmTestScratch();
 /** Runs the built `jlab-mcp connect` with `args`; never longer than 60 s. */
 function connect(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'connect', ...args], { timeout: 60_000, encoding: 'utf8', env: { ...process.env, JLAB_MCP_RUN_MODE: 'slurm' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'connect', ...args],
+      { timeout: 60_000, encoding: 'utf8', env: { ...process.env, JLAB_MCP_RUN_MODE: 'slurm' } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -92,7 +97,18 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
       const registry: RegistryContent = {
         version: 1,
         owner: { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() },
-        servers: { default: { profile: 'default', backend: 'slurm', baseUrl: endpoint.baseUrl, tokenFile: path.join(jobDir, 'token'), jobId, jobDir, certFingerprint: endpoint.certFingerprint, startedAt: new Date().toISOString() } },
+        servers: {
+          default: {
+            profile: 'default',
+            backend: 'slurm',
+            baseUrl: endpoint.baseUrl,
+            tokenFile: path.join(jobDir, 'token'),
+            jobId,
+            jobDir,
+            certFingerprint: endpoint.certFingerprint,
+            startedAt: new Date().toISOString(),
+          },
+        },
         sessions: {},
       };
       await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -111,7 +127,9 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
       const pinned = fetchThroughAgent(pinnedAgent(cert.fingerprint256, 10_000));
       const status = await pinned(new URL(`/api/status?token=${url[1]}`, printed.origin), { signal: AbortSignal.timeout(10_000) });
       assert.equal(status.status, 200);
-      const json = JSON.parse((await connect(['--state-dir', stateDir, '--json'])).stdout) as { servers: { live: boolean; url: string; certFingerprint: string; app: string }[] };
+      const json = JSON.parse((await connect(['--state-dir', stateDir, '--json'])).stdout) as {
+        servers: { live: boolean; url: string; certFingerprint: string; app: string }[];
+      };
       assert.equal(json.servers[0]!.live, true);
       assert.equal(json.servers[0]!.url, url[0]);
       assert.equal(json.servers[0]!.certFingerprint, cert.fingerprint256);
@@ -154,7 +172,7 @@ describe('SLURM job over HTTPS (pinned certificate) and jlab-mcp connect', { ski
       const url = /https:\/\/localhost:\d+\/\S*\?token=(\S+)/.exec(out.stdout);
       assert.ok(url, out.stdout);
       assert.ok(out.stdout.includes(fingerprint));
-      assert.ok(!server.stderr().includes(url[1]!), 'the token is never in jlab-mcp\'s log');
+      assert.ok(!server.stderr().includes(url[1]!), "the token is never in jlab-mcp's log");
       // One-node cluster: the node is this machine, so the tunnel's local end is the job's port itself.
       const pinned = fetchThroughAgent(pinnedAgent(fingerprint, 10_000));
       const status = await pinned(new URL(`/api/status?token=${url[1]}`, new URL(url[0]).origin), { signal: AbortSignal.timeout(10_000) });

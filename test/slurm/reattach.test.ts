@@ -71,7 +71,9 @@ describe('SLURM jobs that outlive jlab-mcp', { skip, timeout: 400_000, concurren
     const partial = await call(first.client, 'execute_code', { session_id: s.id, code: TICKS, timeout: 3 });
     assert.match(textOf(partial), /still running/);
     // The registry records the running cell (after ~1 s): that is what the next jlab-mcp follows.
-    await waitFor('the running cell is in the registry', 10_000, async () => ((await readRegistry(where.env.JLAB_MCP_STATE_DIR!))?.sessions[s.id]?.running ? true : undefined));
+    await waitFor('the running cell is in the registry', 10_000, async () =>
+      (await readRegistry(where.env.JLAB_MCP_STATE_DIR!))?.sessions[s.id]?.running ? true : undefined,
+    );
     process.kill(first.pid()!, 'SIGKILL');
     await first.close().catch(() => {});
     // Lines keep coming while nobody is attached.

@@ -57,11 +57,15 @@ async function message(w: Watched, re: RegExp, timeoutMs: number): Promise<{ lev
   try {
     return await waitFor(`a log notification matching ${re}`, timeoutMs, async () => w.messages.find((m) => re.test(m.text)));
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- notifications ---\n${w.messages.map((m) => `${m.level}: ${m.text}`).join('\n')}\n--- jlab-mcp log (tail) ---\n${w.server.stderr().slice(-4000)}`);
+    throw new Error(
+      `${(error as Error).message}\n--- notifications ---\n${w.messages.map((m) => `${m.level}: ${m.text}`).join('\n')}\n--- jlab-mcp log (tail) ---\n${w.server.stderr().slice(-4000)}`,
+    );
   }
 }
 
-async function status(server: Spawned): Promise<{ server: { backend: { jobId: string; stateDir: string } }; sessions: Array<{ walltime?: { ending: boolean; secondsLeft?: number } }> }> {
+async function status(
+  server: Spawned,
+): Promise<{ server: { backend: { jobId: string; stateDir: string } }; sessions: Array<{ walltime?: { ending: boolean; secondsLeft?: number } }> }> {
   const res = await server.client.readResource({ uri: 'jlab-mcp://server/status' });
   return JSON.parse(String((res.contents[0] as { text: string }).text));
 }
@@ -98,7 +102,7 @@ describe('SLURM walltime', { skip, timeout: 400_000, concurrency: true }, () => 
     const ending = await message(w, /Every notebook is saved\. When the job ends/, 90_000);
     assert.equal(ending.level, 'warning');
     assert.equal((await status(w.server)).sessions[0]?.walltime?.ending, true);
-    assert.ok(existsSync(path.join((await status(w.server)).server.backend.stateDir, 'walltime-signal')), 'the job recorded Slurm\'s USR1');
+    assert.ok(existsSync(path.join((await status(w.server)).server.backend.stateDir, 'walltime-signal')), "the job recorded Slurm's USR1");
     const last = await call(w.server.client, 'execute_code', { session_id: session, code: 'print("last")' });
     assert.match(textOf(last), /ending: save what you need/);
     await stop(w.server, [job]);
@@ -130,11 +134,15 @@ describe('SLURM walltime', { skip, timeout: 400_000, concurrency: true }, () => 
     assert.equal(extended.level, 'info');
     const limit = await run('squeue', ['--noheader', `--jobs=${job}`, '--format=%l']);
     assert.equal(limit.stdout.trim(), '7:00');
-    assert.equal(w.messages.some((m) => /When the job ends/.test(m.text)), false, 'not ending after the extension');
+    assert.equal(
+      w.messages.some((m) => /When the job ends/.test(m.text)),
+      false,
+      'not ending after the extension',
+    );
     await stop(w.server, [job]);
   });
 
-  it('[walltime] extension refused (an ordinary user): Slurm\'s words, then the ending as usual', async () => {
+  it("[walltime] extension refused (an ordinary user): Slurm's words, then the ending as usual", async () => {
     const nobody = 65534;
     const home = await tmp('jlab-walltime-home-', nobody);
     const notebookDir = await tmp('jlab-walltime-nb-', nobody);
@@ -143,7 +151,11 @@ describe('SLURM walltime', { skip, timeout: 400_000, concurrency: true }, () => 
     const session = await call(w.server.client, 'start_new_session', { experiment_name: 'refused' }, 150_000);
     assert.notEqual(session.isError, true, `${textOf(session)}\n${w.server.stderr()}`);
     const job = await jobOf(w.server);
-    const refused = await message(w, new RegExp(`Slurm refused to extend job ${job} by 5 min \\(JLAB_MCP_WALLTIME_EXTEND\\): .*(denied|not permitted)`, 'i'), 150_000);
+    const refused = await message(
+      w,
+      new RegExp(`Slurm refused to extend job ${job} by 5 min \\(JLAB_MCP_WALLTIME_EXTEND\\): .*(denied|not permitted)`, 'i'),
+      150_000,
+    );
     assert.equal(refused.level, 'warning');
     await message(w, /When the job ends/, 30_000);
     await stop(w.server, [job]);

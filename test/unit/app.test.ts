@@ -16,7 +16,11 @@ async function externalSettings(): Promise<{ config: ReturnType<typeof loadConfi
   const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-app-'));
   dirs.push(dir);
   const stateDir = path.join(dir, 'state');
-  const config = loadConfig(parseArgs([]), { JLAB_MCP_JUPYTER_URL: 'http://127.0.0.1:9/', JLAB_MCP_NOTEBOOK_DIR: path.join(dir, 'notebooks'), JLAB_MCP_STATE_DIR: stateDir });
+  const config = loadConfig(parseArgs([]), {
+    JLAB_MCP_JUPYTER_URL: 'http://127.0.0.1:9/',
+    JLAB_MCP_NOTEBOOK_DIR: path.join(dir, 'notebooks'),
+    JLAB_MCP_STATE_DIR: stateDir,
+  });
   return { config, stateDir };
 }
 

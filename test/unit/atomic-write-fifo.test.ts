@@ -10,7 +10,9 @@ describe('atomic write', () => {
   it('flushes its deferred fsync without blocking when the file became a FIFO', async () => {
     const script = fileURLToPath(new URL('./fixtures/fsyncOverFifo.ts', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', script], { timeout: 15_000, killSignal: 'SIGKILL' }, (error, out) => (error ? reject(error) : resolve(out)));
+      execFile(process.execPath, ['--import', 'tsx', script], { timeout: 15_000, killSignal: 'SIGKILL' }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      );
     });
     assert.equal(stdout, 'flushed\n');
   });

@@ -23,10 +23,20 @@ describe('backoffDelay', () => {
 
   it('spreads the delay by ±jitter around the capped value, never below 0', () => {
     const o = { initialMs: 1000, maxMs: 1000, jitter: 0.2 };
-    assert.equal(backoffDelay(0, o, () => 0), 800);
-    assert.equal(backoffDelay(0, o, () => 0.5), 1000);
+    assert.equal(
+      backoffDelay(0, o, () => 0),
+      800,
+    );
+    assert.equal(
+      backoffDelay(0, o, () => 0.5),
+      1000,
+    );
     assert.ok(Math.abs(backoffDelay(0, o, () => 1) - 1200) < 1e-9);
-    assert.equal(backoffDelay(0, { ...o, jitter: 5 }, () => 0), 0, 'jitter is clamped to 1');
+    assert.equal(
+      backoffDelay(0, { ...o, jitter: 5 }, () => 0),
+      0,
+      'jitter is clamped to 1',
+    );
     for (let i = 0; i < 200; i++) {
       const d = backoffDelay(4, { initialMs: 100, maxMs: 400, jitter: 0.5 });
       assert.ok(d >= 200 && d <= 600, String(d));

@@ -7,7 +7,9 @@ function base(revision: number, cells: number, from?: StampedBase, changed: numb
   return {
     revision,
     shell: '{}',
-    cells: Array.from({ length: cells }, (_, i) => (from?.cells[i] && !changed.includes(i) ? from.cells[i]! : { id: `c${i}`, text: `${revision}:${i}`.padEnd(size, '.') })),
+    cells: Array.from({ length: cells }, (_, i) =>
+      from?.cells[i] && !changed.includes(i) ? from.cells[i]! : { id: `c${i}`, text: `${revision}:${i}`.padEnd(size, '.') },
+    ),
   };
 }
 
@@ -31,7 +33,11 @@ describe('BaseHistory (the states a stale copy may come from)', () => {
     for (const revision of [3, 5, 9]) history.add(base(revision, 2));
     assert.equal(history.select(5)?.revision, 5);
     assert.equal(history.select(7)?.revision, 5, 'thinned away: the nearest older state (more looks changed by both, nothing is lost)');
-    assert.deepEqual(history.select(1), { revision: 1, shell: '{}', cells: [] }, 'older than all kept: no common ancestor known (the oldest is newer than their copy)');
+    assert.deepEqual(
+      history.select(1),
+      { revision: 1, shell: '{}', cells: [] },
+      'older than all kept: no common ancestor known (the oldest is newer than their copy)',
+    );
     assert.equal(history.select(10), undefined, 'newer than any: the caller uses its latest');
   });
 
@@ -70,7 +76,15 @@ describe('BaseHistory (the states a stale copy may come from)', () => {
     for (let revision = 2; revision <= 6; revision++) history.add((last = base(revision, 100, last, [revision], 100)));
     assert.equal(history.revisions().length, 6, 'five older states of one changed cell each fit');
     // A save that changed every cell: the state before it holds all its 10,000 characters alone, so the older ones go.
-    history.add(base(7, 100, last, Array.from({ length: 100 }, (_, i) => i), 100));
+    history.add(
+      base(
+        7,
+        100,
+        last,
+        Array.from({ length: 100 }, (_, i) => i),
+        100,
+      ),
+    );
     assert.deepEqual(history.revisions(), [6, 7]);
     const tiny = new BaseHistory({ count: 16, recent: 2, chars: 10 });
     tiny.add(base(1, 100));

@@ -14,14 +14,26 @@ describe('bench results', () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-results-'));
     try {
       const report = {
-        mode: 'full', startedAt: '2026-11-26T05:00:00.000Z', durationS: 1, commit: 'abc', figures: [], errors: [], notes: [], raw: {},
+        mode: 'full',
+        startedAt: '2026-11-26T05:00:00.000Z',
+        durationS: 1,
+        commit: 'abc',
+        figures: [],
+        errors: [],
+        notes: [],
+        raw: {},
         machine: { cpu: 'x', nproc: 2, memGb: 1, kernel: 'k', node: 'v', jupyterServer: '1', ipykernel: '1', nbclient: '1', python: '3', loadavg: '0 0 0' },
       } as unknown as BenchReport;
       const written = await writeResults(tmp, report);
-      assert.ok(written.some((f) => f.endsWith('LATEST.md')), 'a full run writes LATEST.md');
+      assert.ok(
+        written.some((f) => f.endsWith('LATEST.md')),
+        'a full run writes LATEST.md',
+      );
       const inRepo = written.map((f) => path.relative(REPO, path.join(RESULTS_DIR, path.basename(f))));
       // --no-index: the rules alone, whether or not an old copy is still tracked.
-      const ignored = execFileSync('git', ['check-ignore', '--no-index', ...inRepo], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');
+      const ignored = execFileSync('git', ['check-ignore', '--no-index', ...inRepo], { cwd: REPO, encoding: 'utf8' })
+        .trim()
+        .split('\n');
       assert.deepEqual(ignored, inRepo);
     } finally {
       await rm(tmp, { recursive: true, force: true });

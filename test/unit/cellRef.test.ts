@@ -27,14 +27,23 @@ describe('cell references', () => {
       () => doc.resolveCell({ id: typo }),
       (e: unknown) => code(e) === 'CELL_NOT_FOUND' && new RegExp(`^.*Similar ids: ${b!.id} \\(cell 1, code\\)`).test((e as JlabError).hint ?? ''),
     );
-    assert.throws(() => NotebookDocument.create('/tmp/x.ipynb').resolveCell({ id: 'abc' }), (e: unknown) => /notebook is empty/.test((e as JlabError).hint ?? ''));
+    assert.throws(
+      () => NotebookDocument.create('/tmp/x.ipynb').resolveCell({ id: 'abc' }),
+      (e: unknown) => /notebook is empty/.test((e as JlabError).hint ?? ''),
+    );
   });
 
   it('takes exactly one of cell_index and cell_id, and at most one insert position', () => {
     assert.deepEqual(cellRefOf({ cell_id: 'x' }), { id: 'x' });
     assert.deepEqual(cellRefOf({ cell_index: 0 }), { index: 0 });
-    assert.throws(() => cellRefOf({ cell_id: 'x', cell_index: 0 }), (e: unknown) => code(e) === 'INVALID_ARGUMENT');
-    assert.throws(() => cellRefOf({}), (e: unknown) => code(e) === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => cellRefOf({ cell_id: 'x', cell_index: 0 }),
+      (e: unknown) => code(e) === 'INVALID_ARGUMENT',
+    );
+    assert.throws(
+      () => cellRefOf({}),
+      (e: unknown) => code(e) === 'INVALID_ARGUMENT',
+    );
     assert.deepEqual(insertRefOf({}), { index: undefined });
     assert.deepEqual(insertRefOf({ after_cell_id: 'x' }), { afterId: 'x' });
     assert.throws(() => insertRefOf({ cell_index: 1, before_cell_id: 'x' }), /cell_index and before_cell_id/);

@@ -5,7 +5,13 @@ import { OutputCollector, appendStreamText } from '../../src/notebook/outputColl
 import { toAgentContent } from '../../src/output/agentContent.js';
 
 function iopub(msg_type: string, content: Record<string, unknown>): KernelMessage.IIOPubMessage {
-  return { header: { msg_type, msg_id: 'x', session: 's', username: '', date: '', version: '5.3' }, parent_header: {}, metadata: {}, content, channel: 'iopub' } as unknown as KernelMessage.IIOPubMessage;
+  return {
+    header: { msg_type, msg_id: 'x', session: 's', username: '', date: '', version: '5.3' },
+    parent_header: {},
+    metadata: {},
+    content,
+    channel: 'iopub',
+  } as unknown as KernelMessage.IIOPubMessage;
 }
 
 describe('OutputCollector', () => {

@@ -19,7 +19,7 @@ describe('config', () => {
     assert.equal(loadConfig(parseArgs([]), {}, '/cwd').notebookDir, '/cwd/notebooks');
   });
 
-  it('expands ~ in every path setting and in a command\'s program path', () => {
+  it("expands ~ in every path setting and in a command's program path", () => {
     const env = {
       HOME: '/home/ada',
       JLAB_MCP_NOTEBOOK_DIR: '~/notebooks',
@@ -41,8 +41,14 @@ describe('config', () => {
     assert.equal(rel.stateDir, '/cwd/st');
     assert.equal(rel.notebookDir, '/cwd/a/~/b');
     // A home with a space stays one word of the command.
-    assert.deepEqual(splitWords(loadConfig(parseArgs([]), { HOME: '/home/a b', JLAB_MCP_JUPYTER_CMD: '~/bin/jupyter server' }).jupyterCommand!, 'JLAB_MCP_JUPYTER_CMD'), ['/home/a b/bin/jupyter', 'server']);
-    assert.throws(() => loadConfig(parseArgs([]), { HOME: '/home/ada', JLAB_MCP_NOTEBOOK_DIR: '~bob/nb' }), /JLAB_MCP_NOTEBOOK_DIR=~bob\/nb: only ~ and ~\/… \(your own home\)/);
+    assert.deepEqual(
+      splitWords(loadConfig(parseArgs([]), { HOME: '/home/a b', JLAB_MCP_JUPYTER_CMD: '~/bin/jupyter server' }).jupyterCommand!, 'JLAB_MCP_JUPYTER_CMD'),
+      ['/home/a b/bin/jupyter', 'server'],
+    );
+    assert.throws(
+      () => loadConfig(parseArgs([]), { HOME: '/home/ada', JLAB_MCP_NOTEBOOK_DIR: '~bob/nb' }),
+      /JLAB_MCP_NOTEBOOK_DIR=~bob\/nb: only ~ and ~\/… \(your own home\)/,
+    );
   });
 
   it('reads the token file at a ~ path', async () => {

@@ -15,7 +15,11 @@ const read = (file: string) => readFile(path.join(REPO, file), 'utf8');
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replaceAll(/[^\p{L}\p{N} _-]/gu, '').replaceAll(' ', '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replaceAll(/[^\p{L}\p{N} _-]/gu, '')
+    .replaceAll(' ', '-');
 }
 
 function headingsOf(markdown: string): Set<string> {
@@ -72,7 +76,8 @@ describe('hand-written docs that name code', () => {
           problems.push(`${file}: ${target} (no ${resolved})`);
           continue;
         }
-        if (anchor && resolved.endsWith('.md') && !headingsOf(await read(resolved)).has(anchor)) problems.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`);
+        if (anchor && resolved.endsWith('.md') && !headingsOf(await read(resolved)).has(anchor))
+          problems.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`);
       }
     }
     assert.deepEqual(problems, []);
@@ -101,7 +106,7 @@ describe('hand-written docs that name code', () => {
     assert.deepEqual([...shown].sort(), [...produced].sort());
   });
 
-  it("docs/setup.md names the Debian packages the set-up installs", async () => {
+  it('docs/setup.md names the Debian packages the set-up installs', async () => {
     assert.ok((await read('docs/setup.md')).includes(`apt-get install ${DEBIAN_PACKAGES.join(' ')}`));
   });
 });

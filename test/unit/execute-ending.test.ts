@@ -13,7 +13,9 @@ function collect(): { messages: KernelMessage.IIOPubMessage[]; onIOPub: (message
 }
 
 const kinds = (messages: KernelMessage.IIOPubMessage[]) =>
-  messages.map((message) => (message.header.msg_type === 'status' ? `status:${(message.content as { execution_state: string }).execution_state}` : message.header.msg_type));
+  messages.map((message) =>
+    message.header.msg_type === 'status' ? `status:${(message.content as { execution_state: string }).execution_state}` : message.header.msg_type,
+  );
 
 describe('execute request endings', () => {
   it('ends ok after reply and idle, handing over every iopub message in order', async () => {

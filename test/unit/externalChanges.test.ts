@@ -36,7 +36,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     doc.insert(doc.newCodeCell('c = 3'), doc.cells.length);
     await doc.save();
     const written = await read(file);
-    assert.deepEqual(written.cells.map((cell) => cell.source.join('')), ['a = 1', '# by hand', 'b = 2', 'c = 3']);
+    assert.deepEqual(
+      written.cells.map((cell) => cell.source.join('')),
+      ['a = 1', '# by hand', 'b = 2', 'c = 3'],
+    );
     assert.equal(doc.cells[1]!.id, 'human1');
     const notes = doc.takeDiskNotes();
     assert.match(notes.join('\n'), /Someone else changed n\.ipynb on disk[\s\S]*1 cell added \(1\)/);
@@ -64,7 +67,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     await doc.save();
     assert.equal(await readFile(file, 'utf8'), good.slice(0, 40), 'left alone');
     const aside = asidePath(file);
-    assert.deepEqual((await read(aside)).cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 2', 'c = 3']);
+    assert.deepEqual(
+      (await read(aside)).cells.map((cell) => cell.source.join('')),
+      ['a = 1', 'b = 2', 'c = 3'],
+    );
     assert.match(doc.takeDiskNotes().join('\n'), /is not a notebook jlab-mcp can read now[\s\S]*n\.jlab-mcp-unmerged\.ipynb/);
     await doc.save();
     assert.deepEqual(doc.takeDiskNotes(), [], 'said once');
@@ -73,21 +79,27 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     repaired.cells[0]!.source = ['a = 10'];
     await writeFile(file, JSON.stringify(repaired));
     await doc.save();
-    assert.deepEqual((await read(file)).cells.map((cell) => cell.source.join('')), ['a = 10', 'b = 2', 'c = 3']);
+    assert.deepEqual(
+      (await read(file)).cells.map((cell) => cell.source.join('')),
+      ['a = 10', 'b = 2', 'c = 3'],
+    );
     assert.match(doc.takeDiskNotes().join('\n'), /valid notebook again/);
     await rm(aside);
   });
 
   it('the aside file never overwrites a file already there under its name: it takes the next free one', async () => {
     const { file, doc } = await savedNotebook();
-    await writeFile(asidePath(file), 'a person\'s own file');
+    await writeFile(asidePath(file), "a person's own file");
     await writeFile(file, '{ broken');
     doc.insert(doc.newCodeCell('c = 3'), 2);
     await doc.save();
     await doc.save(); // again while still broken: the same aside file
-    assert.equal(await readFile(asidePath(file), 'utf8'), 'a person\'s own file', 'left alone');
+    assert.equal(await readFile(asidePath(file), 'utf8'), "a person's own file", 'left alone');
     const aside = path.join(path.dirname(file), 'n.jlab-mcp-unmerged-2.ipynb');
-    assert.deepEqual((await read(aside)).cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 2', 'c = 3']);
+    assert.deepEqual(
+      (await read(aside)).cells.map((cell) => cell.source.join('')),
+      ['a = 1', 'b = 2', 'c = 3'],
+    );
     assert.match(doc.takeDiskNotes().join('\n'), /n\.jlab-mcp-unmerged-2\.ipynb/);
   });
 
@@ -98,7 +110,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     doc.insert(doc.newCodeCell('c = 3'), 2);
     await doc.save();
     assert.ok((await stat(file)).isFIFO(), 'left alone');
-    assert.deepEqual((await read(asidePath(file))).cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 2', 'c = 3']);
+    assert.deepEqual(
+      (await read(asidePath(file))).cells.map((cell) => cell.source.join('')),
+      ['a = 1', 'b = 2', 'c = 3'],
+    );
     assert.match(doc.takeDiskNotes().join('\n'), /not a regular file/);
   });
 
@@ -120,7 +135,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     doc.insert(doc.newMarkdownCell('agent note'), 2);
     await doc.save();
     const written = await read(file);
-    assert.deepEqual(written.cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 20  # person', 'agent note']);
+    assert.deepEqual(
+      written.cells.map((cell) => cell.source.join('')),
+      ['a = 1', 'b = 20  # person', 'agent note'],
+    );
     assert.equal(written.metadata.title, 'kept');
   });
 
@@ -135,7 +153,7 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     assert.deepEqual((await read(file)).metadata.jlab_mcp, { revision: 3 });
   });
 
-  it('a copy saved from an older revision (Overwrite in JupyterLab) merges against that revision: the agent\'s newer cells and outputs stay', async () => {
+  it("a copy saved from an older revision (Overwrite in JupyterLab) merges against that revision: the agent's newer cells and outputs stay", async () => {
     const { file, doc } = await savedNotebook();
     const opened = await readFile(file, 'utf8'); // the person's editor opens revision 1
     (doc.cells[0] as CodeCell).outputs = [{ output_type: 'stream', name: 'stdout', text: '1\n' }];
@@ -152,7 +170,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     doc.insert(doc.newCodeCell('e = 5'), 4);
     await doc.save();
     const written = await read(file);
-    assert.deepEqual(written.cells.map((cell) => cell.source.join('')), ['a = 1', 'b = 20  # person', 'c = 3', 'd = 4', 'e = 5']);
+    assert.deepEqual(
+      written.cells.map((cell) => cell.source.join('')),
+      ['a = 1', 'b = 20  # person', 'c = 3', 'd = 4', 'e = 5'],
+    );
     assert.deepEqual(written.cells[0]!.outputs, [{ output_type: 'stream', name: 'stdout', text: '1\n' }]);
     assert.equal((written.metadata.jlab_mcp as { revision: number }).revision, 5);
     const notes = doc.takeDiskNotes().join('\n');
@@ -174,11 +195,15 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     await writeFile(file, JSON.stringify(editor));
     await doc.save();
     const sources = (await read(file)).cells.map((cell) => cell.source.join(''));
-    assert.deepEqual(sources.sort(), ['a = 10  # person', 'b = 2', 'c = 3', 'd = 4', 'final'].sort(), 'their cell once, in its last version; the agent\'s cells kept');
+    assert.deepEqual(
+      sources.sort(),
+      ['a = 10  # person', 'b = 2', 'c = 3', 'd = 4', 'final'].sort(),
+      "their cell once, in its last version; the agent's cells kept",
+    );
     assert.doesNotMatch(doc.takeDiskNotes().join('\n'), /Conflict|deleted/);
   });
 
-  it('a copy from a revision no longer kept merges against the nearest older one: nothing of the agent\'s is lost', async () => {
+  it("a copy from a revision no longer kept merges against the nearest older one: nothing of the agent's is lost", async () => {
     const { file, doc } = await savedNotebook();
     doc.insert(doc.newCodeCell('c = 3'), 2);
     await doc.save();
@@ -196,7 +221,7 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     assert.deepEqual(sources.slice(0, 3), ['a = 10  # person', 'b = 2', 'c = 3'], 'c (in their copy and ours, not in the older base) once');
   });
 
-  it('a copy older than every state this session knows (opened before it loaded the file) loses none of the agent\'s cells', async () => {
+  it("a copy older than every state this session knows (opened before it loaded the file) loses none of the agent's cells", async () => {
     const { file, doc: yesterday } = await savedNotebook();
     const editor = await read(file); // revision 1, open in a person's editor
     yesterday.insert(yesterday.newCodeCell('c = 3  # agent, yesterday'), 2);
@@ -209,7 +234,8 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     doc.insert(doc.newCodeCell('e = 5'), doc.cells.length);
     await doc.save();
     const sources = (await read(file)).cells.map((cell) => cell.source.join(''));
-    for (const kept of ['a = 10  # person', 'b = 2', 'c = 3  # agent, yesterday', 'd = 4', 'e = 5']) assert.ok(sources.includes(kept), `${kept} kept: ${JSON.stringify(sources)}`);
+    for (const kept of ['a = 10  # person', 'b = 2', 'c = 3  # agent, yesterday', 'd = 4', 'e = 5'])
+      assert.ok(sources.includes(kept), `${kept} kept: ${JSON.stringify(sources)}`);
     assert.doesNotMatch(doc.takeDiskNotes().join('\n'), /deleted/);
   });
 
@@ -220,7 +246,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
       nb.cells.pop();
     });
     await doc.save();
-    assert.deepEqual((await read(file)).cells.map((cell) => cell.source.join('')), ['a = 1']);
+    assert.deepEqual(
+      (await read(file)).cells.map((cell) => cell.source.join('')),
+      ['a = 1'],
+    );
     assert.equal(((await read(file)).metadata.jlab_mcp as { revision: number }).revision, 2);
   });
 
@@ -229,7 +258,10 @@ describe('changes on disk by someone else (DiskSync via NotebookDocument)', () =
     await editOnDisk(file, (nb) => nb.cells.pop());
     const before = await stat(file, { bigint: true });
     await doc.refresh();
-    assert.deepEqual(doc.cells.map((cell) => cell.source), ['a = 1']);
+    assert.deepEqual(
+      doc.cells.map((cell) => cell.source),
+      ['a = 1'],
+    );
     const after = await stat(file, { bigint: true });
     assert.equal(after.mtimeNs, before.mtimeNs, 'not written');
     assert.equal(after.ino, before.ino);

@@ -18,7 +18,11 @@ describe('HTTP pieces: --http [host:]port', () => {
 
   it('[bad-input] refuses what is not [host:]port, with an example', () => {
     for (const text of ['', 'http://x:1', 'host:', '70000', '::1:80', 'a b:1']) {
-      assert.throws(() => parseListenAddress(text), (error: Error & { code?: string; hint?: string }) => error.code === 'CONFIG_INVALID' && /--http 127\.0\.0\.1:0/.test(error.hint ?? ''), text);
+      assert.throws(
+        () => parseListenAddress(text),
+        (error: Error & { code?: string; hint?: string }) => error.code === 'CONFIG_INVALID' && /--http 127\.0\.0\.1:0/.test(error.hint ?? ''),
+        text,
+      );
     }
   });
 
@@ -98,7 +102,10 @@ describe('HTTP pieces: the token file', () => {
     const open = path.join(dir, 'open');
     await writeFile(open, `${'e'.repeat(64)}\n`);
     await chmod(open, 0o640);
-    await assert.rejects(loadOrCreateToken(open), (error: Error & { hint?: string }) => /mode 640/.test(error.message) && /chmod 600/.test(error.hint ?? '') && !error.message.includes('e'.repeat(64)));
+    await assert.rejects(
+      loadOrCreateToken(open),
+      (error: Error & { hint?: string }) => /mode 640/.test(error.message) && /chmod 600/.test(error.hint ?? '') && !error.message.includes('e'.repeat(64)),
+    );
     const short = path.join(dir, 'short');
     await writeFile(short, 'secret\n', { mode: 0o600 });
     await assert.rejects(loadOrCreateToken(short), /at least 32 characters/);

@@ -8,7 +8,9 @@ import { fitImage, type FittedImage } from '../../src/output/images.js';
 /** A 4000×4000 RGB PNG of noise: ~48 MB that no encoder shrinks, the worst figure to scale. */
 async function bigNoisyPng(): Promise<string> {
   const size = 4000;
-  const png = await sharp(randomBytes(size * size * 3), { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  const png = await sharp(randomBytes(size * size * 3), { raw: { width: size, height: size, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   return png.toString('base64');
 }
 
@@ -50,7 +52,10 @@ describe('the agent copy of an image does not block the event loop', () => {
     const png = await bigNoisyPng();
     const limits = { maxEdge: 1024, maxBytes: 262_144 };
     const order: string[] = [];
-    const figure = budgetAgentParts({ text: '', images: [{ type: 'image', mimeType: 'image/png', data: png }] }, { textBudget: 1000, maxImages: 1, cellLabel: 'cell 1', imageLimits: limits }).then(() => order.push('figure'));
+    const figure = budgetAgentParts(
+      { text: '', images: [{ type: 'image', mimeType: 'image/png', data: png }] },
+      { textBudget: 1000, maxImages: 1, cellLabel: 'cell 1', imageLimits: limits },
+    ).then(() => order.push('figure'));
     const plain = new Promise((resolve) => setTimeout(resolve, 5)).then(async () => {
       await budgetAgentParts({ text: '2\n', images: [] }, { textBudget: 1000, maxImages: 1, cellLabel: 'cell 2', imageLimits: limits });
       order.push('plain');

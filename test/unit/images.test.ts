@@ -25,7 +25,9 @@ function pixels(width: number, height: number, noisy = false): Buffer {
 }
 
 async function makePng(width: number, height: number, noisy = false): Promise<string> {
-  const png = await sharp(pixels(width, height, noisy), { raw: { width, height, channels: 4 } }).png().toBuffer();
+  const png = await sharp(pixels(width, height, noisy), { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
   return png.toString('base64');
 }
 
@@ -101,7 +103,9 @@ function craftedJpeg(width: number, height: number): Buffer {
 }
 
 function realJpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#808080' } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** Deterministic garbage (xorshift), so a failure can be replayed. */
@@ -129,7 +133,13 @@ describe('pngHeader', () => {
   });
 
   it('reads a header claiming 100000×100000 without looking at the body', async () => {
-    assert.deepEqual(pngHeader(craftedPng(100_000, 100_000, Buffer.from('x'))), { width: 100_000, height: 100_000, bitDepth: 8, colorType: 6, interlaced: false });
+    assert.deepEqual(pngHeader(craftedPng(100_000, 100_000, Buffer.from('x'))), {
+      width: 100_000,
+      height: 100_000,
+      bitDepth: 8,
+      colorType: 6,
+      interlaced: false,
+    });
   });
 
   it('gives undefined, never throws, for every truncation and for garbage', async () => {
@@ -157,7 +167,15 @@ describe('pngHeader', () => {
   it('bounds the inflated size of an interlaced image by its header', async () => {
     const header = pngHeader(INTERLACED_PNG)!;
     // The fixture's real inflated data must fit under the bound.
-    const scanlineBytes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]
+    const scanlineBytes = [
+      [0, 0, 8, 8],
+      [4, 0, 8, 8],
+      [0, 4, 4, 8],
+      [2, 0, 4, 4],
+      [0, 2, 2, 4],
+      [1, 0, 2, 2],
+      [0, 1, 1, 2],
+    ]
       .map(([x0, y0, dx, dy]) => {
         const cols = Math.ceil((19 - x0!) / dx!);
         const rows = Math.ceil((41 - y0!) / dy!);
@@ -253,8 +271,13 @@ describe('the pixel cap', () => {
 
   it('refuses a PNG or JPEG cut short in its image data, saying the decoder failed', async () => {
     const png = Buffer.from(await makePng(400, 300, true), 'base64');
-    const jpg = await sharp(pixels(400, 300, true), { raw: { width: 400, height: 300, channels: 4 } }).jpeg().toBuffer();
-    for (const [bytes, mimeType, kind] of [[png, 'image/png', 'PNG'], [jpg, 'image/jpeg', 'JPEG']] as const) {
+    const jpg = await sharp(pixels(400, 300, true), { raw: { width: 400, height: 300, channels: 4 } })
+      .jpeg()
+      .toBuffer();
+    for (const [bytes, mimeType, kind] of [
+      [png, 'image/png', 'PNG'],
+      [jpg, 'image/jpeg', 'JPEG'],
+    ] as const) {
       const cut = bytes.subarray(0, Math.floor(bytes.length / 2)).toString('base64');
       const result = refusal(await fitImage(cut, mimeType, { maxEdge: 100, maxBytes: 1_000_000 }));
       assert.deepEqual([result.width, result.height], [400, 300]);
@@ -282,7 +305,10 @@ describe('the pixel cap', () => {
       },
       { textBudget: 1000, maxImages: 4, cellLabel: 'cell 7', imageLimits: { maxEdge: 300, maxBytes: 500_000 } },
     );
-    assert.deepEqual(content.map((block) => block.type), ['text', 'image']);
+    assert.deepEqual(
+      content.map((block) => block.type),
+      ['text', 'image'],
+    );
     assert.equal(
       (content[0] as { text: string }).text,
       'before\n[figure 2 (40000×40000 px) not shown: above the 50 MP limit; it is in cell 7 of the notebook]\n' +

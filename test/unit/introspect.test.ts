@@ -7,7 +7,15 @@ import { fitEntries, jsonSize } from '../../src/introspect/budget.js';
 import { parseGpuCsv, parseGpuProcessCsv } from '../../src/introspect/nvidiaSmi.js';
 import { gpuReport, slurmReport } from '../../src/introspect/resources.js';
 import { describeNotebook, scanNotebook } from '../../src/notebook/notebookListing.js';
-import { MAX_RUNS_PER_CELL, RUNS_KEY, environmentsOf, lastRunOf, recordEnvironment, recordExecution, type EnvironmentRecord } from '../../src/notebook/provenance.js';
+import {
+  MAX_RUNS_PER_CELL,
+  RUNS_KEY,
+  environmentsOf,
+  lastRunOf,
+  recordEnvironment,
+  recordExecution,
+  type EnvironmentRecord,
+} from '../../src/notebook/provenance.js';
 import type { CodeCell, NotebookContent } from '../../src/notebook/types.js';
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/nvidia-smi/${name}`, import.meta.url), 'utf8');
@@ -25,7 +33,10 @@ describe('nvidia-smi CSV (hand-written samples)', () => {
       utilization_percent: 97,
       temperature_c: 61,
     });
-    assert.deepEqual(gpus.map((gpu) => gpu.index), [0, 1, 2, 3]);
+    assert.deepEqual(
+      gpus.map((gpu) => gpu.index),
+      [0, 1, 2, 3],
+    );
   });
 
   it('turns [N/A] and [Not Supported] into null, keeping the rest', async () => {
@@ -38,7 +49,12 @@ describe('nvidia-smi CSV (hand-written samples)', () => {
 
   it('reads GPU processes, a comma inside the process path included', async () => {
     const apps = parseGpuProcessCsv(await fixture('apps-two-processes.csv'));
-    assert.deepEqual(apps[1], { gpu_uuid: 'GPU-e4f5a6b7-c8d9-4e0f-91a2-b3c4d5e6f7a8', pid: 48305, process_name: '/scratch/envs/torch, cu121/bin/python', used_memory_mib: 20470 });
+    assert.deepEqual(apps[1], {
+      gpu_uuid: 'GPU-e4f5a6b7-c8d9-4e0f-91a2-b3c4d5e6f7a8',
+      pid: 48305,
+      process_name: '/scratch/envs/torch, cu121/bin/python',
+      used_memory_mib: 20470,
+    });
     assert.deepEqual(parseGpuProcessCsv(await fixture('apps-none.csv')), []);
   });
 
@@ -50,16 +66,39 @@ describe('nvidia-smi CSV (hand-written samples)', () => {
   it("marks the GPU processes that are this kernel's (its pid or a child's)", async () => {
     const report = gpuReport({ available: true, gpus: await fixture('gpus-4xa100.csv'), apps: await fixture('apps-two-processes.csv') }, [48211, 48212]);
     const gpus = report.gpus as Array<{ index: number; used_by_this_kernel: boolean; processes: Array<{ pid: number; this_kernel: boolean }> }>;
-    assert.deepEqual(gpus.map((gpu) => gpu.used_by_this_kernel), [true, false, false, false]);
-    assert.deepEqual(gpus[3]!.processes, [{ gpu_uuid: 'GPU-e4f5a6b7-c8d9-4e0f-91a2-b3c4d5e6f7a8', pid: 48305, process_name: '/scratch/envs/torch, cu121/bin/python', used_memory_mib: 20470, this_kernel: false }]);
-    assert.deepEqual(gpuReport({ available: false, reason: 'nvidia-smi is not on PATH on this host' }, []), { available: false, reason: 'nvidia-smi is not on PATH on this host' });
+    assert.deepEqual(
+      gpus.map((gpu) => gpu.used_by_this_kernel),
+      [true, false, false, false],
+    );
+    assert.deepEqual(gpus[3]!.processes, [
+      {
+        gpu_uuid: 'GPU-e4f5a6b7-c8d9-4e0f-91a2-b3c4d5e6f7a8',
+        pid: 48305,
+        process_name: '/scratch/envs/torch, cu121/bin/python',
+        used_memory_mib: 20470,
+        this_kernel: false,
+      },
+    ]);
+    assert.deepEqual(gpuReport({ available: false, reason: 'nvidia-smi is not on PATH on this host' }, []), {
+      available: false,
+      reason: 'nvidia-smi is not on PATH on this host',
+    });
   });
 });
 
 describe('SLURM allocation in kernel_resources', () => {
   it('joins what squeue says (time left, GRES) with what the job sees (CPUs, memory)', () => {
     const report = slurmReport(
-      { kind: 'slurm', jobId: '4711', node: 'gpu03', timeLeft: '1:02:03', timeLimit: '2:00:00', gres: 'gpu:a100:1', partition: 'gpu', walltime: { secondsLeft: 3723 } },
+      {
+        kind: 'slurm',
+        jobId: '4711',
+        node: 'gpu03',
+        timeLeft: '1:02:03',
+        timeLimit: '2:00:00',
+        gres: 'gpu:a100:1',
+        partition: 'gpu',
+        walltime: { secondsLeft: 3723 },
+      },
       { SLURM_JOB_ID: '4711', SLURM_CPUS_ON_NODE: '8', SLURM_MEM_PER_NODE: '32000', SLURM_JOB_GPUS: '2' },
     );
     assert.equal(report?.job_id, '4711');
@@ -94,11 +133,21 @@ function codeCell(): CodeCell {
 describe('provenance in notebook metadata', () => {
   it("keeps JupyterLab's timing of the latest run and appends every run to the history", () => {
     const cell = codeCell();
-    const run = (n: number) => ({ started: `2025-01-01T00:00:0${n}.000Z`, ended: `2025-01-01T00:00:0${n}.500Z`, duration_s: 0.5, status: 'ok', execution_count: n, host: 'node1' });
+    const run = (n: number) => ({
+      started: `2025-01-01T00:00:0${n}.000Z`,
+      ended: `2025-01-01T00:00:0${n}.500Z`,
+      duration_s: 0.5,
+      status: 'ok',
+      execution_count: n,
+      host: 'node1',
+    });
     recordExecution(cell, { 'iopub.status.busy': '2025-01-01T00:00:01.000Z', 'shell.execute_reply': '2025-01-01T00:00:01.400Z' }, run(1));
     recordExecution(cell, { 'iopub.status.busy': '2025-01-01T00:00:02.000Z', 'iopub.status.idle': '2025-01-01T00:00:02.500Z' }, run(2));
     assert.deepEqual(cell.metadata.execution, { 'iopub.status.busy': '2025-01-01T00:00:02.000Z', 'iopub.status.idle': '2025-01-01T00:00:02.500Z' });
-    assert.deepEqual((cell.metadata[RUNS_KEY] as Array<{ execution_count: number }>).map((r) => r.execution_count), [1, 2]);
+    assert.deepEqual(
+      (cell.metadata[RUNS_KEY] as Array<{ execution_count: number }>).map((r) => r.execution_count),
+      [1, 2],
+    );
     // An aborted run (no timing) keeps the last timing and is still in the history.
     recordExecution(cell, {}, { ...run(3), status: 'aborted' });
     assert.equal((cell.metadata.execution as Record<string, string>)['iopub.status.busy'], '2025-01-01T00:00:02.000Z');
@@ -108,11 +157,25 @@ describe('provenance in notebook metadata', () => {
 
   it('counts re-runs in the same session in one history entry; another session appends', () => {
     const cell = codeCell();
-    const run = (session: string, n: number) => ({ started: 's', ended: `e${n}`, duration_s: 0, status: 'ok', execution_count: n, session_id: session, environment: `env-${session}` });
+    const run = (session: string, n: number) => ({
+      started: 's',
+      ended: `e${n}`,
+      duration_s: 0,
+      status: 'ok',
+      execution_count: n,
+      session_id: session,
+      environment: `env-${session}`,
+    });
     for (let i = 1; i <= 50; i++) recordExecution(cell, {}, run('a', i));
     recordExecution(cell, {}, run('b', 51));
     const runs = cell.metadata[RUNS_KEY] as Array<{ session_id: string; runs?: number; execution_count: number }>;
-    assert.deepEqual(runs.map((r) => [r.session_id, r.runs ?? 1, r.execution_count]), [['a', 50, 50], ['b', 1, 51]]);
+    assert.deepEqual(
+      runs.map((r) => [r.session_id, r.runs ?? 1, r.execution_count]),
+      [
+        ['a', 50, 50],
+        ['b', 1, 51],
+      ],
+    );
   });
 
   it(`bounds a cell's history at ${MAX_RUNS_PER_CELL} runs, dropping the oldest`, () => {
@@ -127,7 +190,10 @@ describe('provenance in notebook metadata', () => {
     const metadata: NotebookContent['metadata'] = { jlab_mcp: { other: 1, environments: [{ id: 'a', session_id: 's1' }] } };
     const env: EnvironmentRecord = { id: 'b', session_id: 's2', recorded_at: '2025-01-01T00:00:00.000Z', kernel: { name: 'python3' }, hostname: undefined };
     recordEnvironment(metadata, env);
-    assert.deepEqual(environmentsOf(metadata).map((e) => e.id), ['a', 'b']);
+    assert.deepEqual(
+      environmentsOf(metadata).map((e) => e.id),
+      ['a', 'b'],
+    );
     assert.equal((metadata.jlab_mcp as { other: number }).other, 1);
     assert.ok(!('hostname' in environmentsOf(metadata)[1]!), 'undefined fields are not written');
   });

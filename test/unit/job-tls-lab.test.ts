@@ -42,23 +42,33 @@ function runParts(lines: string[], setup: { jobDir: string; jupyter: string[]; p
     'umask 077',
     `JOB_DIR=${q(setup.jobDir)}`,
     'NODE_HOST=node-7',
-    "say() { printf 'jlab-mcp job: %s\\n' \"$*\" >&2; }",
+    'say() { printf \'jlab-mcp job: %s\\n\' "$*" >&2; }',
     `JUPYTER=(${setup.jupyter.map(q).join(' ')})`,
     'ARGS=(--ServerApp.port_retries=0)',
     ...lines,
     'printf "APP=%s\\nSCHEME=%s\\nCERT_FP=%s\\nTLS_STATE=%s\\nJUPYTER=%s\\nARGS=%s\\n" "${APP:-}" "${SCHEME:-}" "${CERT_FP:-}" "${TLS_STATE:-}" "${JUPYTER[*]}" "${ARGS[*]}"',
   ].join('\n');
   return new Promise((resolve, reject) => {
-    execFile('/bin/bash', ['--norc', '--noprofile', '-c', script], { env: { PATH: setup.path ?? process.env.PATH ?? '' }, timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${error.message}\n${stderr}`));
-      const vars = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-      resolve({ vars, stderr });
-    });
+    execFile(
+      '/bin/bash',
+      ['--norc', '--noprofile', '-c', script],
+      { env: { PATH: setup.path ?? process.env.PATH ?? '' }, timeout: 30_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        const vars = Object.fromEntries(
+          stdout
+            .trim()
+            .split('\n')
+            .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+        );
+        resolve({ vars, stderr });
+      },
+    );
   });
 }
 
 describe('the job makes its certificate (tlsLines, real openssl)', () => {
-  it('HTTPS: key 0600, certificate for the node, fingerprint = the certificate\'s, Jupyter gets certfile/keyfile', async (t) => {
+  it("HTTPS: key 0600, certificate for the node, fingerprint = the certificate's, Jupyter gets certfile/keyfile", async (t) => {
     if (!which('openssl')) return t.skip('no openssl here');
     const jobDir = await tempDir();
     const { vars } = await runParts(tlsLines(true), { jobDir, jupyter: ['jupyter-server'] });
@@ -99,12 +109,25 @@ describe('the job makes its certificate (tlsLines, real openssl)', () => {
   });
 
   it('the batch script carries both parts and writes scheme, fingerprint, tls and app into the connection file', () => {
-    const paths = { jobDir: '/s/j', configFile: '/s/j/c.py', tokenFile: '/s/j/token', connectionFile: '/s/j/connection.json', heartbeatFile: '/s/j/hb', logFile: '/s/j/slurm-%j.out', rootDir: '/nb' };
+    const paths = {
+      jobDir: '/s/j',
+      configFile: '/s/j/c.py',
+      tokenFile: '/s/j/token',
+      connectionFile: '/s/j/connection.json',
+      heartbeatFile: '/s/j/hb',
+      logFile: '/s/j/slurm-%j.out',
+      rootDir: '/nb',
+    };
     const { script } = renderBatchScript({ jupyterCommand: ['jupyter-server'] }, paths, { heartbeatTimeoutS: 60 }, '0123456789abcdef');
     assert.ok(script.includes('--ServerApp.certfile='));
     assert.ok(script.includes('"cert_fingerprint": "%s"') && script.includes('"$CERT_FP" "$TLS_STATE" "$APP"'));
     assert.ok(script.indexOf('jupyter-lab') < script.indexOf('"${JUPYTER[@]}" "${ARGS[@]}"'), 'JupyterLab is chosen before Jupyter starts');
-    const off = renderBatchScript({ jupyterCommand: ['jupyter-server'], tls: false, jupyterLab: false }, paths, { heartbeatTimeoutS: 60 }, '0123456789abcdef').script;
+    const off = renderBatchScript(
+      { jupyterCommand: ['jupyter-server'], tls: false, jupyterLab: false },
+      paths,
+      { heartbeatTimeoutS: 60 },
+      '0123456789abcdef',
+    ).script;
     assert.ok(!off.includes('openssl') && !off.includes('jupyter-lab'));
   });
 });
@@ -147,7 +170,15 @@ describe('the job picks JupyterLab when it is installed (jupyterLabLines, stand-
 
 describe('local backend: JupyterLab next to jupyter-server', () => {
   it('labRunsOnJupyterServer reads `jupyter-lab --version`', () => {
-    const rows: [string, boolean][] = [['4.2.5\n', true], ['3.0.0', true], ['10.1.0', true], ['2.3.2', false], ['1.2', false], ['', false], ['jupyterlab', false]];
+    const rows: [string, boolean][] = [
+      ['4.2.5\n', true],
+      ['3.0.0', true],
+      ['10.1.0', true],
+      ['2.3.2', false],
+      ['1.2', false],
+      ['', false],
+      ['jupyterlab', false],
+    ];
     for (const [text, expected] of rows) assert.equal(labRunsOnJupyterServer(text), expected, JSON.stringify(text));
   });
 
@@ -178,7 +209,7 @@ describe('local backend: JupyterLab next to jupyter-server', () => {
   });
 });
 
-describe('parseConnection (the job\'s connection file)', () => {
+describe("parseConnection (the job's connection file)", () => {
   const fp = Array(32).fill('0F').join(':');
   it('https with a fingerprint → pinned', () => {
     assert.deepEqual(parseConnection({ host: 'node1', port: 8888, scheme: 'https', cert_fingerprint: fp.toLowerCase(), tls: 'on', app: 'lab' }), {

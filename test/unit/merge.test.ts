@@ -5,7 +5,15 @@ import { applyMerge, mergeNotebook, type MergeEvent } from '../../src/notebook/m
 import { mergeNotes } from '../../src/notebook/mergeNotes.js';
 import type { Cell, CodeCell, NotebookContent } from '../../src/notebook/types.js';
 
-const code = (id: string, source: string, extra: Partial<CodeCell> = {}): CodeCell => ({ cell_type: 'code', id, metadata: {}, source, outputs: [], execution_count: null, ...extra });
+const code = (id: string, source: string, extra: Partial<CodeCell> = {}): CodeCell => ({
+  cell_type: 'code',
+  id,
+  metadata: {},
+  source,
+  outputs: [],
+  execution_count: null,
+  ...extra,
+});
 const md = (id: string, source: string): Cell => ({ cell_type: 'markdown', id, metadata: {}, source });
 const stdout = (text: string) => ({ output_type: 'stream', name: 'stdout', text }) as CodeCell['outputs'][number];
 const running = { jlab_mcp: { status: 'running', started: '2026-01-01T00:00:00.000Z' } };
@@ -47,7 +55,11 @@ function asNbformatWrites(cell: Cell): Cell {
   const lines = (text: string) => text.split(/(?<=\n)/).filter((line) => line !== '');
   const copy: Record<string, unknown> = { ...cell, source: cell.source };
   if (cell.cell_type === 'code') copy.outputs = cell.outputs.map((output) => ('text' in output ? { ...output, text: lines(String(output.text)) } : output));
-  return Object.fromEntries(Object.keys(copy).sort().map((key) => [key, copy[key]])) as unknown as Cell;
+  return Object.fromEntries(
+    Object.keys(copy)
+      .sort()
+      .map((key) => [key, copy[key]]),
+  ) as unknown as Cell;
 }
 
 describe('mergeNotebook (three-way, by cell id)', () => {
@@ -57,7 +69,10 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     const result = nb.merge();
     assert.deepEqual(result.events, []);
     assert.equal(result.oursContributed, false);
-    assert.ok(nb.ours.every((cell, i) => cell === before[i]), 'the same objects, in place');
+    assert.ok(
+      nb.ours.every((cell, i) => cell === before[i]),
+      'the same objects, in place',
+    );
   });
 
   it('a file rewritten by nbformat without changes (keys sorted, text as line lists, trusted) is no change', () => {
@@ -176,14 +191,21 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     assert.equal(ours.source, 'long(2)  # agent');
     assert.equal(nb.ours[1]!.source, 'long(3)  # person');
     assert.deepEqual(result.events, [{ kind: 'conflict', id: 'fresh0', oursId: 'b', running: true }]);
-    assert.match(mergeNotes('/nb/x.ipynb', result.events, nb.ours).join('\n'), /Conflict in cell 2 \(id b\): it was changed on disk while it runs\. Yours keeps its id and outputs as cell 2 \(id b\); their version is just before it as cell 1 \(id fresh0\)/);
+    assert.match(
+      mergeNotes('/nb/x.ipynb', result.events, nb.ours).join('\n'),
+      /Conflict in cell 2 \(id b\): it was changed on disk while it runs\. Yours keeps its id and outputs as cell 2 \(id b\); their version is just before it as cell 1 \(id fresh0\)/,
+    );
   });
 
   it('a stale copy merged against the state it came from keeps the newer cells and outputs; against the last write it would drop them', () => {
     const old = [code('a', 'x = 1'), code('b', 'y = 2')];
     const stale = structuredClone(old);
     stale[1]!.source = 'y = 20  # person';
-    const later = () => [code('a', 'x = 1', { outputs: [stdout('1\n')], execution_count: 1 }), code('b', 'y = 2'), code('c', 'z = 3', { outputs: [stdout('3\n')], execution_count: 2 })];
+    const later = () => [
+      code('a', 'x = 1', { outputs: [stdout('1\n')], execution_count: 1 }),
+      code('b', 'y = 2'),
+      code('c', 'z = 3', { outputs: [stdout('3\n')], execution_count: 2 }),
+    ];
     const merge = (base: Cell[], ours: Cell[]) => {
       const result = mergeNotebook({
         base: { cells: base.map((cell) => ({ id: cell.id, text: serializeCell(cell) })), metadata: {} },
@@ -199,13 +221,20 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     };
     const ours = later();
     const right = merge(old, ours);
-    assert.deepEqual(ours.map((cell) => cell.source), ['x = 1', 'y = 20  # person', 'z = 3']);
+    assert.deepEqual(
+      ours.map((cell) => cell.source),
+      ['x = 1', 'y = 20  # person', 'z = 3'],
+    );
     assert.deepEqual((ours[0] as CodeCell).outputs, [stdout('1\n')], 'the output the stale copy lacks');
     assert.deepEqual((ours[2] as CodeCell).outputs, [stdout('3\n')]);
     assert.deepEqual(kinds(right.events), ['edited']);
     const wrong = later();
     merge(later(), wrong);
-    assert.deepEqual(wrong.map((cell) => cell.id), ['a', 'b'], 'the bug this avoids: c read as deleted by them');
+    assert.deepEqual(
+      wrong.map((cell) => cell.id),
+      ['a', 'b'],
+      'the bug this avoids: c read as deleted by them',
+    );
   });
 
   it('their file as a base for their next save: unchanged cells share the base text, changed ones are theirs serialized', () => {
@@ -213,7 +242,10 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     nb.theirs.cells[1]!.source = '2  # person';
     nb.theirs.cells.push(md('t', 'theirs'));
     const result = nb.merge();
-    assert.deepEqual(result.theirCells.map((cell) => cell.id), ['a', 'b', 't']);
+    assert.deepEqual(
+      result.theirCells.map((cell) => cell.id),
+      ['a', 'b', 't'],
+    );
     assert.equal(result.theirCells[0]!.text, nb.base.cells[0]!.text);
     assert.equal(result.theirCells[1]!.text, serializeCell(nb.theirs.cells[1]!));
     assert.equal(serializeCell(nb.ours[1]!), result.theirCells[1]!.text, 'our cell that took their edit serializes as theirs: unchanged at the next merge');
@@ -224,7 +256,10 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     // JupyterLab's change of type keeps the cell's metadata: the running mark the file had too.
     nb.theirs.cells[0] = { ...md('a', 'long()'), metadata: { ...running, tags: ['t'] } };
     const result = nb.merge();
-    assert.deepEqual(nb.ours.map((cell) => cell.cell_type), ['markdown', 'code']);
+    assert.deepEqual(
+      nb.ours.map((cell) => cell.cell_type),
+      ['markdown', 'code'],
+    );
     assert.equal(result.events[0]?.kind, 'conflict');
     assert.deepEqual(nb.ours[0]!.metadata, { tags: ['t'] }, 'their copy does not look running');
     assert.deepEqual(nb.ours[1]!.metadata, running, 'ours still runs');
@@ -253,7 +288,11 @@ describe('mergeNotebook (three-way, by cell id)', () => {
     nb.oursMetadata.jlab_mcp = { environments: ['env1'] };
     nb.theirs.metadata.title = 'My analysis';
     nb.merge();
-    assert.deepEqual(nb.oursMetadata, { kernelspec: { name: 'python3', display_name: 'Python 3' }, jlab_mcp: { environments: ['env1'] }, title: 'My analysis' });
+    assert.deepEqual(nb.oursMetadata, {
+      kernelspec: { name: 'python3', display_name: 'Python 3' },
+      jlab_mcp: { environments: ['env1'] },
+      title: 'My analysis',
+    });
   });
 
   it('every case at once: the array is the same object, ids unique', () => {

@@ -39,7 +39,10 @@ describe('NotebookDocument', () => {
     assert.equal(doc.resolveIndex(-3), 0);
     assert.equal(doc.resolveIndex(1), 1);
     for (const bad of [3, -4, 1.5]) {
-      assert.throws(() => doc.resolveIndex(bad), (e: unknown) => e instanceof JlabError && e.code === 'CELL_INDEX_OUT_OF_RANGE' && /3 cell/.test(e.message));
+      assert.throws(
+        () => doc.resolveIndex(bad),
+        (e: unknown) => e instanceof JlabError && e.code === 'CELL_INDEX_OUT_OF_RANGE' && /3 cell/.test(e.message),
+      );
     }
     assert.equal(doc.resolveInsertIndex(3), 3);
     assert.equal(doc.resolveInsertIndex(-1), 2);
@@ -49,7 +52,10 @@ describe('NotebookDocument', () => {
   it('refuses to treat a markdown cell as code and vice versa', () => {
     const doc = NotebookDocument.create('/x.ipynb');
     doc.insert(doc.newMarkdownCell('m'), 0);
-    assert.throws(() => doc.codeCellAt(0), (e: unknown) => e instanceof JlabError && e.code === 'NOT_A_CODE_CELL');
+    assert.throws(
+      () => doc.codeCellAt(0),
+      (e: unknown) => e instanceof JlabError && e.code === 'NOT_A_CODE_CELL',
+    );
     assert.equal(doc.markdownCellAt(-1).source, 'm');
   });
 
@@ -81,7 +87,11 @@ describe('NotebookDocument', () => {
 
   it('rejects files that are not nbformat 4 notebooks', async () => {
     const dir = await tmp();
-    for (const [name, text] of [['a.ipynb', 'not json'], ['b.ipynb', '{"nbformat":3,"cells":[]}'], ['c.ipynb', '{"nbformat":4}']]) {
+    for (const [name, text] of [
+      ['a.ipynb', 'not json'],
+      ['b.ipynb', '{"nbformat":3,"cells":[]}'],
+      ['c.ipynb', '{"nbformat":4}'],
+    ]) {
       await writeFile(path.join(dir, name!), text!);
       await assert.rejects(NotebookDocument.load(path.join(dir, name!)), (e: unknown) => e instanceof JlabError && e.code === 'NOTEBOOK_INVALID');
     }
@@ -91,9 +101,28 @@ describe('NotebookDocument', () => {
     const dir = await tmp();
     const file = path.join(dir, 'order.ipynb');
     // Jupyter writes "cells" first; the key order of a loaded notebook must survive.
-    await writeFile(file, JSON.stringify({ cells: [{ cell_type: 'code', id: 'a1', metadata: {}, source: 'x = 1\ny = "q\\"uote"', outputs: [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }], execution_count: 1 }, { cell_type: 'markdown', id: 'b2', metadata: {}, source: '# T' }], metadata: { kernelspec: { name: 'python3', display_name: 'P' } }, nbformat: 4, nbformat_minor: 5 }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        cells: [
+          {
+            cell_type: 'code',
+            id: 'a1',
+            metadata: {},
+            source: 'x = 1\ny = "q\\"uote"',
+            outputs: [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }],
+            execution_count: 1,
+          },
+          { cell_type: 'markdown', id: 'b2', metadata: {}, source: '# T' },
+        ],
+        metadata: { kernelspec: { name: 'python3', display_name: 'P' } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
     const doc = await NotebookDocument.load(file);
-    const plain = (d: NotebookDocument) => `${JSON.stringify({ ...d.content, cells: d.cells.map((c) => ({ ...c, source: splitLines(c.source) })) }, null, 1)}\n`;
+    const plain = (d: NotebookDocument) =>
+      `${JSON.stringify({ ...d.content, cells: d.cells.map((c) => ({ ...c, source: splitLines(c.source) })) }, null, 1)}\n`;
     assert.equal(doc.serialize(), plain(doc));
     assert.equal(serializeNotebook(doc.content), plain(doc));
     const cell = doc.codeCellAt(0);
@@ -269,7 +298,17 @@ describe('resolveNotebookPath (confinement)', () => {
     assert.equal(await resolveNotebookPath(root, 'inlink.ipynb'), path.join(root, 'sub', 'ok.ipynb'));
 
     const refused = (e: unknown) => e instanceof JlabError && e.code === 'PATH_OUTSIDE_NOTEBOOK_DIR';
-    for (const bad of ['../outside.ipynb', path.join(base, 'outside.ipynb'), '/etc/passwd', path.join(sibling, 'x.ipynb'), '../notebooks2/x.ipynb', 'link.ipynb', 'dirlink/x.ipynb', '../nope.ipynb', root]) {
+    for (const bad of [
+      '../outside.ipynb',
+      path.join(base, 'outside.ipynb'),
+      '/etc/passwd',
+      path.join(sibling, 'x.ipynb'),
+      '../notebooks2/x.ipynb',
+      'link.ipynb',
+      'dirlink/x.ipynb',
+      '../nope.ipynb',
+      root,
+    ]) {
       await assert.rejects(resolveNotebookPath(root, bad), refused, bad);
     }
     await assert.rejects(resolveNotebookPath(root, 'missing.ipynb'), (e: unknown) => e instanceof JlabError && e.code === 'NOTEBOOK_NOT_FOUND');

@@ -37,7 +37,10 @@ describe('viewCells (read_notebook)', () => {
   });
 
   it('pages: negative start counts from the end; limit and budget stop early and say where to go on', () => {
-    assert.deepEqual(viewCells(cells, -1, 50, 20_000).cells.map((cell) => cell.id), ['r']);
+    assert.deepEqual(
+      viewCells(cells, -1, 50, 20_000).cells.map((cell) => cell.id),
+      ['r'],
+    );
     const limited = viewCells(cells, 0, 2, 20_000);
     assert.deepEqual([limited.cells.length, limited.next_start], [2, 2]);
     const tight = viewCells(cells, 0, 50, 10);

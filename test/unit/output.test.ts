@@ -1,13 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  applyCarriageReturnsAndBackspaces,
-  cleanStreamText,
-  renderMimeBundleAsText,
-  stripTerminalControls,
-  truncateMiddle,
-} from '../../src/output/index.js';
+import { applyCarriageReturnsAndBackspaces, cleanStreamText, renderMimeBundleAsText, stripTerminalControls, truncateMiddle } from '../../src/output/index.js';
 import { agentParts, agentText, budgetAgentParts } from '../../src/output/agentContent.js';
 import { wellFormed } from '../../src/output/wellFormed.js';
 import type { Output } from '../../src/notebook/types.js';
@@ -197,10 +191,7 @@ describe('truncateMiddle', () => {
 
 describe('renderMimeBundleAsText', () => {
   it('prefers text/plain and joins string arrays', () => {
-    assert.equal(
-      renderMimeBundleAsText({ 'text/html': '<b>x</b>', 'text/plain': ['   a  b\n', '0  1  2'] }),
-      '   a  b\n0  1  2',
-    );
+    assert.equal(renderMimeBundleAsText({ 'text/html': '<b>x</b>', 'text/plain': ['   a  b\n', '0  1  2'] }), '   a  b\n0  1  2');
   });
 
   it('returns markdown as is', () => {
@@ -218,17 +209,11 @@ describe('renderMimeBundleAsText', () => {
       '  </tbody>\n</table>',
       '<p></p><p></p><p>line<br>break &amp;lt; &#128512;</p></div>',
     ].join('\n');
-    assert.equal(
-      renderMimeBundleAsText({ 'text/html': html }),
-      "Hello & bye\n| a | b\n0 | 1 < 2 | 'q' \"\n\nline\nbreak &lt; 😀",
-    );
+    assert.equal(renderMimeBundleAsText({ 'text/html': html }), "Hello & bye\n| a | b\n0 | 1 < 2 | 'q' \"\n\nline\nbreak &lt; 😀");
   });
 
   it('preserves whitespace inside <pre>', () => {
-    assert.equal(
-      renderMimeBundleAsText({ 'text/html': '<p>Out:</p><pre>  a\n    b &gt; c</pre>' }),
-      'Out:\n\n  a\n    b > c',
-    );
+    assert.equal(renderMimeBundleAsText({ 'text/html': '<p>Out:</p><pre>  a\n    b &gt; c</pre>' }), 'Out:\n\n  a\n    b > c');
   });
 
   it('returns latex as is', () => {

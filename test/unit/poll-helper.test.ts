@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { holdsWithin, waitUntil, WaitTimeout } from '../helpers/poll.js';
 
-describe('waitUntil (the tests\' one poller)', () => {
+describe("waitUntil (the tests' one poller)", () => {
   it('returns the first value that is not undefined or false', async () => {
     let tries = 0;
     assert.equal(await waitUntil('the third try', () => (++tries === 3 ? 'ready' : tries % 2 === 0 ? false : undefined), { intervalMs: 1 }), 'ready');
@@ -19,7 +19,16 @@ describe('waitUntil (the tests\' one poller)', () => {
 
   it('ends at once when the check throws', async () => {
     const started = Date.now();
-    await assert.rejects(waitUntil('never', () => { throw new Error('the server exited'); }, { timeoutMs: 10_000 }), /the server exited/);
+    await assert.rejects(
+      waitUntil(
+        'never',
+        () => {
+          throw new Error('the server exited');
+        },
+        { timeoutMs: 10_000 },
+      ),
+      /the server exited/,
+    );
     assert.ok(Date.now() - started < 1000);
   });
 

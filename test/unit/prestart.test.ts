@@ -5,7 +5,12 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { schedulePrestart } from '../../src/sessions/prestart.js';
 
-const hello: JSONRPCMessage = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } } };
+const hello: JSONRPCMessage = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } },
+};
 const initialized: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
 const listTools: JSONRPCMessage = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
 const callTool: JSONRPCMessage = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_sessions', arguments: {} } };
@@ -20,7 +25,11 @@ describe('prestart', () => {
   }
 
   it('starts a local or external server at once, and a SLURM job at once when the delay is 0', () => {
-    for (const [mode, delay] of [['local', 5000], ['external', 5000], ['slurm', 0]] as const) {
+    for (const [mode, delay] of [
+      ['local', 5000],
+      ['external', 5000],
+      ['slurm', 0],
+    ] as const) {
       const c = counter();
       const client = schedulePrestart(mode, delay, c.start);
       assert.equal(c.starts(), 1, `${mode} with delay ${delay}`);

@@ -14,7 +14,10 @@ describe('README tools table', () => {
       for (const [, name, args] of row.split(' | ')[0]!.matchAll(/`(\w+)\(([^)]*)\)`/g)) {
         // `a \| b` is "exactly one of": each alternative is an optional argument of the schema.
         const listed = args!.split(',').flatMap((part) => {
-          const alternatives = part.split('\\|').map((a) => a.trim()).filter(Boolean);
+          const alternatives = part
+            .split('\\|')
+            .map((a) => a.trim())
+            .filter(Boolean);
           return alternatives.length > 1 ? alternatives.map((a) => `${a.replace(/\?$/, '')}?`) : alternatives;
         });
         documented.set(name!, listed);

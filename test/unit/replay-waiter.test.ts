@@ -23,7 +23,12 @@ describe('replay waiter', () => {
     assert.match(early.message, /Replay goes on in the background: .* Call wait_for_cell\(session_id="s1"\)/);
     assert.equal(replay.delivered, false);
     slow.release();
-    const late = (await awaitReplay(session, replay, { timeoutMs: 5000, ctx: requestContext().ctx, cancelOnAbort: false, progressIntervalMs: 1000 })) as Summary;
+    const late = (await awaitReplay(session, replay, {
+      timeoutMs: 5000,
+      ctx: requestContext().ctx,
+      cancelOnAbort: false,
+      progressIntervalMs: 1000,
+    })) as Summary;
     assert.deepEqual([late.replay.status, late.replay.cells_run, late.message], ['done', 3, 'Replayed all 3 code cells.']);
     assert.equal(replay.delivered, true);
   });

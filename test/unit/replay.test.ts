@@ -132,7 +132,11 @@ describe('replay', () => {
     kernel.on('slow', untilInterrupted());
     const replay = session.startReplay({ cellTimeoutMs: 60_000, stopOnError: false });
     await kernel.nextRun('slow');
-    await pollUntil(async () => (replay.current?.run?.cell.source === 'slow' ? true : undefined), { timeoutMs: 5000, intervalMs: 1, what: 'the replay reaching the slow cell' });
+    await pollUntil(async () => (replay.current?.run?.cell.source === 'slow' ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 1,
+      what: 'the replay reaching the slow cell',
+    });
     const during = replaySummary(session, replay) as { replay: { status: string; cells_run: number; running: { index: number } | null }; message: string };
     assert.deepEqual([during.replay.status, during.replay.cells_run, during.replay.running?.index], ['running', 1, 1]);
     assert.match(during.message, /1 of 4 cells done/);

@@ -18,11 +18,17 @@ function fakeBackend(name: string): JupyterBackend {
 describe('ServerPool', () => {
   it('makes one server per profile in use, on first use, and tells listeners', () => {
     const created: string[] = [];
-    const pool = new ServerPool({ profiles: ['cpu', 'gpu'], defaultProfile: 'cpu', create: (name) => {
-        created.push(name);
-        return fakeBackend(name);
+    const pool = new ServerPool(
+      {
+        profiles: ['cpu', 'gpu'],
+        defaultProfile: 'cpu',
+        create: (name) => {
+          created.push(name);
+          return fakeBackend(name);
+        },
       },
-    }, 'test');
+      'test',
+    );
     const seen: string[] = [];
     pool.onCreated((s) => seen.push(s.profile));
     assert.equal(pool.get().profile, 'cpu');
@@ -35,9 +41,15 @@ describe('ServerPool', () => {
 
   it('refuses unknown profiles with the list, and any profile when there are none', () => {
     const pool = new ServerPool({ profiles: ['cpu'], defaultProfile: 'cpu', create: fakeBackend }, 'test');
-    assert.throws(() => pool.get('tpu'), (e: unknown) => e instanceof JlabError && /Unknown profile "tpu"/.test(e.message) && /cpu/.test(e.hint ?? ''));
+    assert.throws(
+      () => pool.get('tpu'),
+      (e: unknown) => e instanceof JlabError && /Unknown profile "tpu"/.test(e.message) && /cpu/.test(e.hint ?? ''),
+    );
     const plain = new ServerPool({ profiles: [], defaultProfile: 'default', create: fakeBackend }, 'test');
     assert.equal(plain.get().profile, 'default');
-    assert.throws(() => plain.get('gpu'), (e: unknown) => e instanceof JlabError && /only for the SLURM backend/.test(e.hint ?? ''));
+    assert.throws(
+      () => plain.get('gpu'),
+      (e: unknown) => e instanceof JlabError && /only for the SLURM backend/.test(e.hint ?? ''),
+    );
   });
 });

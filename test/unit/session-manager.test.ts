@@ -33,7 +33,10 @@ const isCode = (code: string) => (error: unknown) => error instanceof JlabError 
 describe('SessionManager', () => {
   it('answers an unknown session id with UNKNOWN_SESSION and how to start one', async () => {
     const manager = managerWithoutServer();
-    assert.throws(() => manager.get('nope'), (error: unknown) => isCode('UNKNOWN_SESSION')(error) && /start_new_session/.test((error as JlabError).hint ?? ''));
+    assert.throws(
+      () => manager.get('nope'),
+      (error: unknown) => isCode('UNKNOWN_SESSION')(error) && /start_new_session/.test((error as JlabError).hint ?? ''),
+    );
     await assert.rejects(manager.use('nope'), isCode('UNKNOWN_SESSION'));
     await assert.rejects(manager.shutdown('nope'), isCode('UNKNOWN_SESSION'));
     assert.deepEqual(manager.list(), []);
@@ -41,12 +44,21 @@ describe('SessionManager', () => {
 
   it('answers a session that did not survive a restart with SERVER_LOST and the resume call', () => {
     const manager = managerWithoutServer();
-    const record: SessionRecord = { id: 'abc123', notebookPath: '/notebooks/run.ipynb', experimentName: 'run', profile: 'default', kernelId: 'k1', kernelName: 'python3' };
+    const record: SessionRecord = {
+      id: 'abc123',
+      notebookPath: '/notebooks/run.ipynb',
+      experimentName: 'run',
+      profile: 'default',
+      kernelId: 'k1',
+      kernelName: 'python3',
+    };
     manager.markGone(record, 'its kernel k1 no longer exists');
     assert.throws(
       () => manager.get('abc123'),
       (error: unknown) =>
-        isCode('SERVER_LOST')(error) && /its kernel k1 no longer exists/.test((error as JlabError).message) && /notebook_path="\/notebooks\/run.ipynb"/.test((error as JlabError).hint ?? ''),
+        isCode('SERVER_LOST')(error) &&
+        /its kernel k1 no longer exists/.test((error as JlabError).message) &&
+        /notebook_path="\/notebooks\/run.ipynb"/.test((error as JlabError).hint ?? ''),
     );
     assert.deepEqual(manager.listGone(), [{ session_id: 'abc123', notebook_path: '/notebooks/run.ipynb', reason: 'its kernel k1 no longer exists' }]);
   });

@@ -11,7 +11,10 @@ describe('session queue', () => {
   it('runs cells one at a time, in the order they were sent', async (t) => {
     const { session, kernel, readBack } = await sessionOnFakeKernel(t);
     const first = gate((run) => run.stream('one\n'));
-    kernel.on('a', first.script).on('b', (run) => run.stream('two\n')).on('c', (run) => run.result('3'));
+    kernel
+      .on('a', first.script)
+      .on('b', (run) => run.stream('two\n'))
+      .on('c', (run) => run.result('3'));
     const tickets = [session.executeCode('a'), session.executeCode('b'), session.executeCode('c')];
     await first.started;
     assert.deepEqual(
@@ -151,7 +154,10 @@ describe('session queue', () => {
 
   it('refuses code no kernel can run before queueing it', async (t) => {
     const { session, kernel } = await sessionOnFakeKernel(t);
-    assert.throws(() => session.executeCode('print("\0")'), (error: unknown) => error instanceof JlabError && error.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => session.executeCode('print("\0")'),
+      (error: unknown) => error instanceof JlabError && error.code === 'INVALID_ARGUMENT',
+    );
     assert.deepEqual(kernel.requests, []);
   });
 });

@@ -6,7 +6,16 @@ import { stepCommand } from '../../src/setup/stepCommand.js';
 
 const VENV = '/home/u/.local/share/jlab-mcp/venv';
 /** A fresh Debian-like machine as a non-root user: nothing Jupyter, python3 with venv. */
-const bare: SetupFacts = { configuredCommand: false, jupyterOnPath: false, kernel: 'unknown', privateVenv: 'absent', root: false, aptGet: true, python3: true, venvModule: true };
+const bare: SetupFacts = {
+  configuredCommand: false,
+  jupyterOnPath: false,
+  kernel: 'unknown',
+  privateVenv: 'absent',
+  root: false,
+  aptGet: true,
+  python3: true,
+  venvModule: true,
+};
 const kinds = (facts: Partial<SetupFacts>, policy: 'auto' | 'venv' | 'off' = 'auto') => {
   const plan = planSetup({ ...bare, ...facts }, policy, VENV);
   return { use: plan.use, steps: plan.steps.map((step) => step.kind) };
@@ -62,7 +71,10 @@ describe('planSetup', () => {
   it('off: installs nothing and names the exact commands', () => {
     const plan = planSetup(bare, 'off', VENV);
     assert.deepEqual([plan.use, plan.steps], ['none', []]);
-    assert.equal(plan.fix, `sudo apt-get install jupyter-server python3-ipykernel, or: python3 -m venv --system-site-packages ${VENV} && ${VENV}/bin/pip install jupyter_server ipykernel`);
+    assert.equal(
+      plan.fix,
+      `sudo apt-get install jupyter-server python3-ipykernel, or: python3 -m venv --system-site-packages ${VENV} && ${VENV}/bin/pip install jupyter_server ipykernel`,
+    );
     assert.match(planSetup({ ...bare, root: true }, 'off', VENV).fix!, /^apt-get install jupyter-server/, 'no sudo as root');
   });
 
@@ -95,7 +107,12 @@ describe('stepCommand', () => {
 
   it('no step sees the tokens jlab-mcp holds (apt and pip run third-party code)', () => {
     const env = { PATH: '/usr/bin', JLAB_MCP_JUPYTER_TOKEN: 'sekrit1', JLAB_MCP_HTTP_TOKEN: 'sekrit2', JUPYTER_TOKEN: 'sekrit3' };
-    const steps = [{ kind: 'apt-update' }, { kind: 'apt-install', packages: ['x'] }, { kind: 'make-venv', dir: VENV }, { kind: 'pip-install', dir: VENV, packages: ['x'] }] as const;
+    const steps = [
+      { kind: 'apt-update' },
+      { kind: 'apt-install', packages: ['x'] },
+      { kind: 'make-venv', dir: VENV },
+      { kind: 'pip-install', dir: VENV, packages: ['x'] },
+    ] as const;
     for (const step of steps) {
       const command = stepCommand(step, 'python3', env);
       assert.equal(command.env.PATH, '/usr/bin', step.kind);

@@ -39,20 +39,46 @@ describe('splitWords', () => {
   ];
   for (const [line, shown] of refused) {
     it(`refuses ${JSON.stringify(line)} with CONFIG_INVALID naming the setting`, () => {
-      assert.throws(() => splitWords(line, SETTING), (error: unknown) => {
-        const e = error as { code?: string; message: string; hint?: string };
-        assert.equal(e.code, 'CONFIG_INVALID');
-        assert.match(e.message, new RegExp(SETTING));
-        assert.match(e.message, shown);
-        assert.ok(e.hint);
-        return true;
-      });
+      assert.throws(
+        () => splitWords(line, SETTING),
+        (error: unknown) => {
+          const e = error as { code?: string; message: string; hint?: string };
+          assert.equal(e.code, 'CONFIG_INVALID');
+          assert.match(e.message, new RegExp(SETTING));
+          assert.match(e.message, shown);
+          assert.ok(e.hint);
+          return true;
+        },
+      );
     });
   }
 });
 
 describe('quoteWords', () => {
-  const words = ['plain', 'DPkg::Lock::Timeout=120', '=x', 'a,b@c:d%e+f', "it's", "it's!", '$(rm -rf /)', '`x`', 'a b\tc', '"dq"', "'", '', 'new\nline', '\\n $HOME', '~/x', 'x=~/y', '--comment=two words', 'größe 日本', '#c', 'gpu[1-4]', '*', 'a%b'];
+  const words = [
+    'plain',
+    'DPkg::Lock::Timeout=120',
+    '=x',
+    'a,b@c:d%e+f',
+    "it's",
+    "it's!",
+    '$(rm -rf /)',
+    '`x`',
+    'a b\tc',
+    '"dq"',
+    "'",
+    '',
+    'new\nline',
+    '\\n $HOME',
+    '~/x',
+    'x=~/y',
+    '--comment=two words',
+    'größe 日本',
+    '#c',
+    'gpu[1-4]',
+    '*',
+    'a%b',
+  ];
 
   it('round-trips quote → splitWords for every word at once', () => {
     assert.deepEqual(splitWords(quoteWords(words), SETTING), words);

@@ -87,7 +87,7 @@ describe('SLURM status after a failed start', () => {
     assert.equal(describeJob({ ...input, phase: 'failed', job: undefined }).state, 'failed');
   });
 
-  it('keeps Slurm\'s state and time left while the job is queued or runs', () => {
+  it("keeps Slurm's state and time left while the job is queued or runs", () => {
     const queued = describeJob({ ...input, phase: 'pending', job: job(pending) });
     assert.equal(queued.state, 'PENDING');
     assert.equal(queued.timeLeft, '5:00');

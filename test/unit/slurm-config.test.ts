@@ -87,13 +87,18 @@ describe('SLURM settings', () => {
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_SLURM_CPUS: '0' }), /JLAB_MCP_SLURM_CPUS/);
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT: '2' }), /JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT/);
     assert.equal(slurmOptionsFromConfig(c).heartbeatTimeoutS, 15, 'an explicit heartbeat timeout wins over the idle timeout');
-    const walltime = loadConfig(parseArgs(['--on-walltime', 'resubmit']), { JLAB_MCP_WALLTIME_WARNING: '120', JLAB_MCP_WALLTIME_EXTEND: '30', JLAB_MCP_REQUEST_TIMEOUT: '7' });
+    const walltime = loadConfig(parseArgs(['--on-walltime', 'resubmit']), {
+      JLAB_MCP_WALLTIME_WARNING: '120',
+      JLAB_MCP_WALLTIME_EXTEND: '30',
+      JLAB_MCP_REQUEST_TIMEOUT: '7',
+    });
     assert.deepEqual(slurmOptionsFromConfig(walltime).walltime, { warningS: 120, policy: 'resubmit', extendMinutes: 30 });
     assert.equal(slurmOptionsFromConfig(walltime).requestTimeoutMs, 7000);
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_ON_WALLTIME: 'panic' }), /JLAB_MCP_ON_WALLTIME/);
     assert.throws(() => loadConfig(parseArgs([]), { JLAB_MCP_WALLTIME_WARNING: '5' }), /JLAB_MCP_WALLTIME_WARNING/);
     const help = helpText('0');
-    for (const name of ['JLAB_MCP_SLURM_PARTITION', 'JLAB_MCP_SLURM_SETUP', 'JLAB_MCP_QUEUE_TIMEOUT', 'JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT']) assert.ok(help.includes(name), name);
+    for (const name of ['JLAB_MCP_SLURM_PARTITION', 'JLAB_MCP_SLURM_SETUP', 'JLAB_MCP_QUEUE_TIMEOUT', 'JLAB_MCP_SLURM_HEARTBEAT_TIMEOUT'])
+      assert.ok(help.includes(name), name);
   });
 });
 

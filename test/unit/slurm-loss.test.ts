@@ -14,7 +14,10 @@ describe('lossVerdict', () => {
   });
 
   it('an ended job is lost, in Slurm words (reason "None" left out)', () => {
-    assert.deepEqual(lossVerdict('7', { kind: 'row', row: row('CANCELLED') }), { kind: 'lost', what: 'the SLURM job 7 hosting Jupyter ended: Slurm says CANCELLED.' });
+    assert.deepEqual(lossVerdict('7', { kind: 'row', row: row('CANCELLED') }), {
+      kind: 'lost',
+      what: 'the SLURM job 7 hosting Jupyter ended: Slurm says CANCELLED.',
+    });
     assert.deepEqual(lossVerdict('7', { kind: 'row', row: row('COMPLETING', 'TimeLimit') }), {
       kind: 'lost',
       what: 'the SLURM job 7 hosting Jupyter ended: Slurm says COMPLETING (TimeLimit).',

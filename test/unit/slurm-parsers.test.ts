@@ -62,14 +62,8 @@ test('sbatch: --parsable with cluster (hand-written, multi-cluster setups)', () 
 
 test('sbatch: whitespace and extra warning lines are tolerated (hand-written)', () => {
   assert.deepEqual(parseSbatchOutput('\n\n  Submitted batch job 42  \n'), { jobId: '42' });
-  assert.deepEqual(
-    parseSbatchOutput('sbatch: warning: some option is deprecated\n  99\n'),
-    { jobId: '99' },
-  );
-  assert.deepEqual(
-    parseSbatchOutput('sbatch: warning: 3 jobs ahead of you\nSubmitted batch job 100\n'),
-    { jobId: '100' },
-  );
+  assert.deepEqual(parseSbatchOutput('sbatch: warning: some option is deprecated\n  99\n'), { jobId: '99' });
+  assert.deepEqual(parseSbatchOutput('sbatch: warning: 3 jobs ahead of you\nSubmitted batch job 100\n'), { jobId: '100' });
 });
 
 test('sbatch: no job id -> Error quoting the output', () => {
@@ -102,13 +96,9 @@ test('sbatch: no job id -> Error quoting the output', () => {
 test('sbatch: captured error texts are what the backend will see', () => {
   assert.equal(
     fx('sbatch-nosuchpartition.stderr.txt'),
-    'sbatch: error: invalid partition specified: nosuchpartition\n' +
-      'sbatch: error: Batch job submission failed: Invalid partition name specified\n',
+    'sbatch: error: invalid partition specified: nosuchpartition\n' + 'sbatch: error: Batch job submission failed: Invalid partition name specified\n',
   );
-  assert.equal(
-    fx('sbatch-gres-gpu.stderr.txt'),
-    'sbatch: error: Invalid generic resource (gres) specification\n',
-  );
+  assert.equal(fx('sbatch-gres-gpu.stderr.txt'), 'sbatch: error: Invalid generic resource (gres) specification\n');
   assert.equal(fx('sbatch-nosuchpartition.rc.txt').trim(), '1');
   assert.equal(fx('sbatch-gres-gpu.rc.txt').trim(), '1');
 });
@@ -124,17 +114,17 @@ test('squeue: empty output -> []', () => {
   assert.deepEqual(parseSqueue('\n  \n'), []);
   // unknown job id: stdout is empty (error on stderr, exit 1)
   assert.deepEqual(parseSqueue(fx('squeue-unknown-id.stdout.txt')), []);
-  assert.equal(
-    fx('squeue-unknown-id.stderr.txt'),
-    'slurm_load_jobs error: Invalid job id specified\n',
-  );
+  assert.equal(fx('squeue-unknown-id.stderr.txt'), 'slurm_load_jobs error: Invalid job id specified\n');
   assert.equal(fx('squeue-unknown-id.rc.txt').trim(), '1');
   // a job purged after MinJobAge looks exactly like an unknown id
   assert.deepEqual(parseSqueue(fx('squeue-purged-id.stdout.txt')), []);
   assert.equal(fx('squeue-purged-id.stderr.txt'), fx('squeue-unknown-id.stderr.txt'));
   assert.equal(fx('squeue-purged-id.rc.txt').trim(), '1');
   // unknown + known ids: only the known one, exit 0
-  assert.deepEqual(parseSqueue(fx('squeue-unknown-and-known.stdout.txt')).map((r) => r.jobId), ['14']);
+  assert.deepEqual(
+    parseSqueue(fx('squeue-unknown-and-known.stdout.txt')).map((r) => r.jobId),
+    ['14'],
+  );
   assert.equal(fx('squeue-unknown-and-known.rc.txt').trim(), '0');
 });
 
@@ -247,20 +237,17 @@ test('squeue: (null) maps to empty, short lines ignored (hand-written)', () => {
       timeLimit: 'NOT_SET',
     },
   ]);
-  assert.deepEqual(
-    parseSqueue('JOBID PARTITION NAME\n  6|RUNNING|None|n[01-02]|1:00|0:01|1:01  \r\n'),
-    [
-      {
-        jobId: '6',
-        state: 'RUNNING',
-        reason: 'None',
-        nodes: 'n[01-02]',
-        timeLeft: '1:00',
-        timeUsed: '0:01',
-        timeLimit: '1:01',
-      },
-    ],
-  );
+  assert.deepEqual(parseSqueue('JOBID PARTITION NAME\n  6|RUNNING|None|n[01-02]|1:00|0:01|1:01  \r\n'), [
+    {
+      jobId: '6',
+      state: 'RUNNING',
+      reason: 'None',
+      nodes: 'n[01-02]',
+      timeLeft: '1:00',
+      timeUsed: '0:01',
+      timeLimit: '1:01',
+    },
+  ]);
 });
 
 test('parseSlurmDuration', () => {
@@ -361,18 +348,9 @@ test('scontrol: pending jobs', () => {
   assert.equal(held['TimeLimit'], '2-03:05:00');
   assert.equal(held['StartTime'], 'Unknown');
   assert.equal(jobStateFromScontrol(held).nodes, '');
-  assert.equal(
-    parseScontrolShowJob(fx('scontrol-pending-resources.txt'))['Reason'],
-    'Resources',
-  );
-  assert.equal(
-    parseScontrolShowJob(fx('scontrol-pending-begintime.txt'))['Reason'],
-    'BeginTime',
-  );
-  assert.equal(
-    parseScontrolShowJob(fx('scontrol-pending-partitiontimelimit.txt'))['Reason'],
-    'PartitionTimeLimit',
-  );
+  assert.equal(parseScontrolShowJob(fx('scontrol-pending-resources.txt'))['Reason'], 'Resources');
+  assert.equal(parseScontrolShowJob(fx('scontrol-pending-begintime.txt'))['Reason'], 'BeginTime');
+  assert.equal(parseScontrolShowJob(fx('scontrol-pending-partitiontimelimit.txt'))['Reason'], 'PartitionTimeLimit');
 });
 
 test('scontrol: finished jobs', () => {
@@ -383,14 +361,8 @@ test('scontrol: finished jobs', () => {
   assert.deepEqual([failed.state, failed.reason, failed.exitCode], ['FAILED', 'NonZeroExitCode', '3:0']);
   const cancelled = jobStateFromScontrol(parseScontrolShowJob(fx('scontrol-cancelled.txt')));
   assert.deepEqual([cancelled.state, cancelled.exitCode, cancelled.nodes], ['CANCELLED', '0:15', 'vm']);
-  const cancelledPending = jobStateFromScontrol(
-    parseScontrolShowJob(fx('scontrol-cancelled-pending.txt')),
-  );
-  assert.deepEqual([cancelledPending.state, cancelledPending.reason, cancelledPending.nodes], [
-    'CANCELLED',
-    'JobHeldUser',
-    '',
-  ]);
+  const cancelledPending = jobStateFromScontrol(parseScontrolShowJob(fx('scontrol-cancelled-pending.txt')));
+  assert.deepEqual([cancelledPending.state, cancelledPending.reason, cancelledPending.nodes], ['CANCELLED', 'JobHeldUser', '']);
   const timeout = jobStateFromScontrol(parseScontrolShowJob(fx('scontrol-timeout.txt')));
   assert.deepEqual([timeout.state, timeout.reason, timeout.exitCode], ['TIMEOUT', 'TimeLimit', '0:15']);
   for (const s of [completed, failed, cancelled, cancelledPending, timeout]) {
@@ -415,18 +387,14 @@ test('scontrol: array job prints one record per task', () => {
 test('scontrol: error / empty output -> {}', () => {
   assert.deepEqual(parseScontrolShowJob(fx('scontrol-unknown-id.stdout.txt')), {});
   assert.deepEqual(parseScontrolShowJob(fx('scontrol-unknown-id.stderr.txt')), {});
-  assert.equal(
-    fx('scontrol-unknown-id.stderr.txt'),
-    'slurm_load_jobs error: Invalid job id specified\n',
-  );
+  assert.equal(fx('scontrol-unknown-id.stderr.txt'), 'slurm_load_jobs error: Invalid job id specified\n');
   assert.deepEqual(parseScontrolShowJob(''), {});
   assert.deepEqual(jobStateFromScontrol({}), { state: '', reason: '', nodes: '' });
 });
 
 test('scontrol: one-line (-o) form and token continuation (hand-written)', () => {
   const f = parseScontrolShowJob(
-    'JobId=7 JobName=jlabtest UserId=root(0) JobState=RUNNING Reason=None NodeList=vm ' +
-      'Comment=two words WorkDir=/tmp StdOut=/tmp/slurm-7.out Power=\n',
+    'JobId=7 JobName=jlabtest UserId=root(0) JobState=RUNNING Reason=None NodeList=vm ' + 'Comment=two words WorkDir=/tmp StdOut=/tmp/slurm-7.out Power=\n',
   );
   assert.equal(f['JobName'], 'jlabtest');
   assert.equal(f['JobState'], 'RUNNING');
@@ -442,20 +410,17 @@ test('scontrol: one-line (-o) form and token continuation (hand-written)', () =>
 // --------------------------------------------------------------------------- states
 
 test('terminal states', () => {
-  assert.deepEqual(
-    [...TERMINAL_JOB_STATES].sort(),
-    [
-      'BOOT_FAIL',
-      'CANCELLED',
-      'COMPLETED',
-      'DEADLINE',
-      'FAILED',
-      'NODE_FAIL',
-      'OUT_OF_MEMORY',
-      'PREEMPTED',
-      'TIMEOUT',
-    ],
-  );
+  assert.deepEqual([...TERMINAL_JOB_STATES].sort(), [
+    'BOOT_FAIL',
+    'CANCELLED',
+    'COMPLETED',
+    'DEADLINE',
+    'FAILED',
+    'NODE_FAIL',
+    'OUT_OF_MEMORY',
+    'PREEMPTED',
+    'TIMEOUT',
+  ]);
   for (const s of TERMINAL_JOB_STATES) assert.equal(isTerminalState(s), true, s);
   assert.equal(isTerminalState('CANCELLED by 0'), true);
   assert.equal(isTerminalState('cancelled by 1000'), true);

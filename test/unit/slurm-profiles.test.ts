@@ -6,7 +6,12 @@ import { parseSlurmProfiles } from '../../src/backends/slurm/profiles.js';
 import { loadConfig, parseArgs } from '../../src/config/load.js';
 
 const base = batchSettingsFromConfig(
-  loadConfig(parseArgs([]), { JLAB_MCP_SLURM_PARTITION: 'general', JLAB_MCP_SLURM_GRES: 'gpu:1', JLAB_MCP_SLURM_MODULES: 'python/3.11', JLAB_MCP_SLURM_ACCOUNT: 'proj' }),
+  loadConfig(parseArgs([]), {
+    JLAB_MCP_SLURM_PARTITION: 'general',
+    JLAB_MCP_SLURM_GRES: 'gpu:1',
+    JLAB_MCP_SLURM_MODULES: 'python/3.11',
+    JLAB_MCP_SLURM_ACCOUNT: 'proj',
+  }),
 );
 
 describe('SLURM profiles', () => {
@@ -15,7 +20,16 @@ describe('SLURM profiles', () => {
       JSON.stringify({
         default: 'cpu',
         profiles: {
-          gpu: { partition: 'gpu', gres: 'gpu:a100:2', cpus: 16, mem: '128G', time: '8:00:00', modules: 'cuda/12.2 python/3.11', setup: 'source ~/venvs/ml/bin/activate', extra_args: '--exclusive' },
+          gpu: {
+            partition: 'gpu',
+            gres: 'gpu:a100:2',
+            cpus: 16,
+            mem: '128G',
+            time: '8:00:00',
+            modules: 'cuda/12.2 python/3.11',
+            setup: 'source ~/venvs/ml/bin/activate',
+            extra_args: '--exclusive',
+          },
           cpu: { gres: '', cpus: 2, jupyter_cmd: ['/opt/env/bin/jupyter', 'server'] },
         },
       }),
@@ -33,17 +47,31 @@ describe('SLURM profiles', () => {
     assert.equal(cpu.partition, 'general');
     assert.equal(cpu.gres, undefined);
     assert.deepEqual(cpu.jupyterCommand, ['/opt/env/bin/jupyter', 'server']);
-    const paths = { jobDir: '/s/j', configFile: '/s/j/c.py', tokenFile: '/s/j/t', connectionFile: '/s/j/c.json', heartbeatFile: '/s/j/h', logFile: '/s/j/l-%j.out', rootDir: '/nb' };
+    const paths = {
+      jobDir: '/s/j',
+      configFile: '/s/j/c.py',
+      tokenFile: '/s/j/t',
+      connectionFile: '/s/j/c.json',
+      heartbeatFile: '/s/j/h',
+      logFile: '/s/j/l-%j.out',
+      rootDir: '/nb',
+    };
     assert.doesNotMatch(renderBatchScript(cpu, paths, { heartbeatTimeoutS: 600 }, '00ff00ff00ff00ff').script, /--gres/);
     assert.match(renderBatchScript(gpu, paths, { heartbeatTimeoutS: 600 }, '00ff00ff00ff00ff').script, /#SBATCH --job-name=jlab-mcp-gpu-00ff00ff00ff00ff\n/);
   });
 
   it("expands ~ in a profile's jupyter_cmd program, as in JLAB_MCP_SLURM_JUPYTER_CMD", async () => {
     const { homedir } = await import('node:os');
-    const { profiles } = parseSlurmProfiles(JSON.stringify({ profiles: { ml: { jupyter_cmd: '~/venvs/ml/bin/jupyter server' }, arr: { jupyter_cmd: ['~/bin/jupyter-server'] } } }), base);
+    const { profiles } = parseSlurmProfiles(
+      JSON.stringify({ profiles: { ml: { jupyter_cmd: '~/venvs/ml/bin/jupyter server' }, arr: { jupyter_cmd: ['~/bin/jupyter-server'] } } }),
+      base,
+    );
     assert.deepEqual(profiles.get('ml')!.jupyterCommand, [`${homedir()}/venvs/ml/bin/jupyter`, 'server']);
     assert.deepEqual(profiles.get('arr')!.jupyterCommand, [`${homedir()}/bin/jupyter-server`]);
-    assert.throws(() => parseSlurmProfiles(JSON.stringify({ profiles: { x: { jupyter_cmd: '~bob/jupyter' } } }), base), /profile x: jupyter_cmd=~bob\/jupyter: only ~ and ~\/…/);
+    assert.throws(
+      () => parseSlurmProfiles(JSON.stringify({ profiles: { x: { jupyter_cmd: '~bob/jupyter' } } }), base),
+      /profile x: jupyter_cmd=~bob\/jupyter: only ~ and ~\/…/,
+    );
   });
 
   it('names every problem: bad JSON, unknown keys, bad values, bad names, missing default', () => {

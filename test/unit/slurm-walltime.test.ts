@@ -42,7 +42,7 @@ describe('walltime', () => {
     assert.deepEqual(walltimeStep(s, 140_000, settings), []);
   });
 
-  it('ends by the estimate when Slurm\'s signal is late, and warns at once on a signal', () => {
+  it("ends by the estimate when Slurm's signal is late, and warns at once on a signal", () => {
     const s = state(200, 0);
     assert.deepEqual(walltimeStep(s, 0, { warningS: 900, leadS: 120 }), ['warning']);
     assert.deepEqual(walltimeStep(s, 130_000, { warningS: 900, leadS: 120 }), [], '70 s left, lead 120: the signal has a minute of slack');
@@ -63,12 +63,20 @@ describe('walltime', () => {
     assert.equal(walltimeNote(undefined), undefined);
     assert.equal(walltimeNote({ jobId: '12', secondsLeft: 3000, warning: false, ending: false, policy: 'notify' }), undefined);
     assert.equal(walltimeNote({ jobId: '12', secondsLeft: 545, warning: true, ending: false, policy: 'notify' }), 'job 12: 9 min left');
-    assert.match(walltimeNote({ jobId: '12', secondsLeft: 40, warning: true, ending: true, policy: 'resubmit' }) ?? '', /^job 12: 40 s left, ending: sessions move to a new job$/);
+    assert.match(
+      walltimeNote({ jobId: '12', secondsLeft: 40, warning: true, ending: true, policy: 'resubmit' }) ?? '',
+      /^job 12: 40 s left, ending: sessions move to a new job$/,
+    );
     assert.equal(formatLeft(7500), '2 h 5 min left');
   });
 
   it('the batch script asks for USR1, records it, culls idle kernels and spares a busy kernel', () => {
-    const { script } = renderBatchScript({ jupyterCommand: ['jupyter-server'], time: '2' }, paths, { heartbeatTimeoutS: 60, idleTimeoutS: 30, signalLeadS: 60 }, TAG);
+    const { script } = renderBatchScript(
+      { jupyterCommand: ['jupyter-server'], time: '2' },
+      paths,
+      { heartbeatTimeoutS: 60, idleTimeoutS: 30, signalLeadS: 60 },
+      TAG,
+    );
     assert.match(script, /^#SBATCH --signal=B:USR1@60$/m);
     assert.match(script, /trap '.*: > "\$JOB_DIR\/walltime-signal"' USR1/);
     assert.match(script, /--MappingKernelManager\.cull_idle_timeout=30/);

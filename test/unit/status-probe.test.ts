@@ -58,10 +58,13 @@ describe('probeStatus: what answers /api/status, and whether waiting can change 
     assert.match(html.up === false ? `${html.why}: ${html.words}` : 'up', /^not-jupyter: .*a page that is not Jupyter's \(text\/html\)/);
     const busy = await probeStatus(fetch, `${server.url}busy/`, token, 5000);
     assert.equal(busy.up === false && busy.why, 'http');
-    assert.ok(server.seen.every((request) => request.authorization === `token ${token}`), 'the token travels in the header on every hop');
+    assert.ok(
+      server.seen.every((request) => request.authorization === `token ${token}`),
+      'the token travels in the header on every hop',
+    );
   });
 
-  it('a 424 without JupyterHub\'s JSON message is the HTTP answer it is, not a network failure', async () => {
+  it("a 424 without JupyterHub's JSON message is the HTTP answer it is, not a network failure", async () => {
     const probe = await probeStatus(fetch, `${server.url}not-hub/`, token, 5000);
     assert.deepEqual(probe.up === false && [probe.why, probe.words], ['http', 'answered GET /api/status with HTTP 424']);
   });

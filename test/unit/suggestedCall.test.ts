@@ -4,11 +4,21 @@ import { suggestedCall } from '../../src/mcp/suggestedCall.js';
 import { suggestedCallsIn } from '../helpers/suggestedCalls.js';
 
 describe('suggestedCall: every suggestion is a call that reads back as written', () => {
-  const paths = ['/nb/plain.ipynb', '/nb/with "quotes".ipynb', 'C:\\nb\\back\\slash.ipynb', '/nb/two\nlines.ipynb', '/nb/café 実験 😀.ipynb', "/nb/it's).ipynb"];
+  const paths = [
+    '/nb/plain.ipynb',
+    '/nb/with "quotes".ipynb',
+    'C:\\nb\\back\\slash.ipynb',
+    '/nb/two\nlines.ipynb',
+    '/nb/café 実験 😀.ipynb',
+    "/nb/it's).ipynb",
+  ];
   for (const notebook of paths) {
     it(`round-trips ${JSON.stringify(notebook)}`, () => {
       const text = `Its notebook is intact. Start again with ${suggestedCall('start_session_resume_notebook', { notebook_path: notebook })} to re-run it.`;
-      assert.deepEqual(suggestedCallsIn(text).map(({ tool, args }) => ({ tool, args })), [{ tool: 'start_session_resume_notebook', args: { notebook_path: notebook } }]);
+      assert.deepEqual(
+        suggestedCallsIn(text).map(({ tool, args }) => ({ tool, args })),
+        [{ tool: 'start_session_resume_notebook', args: { notebook_path: notebook } }],
+      );
     });
   }
 

@@ -200,7 +200,9 @@ describe('task runner: every task ends in a terminal state', () => {
   it('cancel aborts the call the handler sees, and the task ends cancelled', async () => {
     const runner = new TaskRunner(new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000 }));
     const waits: ToolsCallHandler = (_request, taskCtx) =>
-      new Promise((resolve) => taskCtx.mcpReq.signal.addEventListener('abort', () => resolve({ content: [{ type: 'text', text: 'Cancelled before it ran.' }] })));
+      new Promise((resolve) =>
+        taskCtx.mcpReq.signal.addEventListener('abort', () => resolve({ content: [{ type: 'text', text: 'Cancelled before it ran.' }] })),
+      );
     const record = runner.start(call, ctx, 'v2', undefined, waits);
     assert.equal(runner.cancel(record.taskId), true, 'the abort reaches the handler (the kernel is interrupted there)');
     const task = await settled(runner, record.taskId);
@@ -228,8 +230,23 @@ describe('tasks in the session registry', () => {
   it('records that are not tasks (a hand-edited or older file) are left out, never fatal', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-task-registry-'));
     try {
-      const good = { taskId: 'good', generation: 'v2', toolName: 'execute_code', status: 'completed', createdAt: new Date().toISOString(), lastUpdatedAt: new Date().toISOString(), ttlMs: 60_000, pollIntervalMs: 2000 };
-      const content = { version: 1, owner: { pid: 1, host: 'h', startedAt: good.createdAt }, servers: {}, sessions: {}, tasks: { good, bad: { taskId: 'bad', status: 'working' } } };
+      const good = {
+        taskId: 'good',
+        generation: 'v2',
+        toolName: 'execute_code',
+        status: 'completed',
+        createdAt: new Date().toISOString(),
+        lastUpdatedAt: new Date().toISOString(),
+        ttlMs: 60_000,
+        pollIntervalMs: 2000,
+      };
+      const content = {
+        version: 1,
+        owner: { pid: 1, host: 'h', startedAt: good.createdAt },
+        servers: {},
+        sessions: {},
+        tasks: { good, bad: { taskId: 'bad', status: 'working' } },
+      };
       await writeFile(path.join(dir, 'registry.json'), JSON.stringify(content), { mode: 0o600 });
       const registry = await SessionRegistry.open(dir);
       const store = new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000, persistence: registryPersistence(registry) });
@@ -248,7 +265,12 @@ describe('tasks in the session registry', () => {
       const store = new TaskStore({ ttlMs: 60_000, pollIntervalMs: 2000, persistence: registryPersistence(registry) });
       const task = store.create('v2', 'execute_code', 's1');
       store.publish(task.taskId);
-      store.complete(task.taskId, { content: [{ type: 'image', data: 'QUJDRA==', mimeType: 'image/png' }, { type: 'text', text: 'plot' }] });
+      store.complete(task.taskId, {
+        content: [
+          { type: 'image', data: 'QUJDRA==', mimeType: 'image/png' },
+          { type: 'text', text: 'plot' },
+        ],
+      });
       await registry.flush(true);
       const text = await readFile(path.join(dir, 'registry.json'), 'utf8');
       assert.doesNotMatch(text, /QUJDRA==/);

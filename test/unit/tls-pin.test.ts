@@ -30,7 +30,8 @@ describe('normalizeFingerprint', () => {
     ['empty', '', undefined],
     ['undefined', undefined, undefined],
   ];
-  for (const [name, input, expected] of rows) it(`${name} → ${expected === undefined ? 'undefined' : 'canonical'}`, () => assert.equal(normalizeFingerprint(input), expected));
+  for (const [name, input, expected] of rows)
+    it(`${name} → ${expected === undefined ? 'undefined' : 'canonical'}`, () => assert.equal(normalizeFingerprint(input), expected));
 });
 
 describe('pinned TLS (REST and websocket)', () => {
@@ -46,7 +47,9 @@ describe('pinned TLS (REST and websocket)', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-tls-'));
     const key = path.join(dir, 'tls.key');
     const cert = path.join(dir, 'tls.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=node1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=node1', '-keyout', key, '-out', cert], {
+      stdio: 'ignore',
+    });
     const certPem = await readFile(cert);
     fingerprint = normalizeFingerprint(new X509Certificate(certPem).fingerprint256)!;
     assert.notEqual(fingerprint, wrong);
@@ -138,7 +141,7 @@ describe('pinned TLS (REST and websocket)', () => {
     await assert.rejects(fetch(`http://127.0.0.1:${port}/api/x`, { signal: AbortSignal.timeout(5000) }));
   });
 
-  it('an endpoint without a fingerprint keeps Node\'s own fetch; a fingerprint on an http URL is refused', () => {
+  it("an endpoint without a fingerprint keeps Node's own fetch; a fingerprint on an http URL is refused", () => {
     assert.equal(endpointFetch({ baseUrl: 'http://127.0.0.1:1/', token: 'x' }), fetch);
     assert.throws(() => endpointFetch({ baseUrl: 'http://127.0.0.1:1/', token: 'x', certFingerprint: fingerprint }), /not an https URL/);
     assert.throws(() => pinnedAgent('nonsense', 1000), /Not a SHA-256 certificate fingerprint/);

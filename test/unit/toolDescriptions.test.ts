@@ -10,7 +10,12 @@ async function argumentDescriptions(env: Record<string, string>): Promise<Map<st
     return new Map(
       tools.map((tool) => [
         tool.name,
-        Object.fromEntries(Object.entries((tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>).map(([name, schema]) => [name, schema.description ?? ''])),
+        Object.fromEntries(
+          Object.entries((tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>).map(([name, schema]) => [
+            name,
+            schema.description ?? '',
+          ]),
+        ),
       ]),
     );
   } finally {
@@ -32,6 +37,7 @@ describe('tool descriptions', () => {
   it('say whether cell_index names an existing cell or an insert position', async () => {
     const tools = await argumentDescriptions({});
     for (const tool of ['execute_code', 'add_markdown']) assert.match(tools.get(tool)!.cell_index!, /insert position, not an existing cell/, tool);
-    for (const tool of ['edit_cell', 'run_cell', 'delete_cell', 'edit_markdown']) assert.match(tools.get(tool)!.cell_index!, /^The existing cell at this position/, tool);
+    for (const tool of ['edit_cell', 'run_cell', 'delete_cell', 'edit_markdown'])
+      assert.match(tools.get(tool)!.cell_index!, /^The existing cell at this position/, tool);
   });
 });

@@ -25,9 +25,12 @@ function backendWithWalltime(): { backend: JupyterBackend; fire: (event: Walltim
     describe: () => ({ kind: 'external', url: 'http://127.0.0.1:9/' }),
     walltime: { status: () => undefined, listen: (listener) => listeners.push(listener) },
   };
-  return { backend, fire: (event) => {
+  return {
+    backend,
+    fire: (event) => {
       for (const listener of listeners) listener(event);
-    } };
+    },
+  };
 }
 
 /** An MCP server watched by `notices`, and a client that collects the log notifications it hears. */
@@ -54,7 +57,7 @@ async function hearing(heard: string[], count: number): Promise<void> {
 }
 
 describe('WalltimeNotices (owned by the app, one per session manager)', () => {
-  it('tells every watching MCP server of its servers\' walltime events, once each, and drops a closed one', async () => {
+  it("tells every watching MCP server of its servers' walltime events, once each, and drops a closed one", async () => {
     const notebookDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-walltime-'));
     dirs.push(notebookDir);
     const { backend, fire } = backendWithWalltime();

@@ -98,7 +98,10 @@ function finalError(url: string, probe: Extract<Look, { up: false }>): JlabError
   const context = { url: displayUrl(url), reason: probe.why };
   switch (probe.why) {
     case 'token':
-      return new JlabError('JUPYTER_TOKEN_REJECTED', `Token rejected by ${displayUrl(url)} (${('evidence' in probe && probe.evidence) || probe.words}).`, { hint: TOKEN_HINT, context });
+      return new JlabError('JUPYTER_TOKEN_REJECTED', `Token rejected by ${displayUrl(url)} (${('evidence' in probe && probe.evidence) || probe.words}).`, {
+        hint: TOKEN_HINT,
+        context,
+      });
     case 'refused':
       return new JlabError('JUPYTER_UNREACHABLE', `${where} ${probe.words}.`, {
         hint: 'Start that Jupyter server (or your JupyterHub server), or fix the host and port in JLAB_MCP_JUPYTER_URL; the next call tries again.',
@@ -127,10 +130,14 @@ function startError(url: string, startTimeoutMs: number, last: Look | undefined,
     });
   }
   if (last && !last.up && last.why === 'timeout') {
-    return new JlabError('SERVER_START_FAILED', `${where} never answered GET /api/status within ${startTimeoutMs / 1000} s (JLAB_MCP_SERVER_START_TIMEOUT): the connection stays silent.`, {
-      hint: 'Check that the server is not hung, that JLAB_MCP_JUPYTER_URL points at a Jupyter server reachable from here, or raise JLAB_MCP_SERVER_START_TIMEOUT if it is only slow. The next call tries again.',
-      cause,
-    });
+    return new JlabError(
+      'SERVER_START_FAILED',
+      `${where} never answered GET /api/status within ${startTimeoutMs / 1000} s (JLAB_MCP_SERVER_START_TIMEOUT): the connection stays silent.`,
+      {
+        hint: 'Check that the server is not hung, that JLAB_MCP_JUPYTER_URL points at a Jupyter server reachable from here, or raise JLAB_MCP_SERVER_START_TIMEOUT if it is only slow. The next call tries again.',
+        cause,
+      },
+    );
   }
   const words = last && !last.up ? last.words : 'did not answer GET /api/status';
   return new JlabError('SERVER_START_FAILED', `${where} ${words}.`, {

@@ -5,7 +5,13 @@
  * origin, the same token (a user's own token may read its servers) — and returns the server's
  * `pending` action (`spawn`), or undefined when nothing is pending or the hub will not say.
  */
-export async function hubSpawnPending(doFetch: typeof fetch, baseUrl: string, token: string, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
+export async function hubSpawnPending(
+  doFetch: typeof fetch,
+  baseUrl: string,
+  token: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const match = /^(.*\/)user\/([^/]+)\/(?:([^/]+)\/)?$/.exec(new URL(baseUrl).pathname);
   if (!match) return undefined;
   const [, prefix, name, server] = match;

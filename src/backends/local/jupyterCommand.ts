@@ -15,7 +15,7 @@ export const INSTALL_HINT =
 export async function resolveJupyterCommand(configured: string | undefined, preferLab = true): Promise<string[]> {
   if (configured) {
     const words = splitWords(configured, 'JLAB_MCP_JUPYTER_CMD');
-    if (words.length === 0 || !(which(words[0]!))) {
+    if (words.length === 0 || !which(words[0]!)) {
       throw new JlabError('SERVER_START_FAILED', `JLAB_MCP_JUPYTER_CMD names ${words[0] ?? '(nothing)'}, which is not an executable on PATH.`, {
         hint: INSTALL_HINT,
       });

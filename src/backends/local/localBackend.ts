@@ -80,14 +80,7 @@ export class LocalBackend implements JupyterBackend<'local'> {
     }
   }
 
-  private async launch(
-    command: string[],
-    port: number,
-    token: string,
-    configFile: string,
-    tokenFile: string,
-    signal: AbortSignal,
-  ): Promise<ServerEndpoint> {
+  private async launch(command: string[], port: number, token: string, configFile: string, tokenFile: string, signal: AbortSignal): Promise<ServerEndpoint> {
     const args = [
       ...command.slice(1),
       `--config=${configFile}`,
@@ -137,9 +130,13 @@ export class LocalBackend implements JupyterBackend<'local'> {
       for (let interval = 25; ; interval = Math.min(interval * 1.5, 500)) {
         if (await rest.isUp(1000)) return endpoint;
         if (Date.now() > deadline) {
-          throw new JlabError('SERVER_START_FAILED', `The Jupyter server did not answer within ${this.options.startTimeoutMs / 1000} s.\n--- its log ---\n${await this.logTail(15)}`, {
-            hint: 'Raise JLAB_MCP_SERVER_START_TIMEOUT if the machine is slow; the next tool call tries again.',
-          });
+          throw new JlabError(
+            'SERVER_START_FAILED',
+            `The Jupyter server did not answer within ${this.options.startTimeoutMs / 1000} s.\n--- its log ---\n${await this.logTail(15)}`,
+            {
+              hint: 'Raise JLAB_MCP_SERVER_START_TIMEOUT if the machine is slow; the next tool call tries again.',
+            },
+          );
         }
         await sleep(interval, signal);
       }
@@ -148,7 +145,8 @@ export class LocalBackend implements JupyterBackend<'local'> {
     const result = await Promise.race([ready, exited]);
     this.url = endpoint.baseUrl;
     child.once('exit', (code, sig) => {
-      if (this.child === child) void this.logTail(10).then((tail) => this.lostListener?.(`the local Jupyter server exited (${sig ?? `code ${code}`}).\n${tail}`));
+      if (this.child === child)
+        void this.logTail(10).then((tail) => this.lostListener?.(`the local Jupyter server exited (${sig ?? `code ${code}`}).\n${tail}`));
     });
     log.info(`Jupyter ready at ${endpoint.baseUrl} (pid ${child.pid})`);
     return result;
@@ -195,7 +193,14 @@ export class LocalBackend implements JupyterBackend<'local'> {
   record(): RecordBody<LocalServerRecord> | undefined {
     const pid = this.child?.pid ?? this.adopted?.pid;
     if (!pid || !this.url || !this.runtimeDir) return undefined;
-    return { backend: 'local', baseUrl: this.url, pid, runtimeDir: this.runtimeDir, tokenFile: path.join(this.runtimeDir, 'token'), startedAt: new Date().toISOString() };
+    return {
+      backend: 'local',
+      baseUrl: this.url,
+      pid,
+      runtimeDir: this.runtimeDir,
+      tokenFile: path.join(this.runtimeDir, 'token'),
+      startedAt: new Date().toISOString(),
+    };
   }
 
   /** Leaves the server running for a later jlab-mcp (exit policy keep); its files stay. */
@@ -242,7 +247,16 @@ export class LocalBackend implements JupyterBackend<'local'> {
 
   describe(): LocalDescription {
     // `summary` is what a waiting start call's progress says (the setup's step, while one runs).
-    return { kind: this.kind, summary: this.options.setup?.summary(), setup: this.options.setup?.describe(), url: this.url, pid: this.child?.pid ?? this.adopted?.pid, adopted: this.adopted !== undefined, runtimeDir: this.runtimeDir, log: this.runtimeDir ? this.logFile() : undefined };
+    return {
+      kind: this.kind,
+      summary: this.options.setup?.summary(),
+      setup: this.options.setup?.describe(),
+      url: this.url,
+      pid: this.child?.pid ?? this.adopted?.pid,
+      adopted: this.adopted !== undefined,
+      runtimeDir: this.runtimeDir,
+      log: this.runtimeDir ? this.logFile() : undefined,
+    };
   }
 }
 

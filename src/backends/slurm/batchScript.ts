@@ -104,7 +104,8 @@ export function batchSettingsProblems(s: BatchSettings): string[] {
   if (s.cpus !== undefined && !(Number.isInteger(s.cpus) && s.cpus > 0)) problems.push(`JLAB_MCP_SLURM_CPUS=${s.cpus} is not a positive integer`);
   for (const mod of s.modules ?? []) check('JLAB_MCP_SLURM_MODULES', mod, MODULE_RE, 'a module name such as cuda/12.2');
   for (const arg of s.extraArgs ?? []) {
-    if (!arg.startsWith('-') || /[\n\r\0]/.test(arg)) problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is not an sbatch option (each word must start with -)`);
+    if (!arg.startsWith('-') || /[\n\r\0]/.test(arg))
+      problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is not an sbatch option (each word must start with -)`);
     // The job name is how a job whose id was never read back is found: it must stay ours.
     else if (/^--(wrap|parsable|output|error|chdir|job-name)(=|$)/.test(arg) || /^-[oeDJ]/.test(arg)) {
       problems.push(`JLAB_MCP_SLURM_EXTRA_ARGS: ${JSON.stringify(arg)} is set by jlab-mcp itself`);
@@ -189,9 +190,9 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '}',
     'cleanup() { rm -f "$CONN_FILE" "$CONN_FILE.tmp"; stop_jupyter; }',
     'trap \'say "got SIGTERM: stopping Jupyter"; trap - TERM INT EXIT; cleanup; exit 143\' TERM',
-    'trap \'trap - TERM INT EXIT; cleanup; exit 130\' INT',
+    "trap 'trap - TERM INT EXIT; cleanup; exit 130' INT",
     'trap cleanup EXIT',
-    '# Slurm\'s walltime warning (--signal=B:USR1@lead): recorded for jlab-mcp, Jupyter goes on.',
+    "# Slurm's walltime warning (--signal=B:USR1@lead): recorded for jlab-mcp, Jupyter goes on.",
     `trap 'say "got USR1: the walltime ends soon"; : > "$JOB_DIR/${WALLTIME_SIGNAL_FILE}"' USR1`,
     '',
     'cd "$JOB_DIR" || { say "cannot cd to $JOB_DIR (is it on a filesystem the compute node shares?)"; exit 1; }',

@@ -69,7 +69,10 @@ export async function sbatch(args: string[], scriptFile: string, options: RunOpt
   const notFound = result.failure?.includes('not found') === true;
   if (result.code !== 0) {
     const stderr = redactSecrets(result.stderr.trim().split('\n').slice(0, 6).join('\n'));
-    const words = result.failure && !notFound ? `sbatch did not complete: ${result.failure}${stderr ? `\n${stderr}` : ''}` : `sbatch refused the Jupyter job: ${wordsOf(result)}`;
+    const words =
+      result.failure && !notFound
+        ? `sbatch did not complete: ${result.failure}${stderr ? `\n${stderr}` : ''}`
+        : `sbatch refused the Jupyter job: ${wordsOf(result)}`;
     throw new JlabError('SERVER_START_FAILED', words, {
       hint: notFound
         ? 'Run jlab-mcp on a machine with the Slurm client tools, or set JLAB_MCP_RUN_MODE=local.'

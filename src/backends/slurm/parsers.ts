@@ -304,6 +304,10 @@ const TERMINAL_SET = new Set([...TERMINAL_JOB_STATES, ...TERMINAL_SHORT]);
  * suffixes such as `COMPLETED+` / `CANCELLED*`.
  */
 export function isTerminalState(state: string): boolean {
-  const base = state.trim().toUpperCase().split(/[\s+*]/)[0] ?? '';
+  const base =
+    state
+      .trim()
+      .toUpperCase()
+      .split(/[\s+*]/)[0] ?? '';
   return TERMINAL_SET.has(base);
 }

@@ -108,7 +108,8 @@ export function parseSlurmProfiles(text: string, base: BatchSettings, source = '
   }
   if (profiles.size === 0 && problems.length === 0) problems.push('no profiles defined');
   const defaultProfile = parsed.data.default ?? [...profiles.keys()][0] ?? '';
-  if (parsed.data.default !== undefined && !parsed.data.profiles[parsed.data.default]) problems.push(`default profile ${JSON.stringify(parsed.data.default)} is not defined`);
+  if (parsed.data.default !== undefined && !parsed.data.profiles[parsed.data.default])
+    problems.push(`default profile ${JSON.stringify(parsed.data.default)} is not defined`);
   if (problems.length > 0) throw new JlabError('CONFIG_INVALID', `${source} is invalid: ${problems.join('; ')}`);
   return { profiles, defaultProfile };
 }

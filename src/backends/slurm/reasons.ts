@@ -5,7 +5,7 @@
  */
 const NEVER_STARTS: Record<string, string> = {
   PartitionTimeLimit: "the time limit (JLAB_MCP_SLURM_TIME) is above the partition's maximum",
-  PartitionNodeLimit: "the job asks for more nodes than the partition allows",
+  PartitionNodeLimit: 'the job asks for more nodes than the partition allows',
   BadConstraints: 'no node can satisfy the constraints (JLAB_MCP_SLURM_CONSTRAINT / _GRES / _MEM / _CPUS)',
   InvalidAccount: 'the account (JLAB_MCP_SLURM_ACCOUNT) is not valid',
   InvalidQOS: 'the QOS (JLAB_MCP_SLURM_QOS) is not valid',
@@ -26,7 +26,7 @@ const NEVER_STARTS: Record<string, string> = {
  * before PartitionTimeLimit): they count as "never" only once they have lasted this long.
  */
 const NEVER_STARTS_IF_PERSISTENT: Record<string, string> = {
-  PartitionConfig: "the partition cannot satisfy the request (more CPUs, memory or GPUs than its nodes have, or a setting it does not allow)",
+  PartitionConfig: 'the partition cannot satisfy the request (more CPUs, memory or GPUs than its nodes have, or a setting it does not allow)',
 };
 export const PERSISTENT_REASON_GRACE_MS = 10_000;
 

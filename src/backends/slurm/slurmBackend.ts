@@ -207,10 +207,14 @@ export class SlurmBackend implements JupyterBackend<'slurm'> {
   }
 
   private async endedError(job: Job, what: string): Promise<JlabError> {
-    return new JlabError('SERVER_START_FAILED', `SLURM job ${job.id} ${what}.\n--- the job's log ${logFileOf(job)} (last lines) ---\n${await logTail(job, this.options.stateDir)}`, {
-      hint: 'Fix the cause shown in the job log (JLAB_MCP_SLURM_JUPYTER_CMD, _MODULES, _SETUP); the next tool call submits again.',
-      context: { jobId: job.id },
-    });
+    return new JlabError(
+      'SERVER_START_FAILED',
+      `SLURM job ${job.id} ${what}.\n--- the job's log ${logFileOf(job)} (last lines) ---\n${await logTail(job, this.options.stateDir)}`,
+      {
+        hint: 'Fix the cause shown in the job log (JLAB_MCP_SLURM_JUPYTER_CMD, _MODULES, _SETUP); the next tool call submits again.',
+        context: { jobId: job.id },
+      },
+    );
   }
 
   watch(listener: (reason: string) => void): void {
@@ -287,7 +291,9 @@ export class SlurmBackend implements JupyterBackend<'slurm'> {
     this.epoch++;
     await writeHeartbeat(job);
     this.becomeReady(job, endpoint);
-    log.info(`SLURM: adopted job ${job.id} on ${job.row?.nodes || '?'} (Jupyter at ${displayUrl(endpoint.baseUrl)}, time left ${job.row?.timeLeft || '?'}) left by an earlier jlab-mcp`);
+    log.info(
+      `SLURM: adopted job ${job.id} on ${job.row?.nodes || '?'} (Jupyter at ${displayUrl(endpoint.baseUrl)}, time left ${job.row?.timeLeft || '?'}) left by an earlier jlab-mcp`,
+    );
     return endpoint;
   }
 
@@ -320,7 +326,9 @@ export class SlurmBackend implements JupyterBackend<'slurm'> {
     this.job = undefined;
     this.phase = 'idle';
     await this.discardMoving();
-    log.info(`SLURM: job ${job.id} left running for a later jlab-mcp; without one it ends after ${this.options.idleTimeoutS ?? this.options.heartbeatTimeoutS} s idle (a busy kernel runs on)`);
+    log.info(
+      `SLURM: job ${job.id} left running for a later jlab-mcp; without one it ends after ${this.options.idleTimeoutS ?? this.options.heartbeatTimeoutS} s idle (a busy kernel runs on)`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -444,6 +452,9 @@ export class SlurmBackend implements JupyterBackend<'slurm'> {
 
   describe(): SlurmDescription {
     const { stateDir, batch, heartbeatTimeoutS } = this.options;
-    return { ...describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError }), walltime: this.walltime.status() };
+    return {
+      ...describeJob({ phase: this.phase, job: this.job, stateDir, batch, heartbeatTimeoutS, lastError: this.lastError }),
+      walltime: this.walltime.status(),
+    };
   }
 }

@@ -24,7 +24,10 @@ export async function submitJob(job: Job, signal: AbortSignal, timeoutMs: number
     }
     const found = await cancelByName(job, timeoutMs);
     await removeJobDir(job);
-    const note = found.length > 0 ? `Slurm had accepted it anyway as job ${found.join(', ')} (found by its name ${job.name}); it was cancelled.` : `No job named ${job.name} is queued.`;
+    const note =
+      found.length > 0
+        ? `Slurm had accepted it anyway as job ${found.join(', ')} (found by its name ${job.name}); it was cancelled.`
+        : `No job named ${job.name} is queued.`;
     throw new JlabError(error.code, `${error.message}\n${note}`, { hint: error.hint, context: { ...error.context, jobName: job.name }, cause: error });
   }
 }

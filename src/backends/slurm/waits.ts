@@ -82,15 +82,21 @@ export async function waitUntilRunning(ctx: WaitContext): Promise<void> {
       const never = neverStartsReason(reason, Date.now() - reasonSince);
       if (never) {
         const fit = DOES_NOT_FIT.has(reason) ? await ctx.capacity?.().catch(() => undefined) : undefined;
-        throw new JlabError('SERVER_START_FAILED', `SLURM job ${id} can never start: Slurm says ${state} (${reason}): ${never}${fit ? `; ${fit}` : ''}. It was cancelled.`, {
-          hint: fit
-            ? 'Ask for what the nodes have (JLAB_MCP_SLURM_CPUS, _MEM, _GRES, or the profile) or pick another partition (JLAB_MCP_SLURM_PARTITION); the next tool call submits again.'
-            : 'Fix the SLURM settings in the MCP server configuration (see sinfo / scontrol show partition); the next tool call submits again.',
-          context: { jobId: id, reason },
-        });
+        throw new JlabError(
+          'SERVER_START_FAILED',
+          `SLURM job ${id} can never start: Slurm says ${state} (${reason}): ${never}${fit ? `; ${fit}` : ''}. It was cancelled.`,
+          {
+            hint: fit
+              ? 'Ask for what the nodes have (JLAB_MCP_SLURM_CPUS, _MEM, _GRES, or the profile) or pick another partition (JLAB_MCP_SLURM_PARTITION); the next tool call submits again.'
+              : 'Fix the SLURM settings in the MCP server configuration (see sinfo / scontrol show partition); the next tool call submits again.',
+            context: { jobId: id, reason },
+          },
+        );
       }
       if (reason !== lastReason || Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-        log.info(`SLURM: job ${id} ${state.toLowerCase()}${reason && reason !== 'None' ? ` (${reason})` : ''}, ${Math.round((Date.now() - started) / 1000)} s of ${Math.round(ctx.queueTimeoutMs / 1000)} s queue timeout`);
+        log.info(
+          `SLURM: job ${id} ${state.toLowerCase()}${reason && reason !== 'None' ? ` (${reason})` : ''}, ${Math.round((Date.now() - started) / 1000)} s of ${Math.round(ctx.queueTimeoutMs / 1000)} s queue timeout`,
+        );
         lastReason = reason;
         lastProgress = Date.now();
       }
@@ -112,10 +118,14 @@ function queueTimeoutError(ctx: WaitContext): JlabError {
   const why = job.row ? `${job.row.state}${job.row.reason ? ` (${job.row.reason})` : ''}` : 'unknown state';
   if (ctx.keepOnQueueTimeout) {
     job.kept = true;
-    return new JlabError('SERVER_START_FAILED', `SLURM job ${id} is still queued after ${seconds} s: ${why}. It was kept (JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT); the next tool call waits for it again.`, {
-      hint: 'Call the tool again later, or pick a less busy partition.',
-      context: { jobId: id },
-    });
+    return new JlabError(
+      'SERVER_START_FAILED',
+      `SLURM job ${id} is still queued after ${seconds} s: ${why}. It was kept (JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT); the next tool call waits for it again.`,
+      {
+        hint: 'Call the tool again later, or pick a less busy partition.',
+        context: { jobId: id },
+      },
+    );
   }
   return new JlabError('SERVER_START_FAILED', `SLURM job ${id} was still queued after ${seconds} s: ${why}. It was cancelled.`, {
     hint: 'Raise JLAB_MCP_QUEUE_TIMEOUT, pick a less busy partition, or set JLAB_MCP_SLURM_KEEP_ON_QUEUE_TIMEOUT=true; the next tool call submits again.',

@@ -65,7 +65,11 @@ export class WalltimeMonitor {
     this.looking = true;
     try {
       this.takeRow();
-      if (!this.state.signalled) this.state.signalled = await stat(this.signalFile()).then(() => true, () => false);
+      if (!this.state.signalled)
+        this.state.signalled = await stat(this.signalFile()).then(
+          () => true,
+          () => false,
+        );
       for (const kind of walltimeStep(this.state, Date.now(), this.settings)) this.onEvent(kind);
     } finally {
       this.looking = false;

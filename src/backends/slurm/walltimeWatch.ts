@@ -86,16 +86,30 @@ export class WalltimeWatch {
         await this.hooks.refresh(job).catch(() => {});
         await monitor.reset();
         const now = monitor.status().secondsLeft;
-        this.emit({ ...base, secondsLeft: now, kind: 'extended', message: `SLURM job ${id}: its time limit was extended by ${extendMinutes} min (scontrol update TimeLimit=+${extendMinutes})${now === undefined ? '' : `; ${formatLeft(now)}`}.` });
+        this.emit({
+          ...base,
+          secondsLeft: now,
+          kind: 'extended',
+          message: `SLURM job ${id}: its time limit was extended by ${extendMinutes} min (scontrol update TimeLimit=+${extendMinutes})${now === undefined ? '' : `; ${formatLeft(now)}`}.`,
+        });
         return;
       }
       this.refused.add(id);
-      this.emit({ ...base, kind: 'extend_refused', message: `Slurm refused to extend job ${id} by ${extendMinutes} min (JLAB_MCP_WALLTIME_EXTEND): ${refusal}` });
+      this.emit({
+        ...base,
+        kind: 'extend_refused',
+        message: `Slurm refused to extend job ${id} by ${extendMinutes} min (JLAB_MCP_WALLTIME_EXTEND): ${refusal}`,
+      });
     }
     const then =
       policy === 'resubmit'
         ? 'Every notebook is saved; a new job is being submitted and every session moves to it (same session ids, notebooks replayed).'
         : 'Every notebook is saved. When the job ends its sessions stop; go on with start_session_resume_notebook on a new job, once per notebook (list_sessions names them).';
-    this.emit({ ...base, kind: 'ending', message: `SLURM job ${id} reaches its walltime ${when}. ${then}`, handover: policy === 'resubmit' ? this.hooks.successor() : undefined });
+    this.emit({
+      ...base,
+      kind: 'ending',
+      message: `SLURM job ${id} reaches its walltime ${when}. ${then}`,
+      handover: policy === 'resubmit' ? this.hooks.successor() : undefined,
+    });
   }
 }

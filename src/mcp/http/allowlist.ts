@@ -32,7 +32,10 @@ export function refuseForeign(request: Request, allow: Allowlist): Response | un
 
 function words(text: string | undefined): string[] {
   // As the SDK compares them: URL hostnames, lower case.
-  return (text ?? '').split(/[\s,]+/).filter(Boolean).map((word) => word.toLowerCase());
+  return (text ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase());
 }
 
 function unique(items: string[]): string[] {

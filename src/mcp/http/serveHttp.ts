@@ -37,7 +37,12 @@ export interface HttpHooks {
  * 2026-07-28 per-request traffic to the SDK's `createMcpHandler` (a server per request).
  * Logs the URL and the token file's path on stderr, never the token.
  */
-export async function serveHttp(config: Config, stateDir: string, build: (options: { walltime: boolean }) => McpServer, hooks: HttpHooks = {}): Promise<HttpFront> {
+export async function serveHttp(
+  config: Config,
+  stateDir: string,
+  build: (options: { walltime: boolean }) => McpServer,
+  hooks: HttpHooks = {},
+): Promise<HttpFront> {
   const address = parseListenAddress(config.http ?? '');
   const tokenFile = path.resolve(config.httpTokenFile ?? path.join(stateDir, 'http-token'));
   const { token, created } = config.httpToken ? { token: config.httpToken, created: false } : await loadOrCreateToken(tokenFile);
@@ -54,7 +59,8 @@ export async function serveHttp(config: Config, stateDir: string, build: (option
 
   const handle = async (request: Request): Promise<Response> => {
     const foreign = refuseForeign(request, allow);
-    if (foreign) return refused(request, foreign, `Host ${request.headers.get('host') ?? '(none)'}, Origin ${request.headers.get('origin') ?? '(none)'} not allowed`);
+    if (foreign)
+      return refused(request, foreign, `Host ${request.headers.get('host') ?? '(none)'}, Origin ${request.headers.get('origin') ?? '(none)'} not allowed`);
     const auth = await gate(request);
     if (auth instanceof Response) return refused(request, auth, request.headers.has('authorization') ? 'wrong bearer token' : 'no bearer token');
     if (new URL(request.url).pathname !== MCP_PATH) return new Response(`Not found: MCP is served at ${MCP_PATH}\n`, { status: 404 });
@@ -70,7 +76,9 @@ export async function serveHttp(config: Config, stateDir: string, build: (option
   const where = config.httpToken ? 'the token in JLAB_MCP_HTTP_TOKEN' : `the token in ${tokenFile}${created ? ' (new, 0600)' : ''}`;
   log.info(`serving MCP over streamable HTTP at ${url}; clients send "Authorization: Bearer <${where}>"`);
   if (!isLoopback(address.host)) {
-    log.warn(`--http binds ${address.host}, not loopback: the bearer token and every cell cross the network unencrypted. Prefer 127.0.0.1 and an ssh tunnel (docs/http.md).`);
+    log.warn(
+      `--http binds ${address.host}, not loopback: the bearer token and every cell cross the network unencrypted. Prefer 127.0.0.1 and an ssh tunnel (docs/http.md).`,
+    );
   }
   return {
     url,
@@ -105,7 +113,10 @@ function listen(server: Server, host: string, port: number): Promise<number> {
     const fail = (error: NodeJS.ErrnoException) =>
       reject(
         new JlabError('CONFIG_INVALID', `Cannot listen on ${urlHost(host)}:${port}: ${messageOf(error)}`, {
-          hint: error.code === 'EADDRINUSE' ? 'Another program uses that port: pick another one, or port 0 for a free one.' : 'Check the host part of JLAB_MCP_HTTP / --http.',
+          hint:
+            error.code === 'EADDRINUSE'
+              ? 'Another program uses that port: pick another one, or port 0 for a free one.'
+              : 'Check the host part of JLAB_MCP_HTTP / --http.',
         }),
       );
     server.once('error', fail);

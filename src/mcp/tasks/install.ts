@@ -93,7 +93,10 @@ export function enableTasks(server: McpServer, ctx: ToolContext, runner: TaskRun
     return taskPayload(record) as Record<string, unknown>;
   });
   server.server.setRequestHandler('tasks/list' as 'tasks/get', { params: z.object({ cursor: z.string().optional() }).passthrough() }, (() => ({
-    tasks: runner.store.list().filter((record) => record.generation === 'v1').map((record) => getTaskResult(record)),
+    tasks: runner.store
+      .list()
+      .filter((record) => record.generation === 'v1')
+      .map((record) => getTaskResult(record)),
   })) as never);
 }
 

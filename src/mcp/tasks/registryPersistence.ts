@@ -18,7 +18,9 @@ export function registryPersistence(registry: SessionRegistry): TaskPersistence 
 function withoutImages(record: TaskRecord): TaskRecord {
   if (!record.result?.content.some((block) => block.type === 'image')) return { ...record };
   const content = record.result.content.map((block) =>
-    block.type === 'image' ? { type: 'text' as const, text: `[an image (${block.mimeType}) is in the notebook; not kept across the restart of jlab-mcp]` } : block,
+    block.type === 'image'
+      ? { type: 'text' as const, text: `[an image (${block.mimeType}) is in the notebook; not kept across the restart of jlab-mcp]` }
+      : block,
   );
   return { ...record, result: { ...record.result, content } };
 }

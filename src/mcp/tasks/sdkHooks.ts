@@ -31,7 +31,8 @@ export function installToolsCallHook(server: McpServer, wrap: (original: ToolsCa
 /** Marks tools as task-capable in tools/list (the 2025-11-25 `execution.taskSupport`). */
 export function markTaskSupport(server: McpServer, names: readonly string[]): void {
   const tools = (server as unknown as { _registeredTools?: Record<string, RegisteredTool> })._registeredTools;
-  if (typeof tools !== 'object' || tools === null) throw new Error('jlab-mcp tasks: the SDK no longer keeps registered tools where expected; tasks cannot be served');
+  if (typeof tools !== 'object' || tools === null)
+    throw new Error('jlab-mcp tasks: the SDK no longer keeps registered tools where expected; tasks cannot be served');
   for (const name of names) {
     const tool = tools[name];
     if (tool) tool.execution = { ...tool.execution, taskSupport: 'optional' };

@@ -42,11 +42,20 @@ export class TaskRunner {
   follow(record: TaskRecord, ctx: ServerContext, handler: ToolsCallHandler): void {
     if (this.running.has(record.taskId) || record.status !== 'working') return;
     if (!record.sessionId) {
-      this.store.fail(record.taskId, { code: -32603, message: `jlab-mcp restarted while this ${record.toolName} call was starting its session; call ${record.toolName} again.` });
+      this.store.fail(record.taskId, {
+        code: -32603,
+        message: `jlab-mcp restarted while this ${record.toolName} call was starting its session; call ${record.toolName} again.`,
+      });
       return;
     }
     this.store.progress(record.taskId, `following session ${record.sessionId} after a jlab-mcp restart`);
-    this.run(record.taskId, { method: 'tools/call', params: { name: 'wait_for_cell', arguments: { session_id: record.sessionId, timeout: MAX_WAIT_SECONDS } } }, ctx, handler, true);
+    this.run(
+      record.taskId,
+      { method: 'tools/call', params: { name: 'wait_for_cell', arguments: { session_id: record.sessionId, timeout: MAX_WAIT_SECONDS } } },
+      ctx,
+      handler,
+      true,
+    );
   }
 
   /** True when the task's call ends within `ms` (or has ended); false when it is still working then, or `signal` aborts. */
@@ -57,7 +66,13 @@ export class TaskRunner {
     const onAbort = () => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await Promise.race([ended.then(() => true), sleep(ms, stop.signal).then(() => false, () => false)]);
+      return await Promise.race([
+        ended.then(() => true),
+        sleep(ms, stop.signal).then(
+          () => false,
+          () => false,
+        ),
+      ]);
     } finally {
       signal.removeEventListener('abort', onAbort);
       stop.abort();
@@ -128,7 +143,8 @@ export class TaskRunner {
   private taskContext(taskId: string, ctx: ServerContext, signal: AbortSignal): ServerContext {
     const { progressToken: _progressToken, ...meta } = ctx.mcpReq._meta ?? {};
     const notify = async (notification: { method: string; params?: Record<string, unknown> }) => {
-      if (notification.method === 'notifications/progress' && typeof notification.params?.message === 'string') this.store.progress(taskId, notification.params.message);
+      if (notification.method === 'notifications/progress' && typeof notification.params?.message === 'string')
+        this.store.progress(taskId, notification.params.message);
     };
     return { ...ctx, mcpReq: { ...ctx.mcpReq, signal, _meta: { ...meta, progressToken: `task-${taskId}` }, notify } } as ServerContext;
   }
@@ -143,7 +159,11 @@ function textOf(result: CallToolResult): string {
 
 /** The closing statement of a result (the cell's footer, or "Cancelled; the kernel was interrupted."). */
 function lastLine(result: CallToolResult): string {
-  return textOf(result).split('\n').findLast((line) => line.trim() !== '') ?? 'the call ended';
+  return (
+    textOf(result)
+      .split('\n')
+      .findLast((line) => line.trim() !== '') ?? 'the call ended'
+  );
 }
 
 function errorCode(result: CallToolResult): string | undefined {

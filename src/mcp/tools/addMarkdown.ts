@@ -12,8 +12,15 @@ export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
     'add_markdown',
     {
       title: 'Add a markdown cell',
-      description: 'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) to document the work. Returns the cell as cell: {id, index}.',
-      inputSchema: z.object({ session_id: sessionId, markdown: z.string().describe('Markdown text.'), cell_index: insertIndex, before_cell_id: beforeCellId, after_cell_id: afterCellId }),
+      description:
+        'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) to document the work. Returns the cell as cell: {id, index}.',
+      inputSchema: z.object({
+        session_id: sessionId,
+        markdown: z.string().describe('Markdown text.'),
+        cell_index: insertIndex,
+        before_cell_id: beforeCellId,
+        after_cell_id: afterCellId,
+      }),
       outputSchema: markdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

@@ -41,10 +41,15 @@ export function registerInspectVariables(server: McpServer, ctx: ToolContext): v
     {
       title: 'Inspect kernel variables',
       description:
-        "The kernel's variables without running a cell: nothing lands in the notebook, the execution count and history do not change. Without names: every user variable with its type, a short repr and size (numpy/pandas/torch/xarray objects: shape, dtype, device, memory), plus the names of imported modules and defined functions/classes. With names (e.g. [\"df\", \"model.fc\"]): those in depth (longer repr, columns, keys, attributes, signature). Python kernels give the full answer; other kernels describe a named variable in their own words (the protocol's inspect request). Answers at once that the kernel is busy while a cell runs.",
+        'The kernel\'s variables without running a cell: nothing lands in the notebook, the execution count and history do not change. Without names: every user variable with its type, a short repr and size (numpy/pandas/torch/xarray objects: shape, dtype, device, memory), plus the names of imported modules and defined functions/classes. With names (e.g. ["df", "model.fc"]): those in depth (longer repr, columns, keys, attributes, signature). Python kernels give the full answer; other kernels describe a named variable in their own words (the protocol\'s inspect request). Answers at once that the kernel is busy while a cell runs.',
       inputSchema: z.object({
         session_id: sessionId,
-        names: z.array(variableName).min(1).max(20).optional().describe('Variables to describe in depth (plain names or attribute paths such as model.fc). Omit to list all.'),
+        names: z
+          .array(variableName)
+          .min(1)
+          .max(20)
+          .optional()
+          .describe('Variables to describe in depth (plain names or attribute paths such as model.fc). Omit to list all.'),
       }),
       outputSchema: inspectVariablesOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -41,5 +41,6 @@ const MESSAGES: Record<InterruptState, (cell: number | null, sessionId: string) 
   stopped: (cell) => `Cell ${cell} stopped (KeyboardInterrupt recorded). Kernel state is kept.`,
   still_busy: (cell, sessionId) =>
     `Cell ${cell} is still running: it ignored the interrupt (a debugger, C code, or code that catches KeyboardInterrupt). Call ${suggestedCall('interrupt_kernel', { session_id: sessionId, force: true })} to restart the kernel (its variables are lost; the notebook keeps its cells), or ${suggestedCall('wait_for_cell', { session_id: sessionId })} if it may finish.`,
-  restarted: (cell) => `Cell ${cell} ignored the interrupt, so the kernel was restarted: its variables are lost, the notebook keeps its cells (the cell is recorded as killed). Re-run what you need.`,
+  restarted: (cell) =>
+    `Cell ${cell} ignored the interrupt, so the kernel was restarted: its variables are lost, the notebook keeps its cells (the cell is recorded as killed). Re-run what you need.`,
 };

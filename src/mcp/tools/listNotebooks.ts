@@ -49,7 +49,14 @@ export function registerListNotebooks(server: McpServer, ctx: ToolContext): void
       } catch (error) {
         // No notebook directory yet: nothing has been written, so there is nothing to list.
         if (error instanceof JlabError && error.code === 'NOTEBOOK_NOT_FOUND' && !given) {
-          return jsonResult({ notebook_dir: notebookDir, listed: notebookDir, notebooks: [], found: 0, truncated: false, notes: ['the notebook directory does not exist yet'] });
+          return jsonResult({
+            notebook_dir: notebookDir,
+            listed: notebookDir,
+            notebooks: [],
+            found: 0,
+            truncated: false,
+            notes: ['the notebook directory does not exist yet'],
+          });
         }
         throw error;
       }

@@ -19,7 +19,9 @@ export function registerListSessions(server: McpServer, ctx: ToolContext): void 
     },
     guarded(async () => {
       await ctx.sessions.ready();
-      const gone = ctx.sessions.listGone().map((each) => ({ ...each, resume: suggestedCall('start_session_resume_notebook', { notebook_path: each.notebook_path }) }));
+      const gone = ctx.sessions
+        .listGone()
+        .map((each) => ({ ...each, resume: suggestedCall('start_session_resume_notebook', { notebook_path: each.notebook_path }) }));
       return jsonResult({ sessions: ctx.sessions.list().map((session) => sessionSummary(ctx, session)), ...(gone.length ? { gone_sessions: gone } : {}) });
     }),
   );

@@ -43,12 +43,22 @@ export function registerReadNotebook(server: McpServer, ctx: ToolContext): void 
     {
       title: 'Read the notebook',
       description:
-        'The notebook as it is now, a range of cells at a time: each cell\'s index, id, type, source, execution count, whether it is running, and a one-line summary per output. A person may edit the notebook while you work (JupyterLab, an editor): their changes are merged in first and listed in notes, so call this to see what they changed. Give session_id, or notebook_path to read any notebook in the notebook directory.',
+        "The notebook as it is now, a range of cells at a time: each cell's index, id, type, source, execution count, whether it is running, and a one-line summary per output. A person may edit the notebook while you work (JupyterLab, an editor): their changes are merged in first and listed in notes, so call this to see what they changed. Give session_id, or notebook_path to read any notebook in the notebook directory.",
       inputSchema: z.object({
         session_id: z.string().min(1).optional().describe('Session whose notebook to read (its edits by others are merged in first).'),
-        notebook_path: z.string().min(1).optional().describe('Or a notebook inside the notebook directory (relative to it); an open session\'s notebook is read through that session.'),
+        notebook_path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Or a notebook inside the notebook directory (relative to it); an open session's notebook is read through that session."),
         start: z.number().int().optional().describe('First cell, 0-based; negative counts from the end (-5: the last five). Default 0.'),
-        limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`Cells at most (default ${DEFAULT_LIMIT}); fewer when the output budget is reached — next_start says where to go on.`),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_LIMIT)
+          .optional()
+          .describe(`Cells at most (default ${DEFAULT_LIMIT}); fewer when the output budget is reached — next_start says where to go on.`),
       }),
       outputSchema: readNotebookOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -60,7 +70,8 @@ export function registerReadNotebook(server: McpServer, ctx: ToolContext): void 
         });
       }
       await ctx.sessions.ready();
-      const session = session_id !== undefined ? ctx.sessions.get(session_id) : await sessionWith(ctx, await resolveNotebookPath(ctx.sessions.notebookDir, notebook_path!));
+      const session =
+        session_id !== undefined ? ctx.sessions.get(session_id) : await sessionWith(ctx, await resolveNotebookPath(ctx.sessions.notebookDir, notebook_path!));
       let document: NotebookDocument;
       const notes: string[] = [];
       if (session) {

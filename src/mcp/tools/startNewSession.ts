@@ -23,7 +23,9 @@ export function registerStartNewSession(server: McpServer, ctx: ToolContext): vo
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ experiment_name, kernel_name, profile: profileName }, requestCtx) => {
-      const session = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () => ctx.sessions.startNew(experiment_name, kernel_name, profileName));
+      const session = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () =>
+        ctx.sessions.startNew(experiment_name, kernel_name, profileName),
+      );
       return jsonResult(sessionSummary(ctx, session));
     }),
   );

@@ -19,7 +19,9 @@ export function registerStartSessionContinueNotebook(server: McpServer, ctx: Too
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(async ({ experiment_name, notebook_path, profile: profileName }, requestCtx) => {
-      const { session, original } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () => ctx.sessions.continueFrom(experiment_name ?? notebookStem(notebook_path), notebook_path, profileName));
+      const { session, original } = await withServerProgress(requestCtx, ctx.sessions.servers.get(profileName), ctx.progressIntervalMs, () =>
+        ctx.sessions.continueFrom(experiment_name ?? notebookStem(notebook_path), notebook_path, profileName),
+      );
       return jsonResult({ ...sessionSummary(ctx, session), original_notebook: original });
     }),
   );

@@ -25,13 +25,20 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
       const options = waitOptions(ctx, timeoutSeconds);
       const replay = session.replay;
       if (replay && !replay.delivered) {
-        return jsonResult({ session_id: session.id, cells: [], ...(await awaitReplay(session, replay, { ...options, ctx: requestCtx, cancelOnAbort: false })) });
+        return jsonResult({
+          session_id: session.id,
+          cells: [],
+          ...(await awaitReplay(session, replay, { ...options, ctx: requestCtx, cancelOnAbort: false })),
+        });
       }
       // Cells that finished while nobody was looking come first, in the order they ran.
       const replies: CellReply[] = await Promise.all(session.undelivered().map((ticket) => finalReply(session, ticket, ctx.budget)));
       const next = session.current ?? session.queued[0];
       // A queued cell refused when its turn comes is one more reply: the cells that finished before it are not lost.
-      if (next) replies.push(await awaitTicketReply(session, next, { ...options, ctx: requestCtx, interruptOnCancel: false }).catch(() => finalReply(session, next, ctx.budget)));
+      if (next)
+        replies.push(
+          await awaitTicketReply(session, next, { ...options, ctx: requestCtx, interruptOnCancel: false }).catch(() => finalReply(session, next, ctx.budget)),
+        );
       if (replies.length === 0) {
         const message = `No cell is running or waiting in session ${session.id}.`;
         return { content: [{ type: 'text', text: message }], structuredContent: redactedData({ session_id: session.id, cells: [], message }) };

@@ -10,6 +10,8 @@ bash scripts/install-deps.sh --with-slurm
 npm run build >&2
 # Tests run through tsx, which does not type-check: the tests, benchmarks and sources are checked here.
 npm run -s typecheck >&2
+# Lint and format check (Biome): fails on a finding or on a file `npm run format` would change.
+npm run -s lint >&2
 
 # node 20 does not expand globs itself: the shell does.
 shopt -s nullglob

@@ -12,9 +12,15 @@ const OUTLIVED_MS = 5 * 60_000;
  * One installer at a time per private venv: two jlab-mcps (two projects) started on a fresh
  * machine would otherwise run pip into the same directory at once. The lock is a pid lock file
  * next to the venv; one whose owner is gone, or older than any setup can last (the pid in it is
- * someone else's now: a reboot, a reused pid), is taken over. Resolves to the release.
+ * someone else's now: a reboot, a reused pid), is taken over. `onWaiting` hears, once, that it
+ * found the lock held and waits. Resolves to the release.
  */
-export async function lockVenv(dir: string, signal: AbortSignal, timeoutMs: number): Promise<() => Promise<void>> {
+export async function lockVenv(
+  dir: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  onWaiting: (owner: string | number) => void = (owner) => log.info(`setup: another jlab-mcp (pid ${owner}) is setting up ${dir}; waiting for it`),
+): Promise<() => Promise<void>> {
   const file = `${dir}.lock`;
   await mkdir(path.dirname(file), { recursive: true });
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +34,7 @@ export async function lockVenv(dir: string, signal: AbortSignal, timeoutMs: numb
         hint: `Wait for it, or stop it and remove ${file}; the next call tries again.`,
       });
     }
-    if (!told) log.info(`setup: another jlab-mcp (pid ${owner}) is setting up ${dir}; waiting for it`);
+    if (!told) onWaiting(owner);
     told = true;
     await sleep(1000, signal);
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findFreePort } from '../../src/backends/local/freePort.js';
 import { call, spawnServer, textOf } from '../helpers/mcpClient.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { waitUntil } from '../helpers/poll.js';
 
 /** A Jupyter server "the user already runs": started here, by hand, with its own token. */
@@ -54,6 +54,7 @@ describe('external backend', () => {
       { JLAB_MCP_RUN_MODE: '', JLAB_MCP_JUPYTER_URL: url, JLAB_MCP_JUPYTER_TOKEN: token, JLAB_MCP_SERVER_START_TIMEOUT: '60' },
       notebookDir,
     );
+    const mcpPid = server.pid()!;
     try {
       const started = await call(server.client, 'start_new_session', { experiment_name: 'ext' });
       assert.equal(started.isError, undefined, textOf(started));
@@ -72,7 +73,8 @@ describe('external backend', () => {
     } finally {
       await server.close();
     }
-    await new Promise((r) => setTimeout(r, 1500));
+    // jlab-mcp's whole exit (its shutdown of the sessions included) is over once its process is gone.
+    assert.deepEqual(await waitUntilGone([mcpPid], 20_000), [], 'jlab-mcp exits');
     assert.ok(await isAlive(jupyter.pid!), 'the external server must keep running after jlab-mcp exits');
   });
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { CLI, REPO } from '../helpers/mcpClient.js';
 import { pidsMatching } from '../helpers/processes.js';
+import { waitUntil } from '../helpers/poll.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 
 const run = promisify(execFile);
@@ -48,11 +49,8 @@ describe('MCP Inspector CLI', () => {
     assert.deepEqual(await readdir(dir), ['inspected.ipynb']);
     await validateWithPython([structured.notebook_path]);
     // The CLI closes stdin on exit; give our shutdown (kernels, then Jupyter) a bounded moment.
-    let leftovers = await pidsMatching(dir);
-    for (let i = 0; i < 100 && leftovers.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      leftovers = await pidsMatching(dir);
-    }
-    assert.deepEqual(leftovers, [], 'a Jupyter server for this notebook dir is still running');
+    let leftovers: number[] = [];
+    const noneLeft = async () => (leftovers = await pidsMatching(dir)).length === 0;
+    await waitUntil('no process left for this notebook dir', noneLeft, { timeoutMs: 10_000, detail: () => `still running: ${leftovers.join(', ')}` });
   });
 });

@@ -17,11 +17,15 @@ describe('lockVenv', () => {
     const release = await lockVenv(dir, AbortSignal.timeout(10_000), 10_000);
     assert.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid}@${os.hostname()}`);
     let second = false;
-    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => {
+    let onBlocked!: (owner: string | number) => void;
+    const blocked = new Promise<string | number>((resolve) => {
+      onBlocked = resolve;
+    });
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000, onBlocked).then((r) => {
       second = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await blocked, process.pid, 'the second installer found the lock held by the first');
     assert.equal(second, false, 'still waiting while the first holds it');
     await release();
     await (await waiting)();
@@ -40,11 +44,15 @@ describe('lockVenv', () => {
     const dir = path.join(root, 'd-venv');
     await writeFile(`${dir}.lock`, '');
     let taken = false;
-    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000).then((r) => {
+    let onBlocked!: (owner: string | number) => void;
+    const blocked = new Promise<string | number>((resolve) => {
+      onBlocked = resolve;
+    });
+    const waiting = lockVenv(dir, AbortSignal.timeout(10_000), 10_000, onBlocked).then((r) => {
       taken = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    await blocked;
     assert.equal(taken, false, "the empty lock is still its owner's");
     await rm(`${dir}.lock`);
     await (await waiting)();

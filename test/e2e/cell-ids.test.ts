@@ -6,32 +6,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
 import { readCells } from '../helpers/notebookFile.js';
+import { TOOL_NAMES } from '../helpers/suggestedCalls.js';
 
 /** Small, so that a few hundred lines of output are cut and take several resource pages. */
 const BUDGET = 1500;
 
-/** Every tool of ours that returns a JSON object, and so must declare its shape. */
-const STRUCTURED_TOOLS = [
-  'start_new_session',
-  'start_session_resume_notebook',
-  'start_session_continue_notebook',
-  'execute_code',
-  'edit_cell',
-  'run_cell',
-  'wait_for_cell',
-  'interrupt_kernel',
-  'restart_kernel',
-  'delete_cell',
-  'add_markdown',
-  'edit_markdown',
-  'shutdown_session',
-  'list_sessions',
-  'list_kernels',
-  'inspect_variables',
-  'kernel_resources',
-  'list_notebooks',
-  'read_notebook',
-];
+/** Every tool of ours returns a JSON object, and so must declare its shape. */
+const STRUCTURED_TOOLS = TOOL_NAMES;
 
 type Cell = { id: string; cell_type: string; source: string[] };
 

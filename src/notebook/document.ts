@@ -7,6 +7,7 @@ import { quoteWord } from '../util/shell.js';
 import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
 import { DiskSync, type PendingBase } from './externalChanges.js';
 import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
+import { notebookChunks, notebookShell } from './notebookChunks.js';
 import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Output } from './types.js';
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
@@ -23,6 +24,8 @@ export class NotebookDocument {
   private readonly positions = new WeakMap<Cell, number>();
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
   private readonly cellText = new WeakMap<Cell, string>();
+  /** The same text as UTF-8, so that a save writes unchanged cells without encoding them again. */
+  private readonly cellBytes = new WeakMap<Cell, Buffer>();
   /** Edits someone else makes to the file meanwhile: detected before each write and merged in. */
   private readonly disk = new DiskSync({ parse: parseNotebookText, render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string) });
 
@@ -151,6 +154,7 @@ export class NotebookDocument {
   /** Tells the document a cell's source, outputs or count changed (its cached text is stale). */
   changed(cell: Cell): void {
     this.cellText.delete(cell);
+    this.cellBytes.delete(cell);
   }
 
   /** The file's text: Jupyter's layout, built from cached per-cell text where cells did not change. */
@@ -160,6 +164,24 @@ export class NotebookDocument {
       base?.cells.push({ id: cell.id, text });
       return text;
     });
+  }
+
+  /** The file's bytes as chunks (the same bytes as `serialize`): unchanged cells are cached buffers, not re-encoded. */
+  serializeChunks(base?: PendingBase): Buffer[] {
+    return notebookChunks(this.content, (cell) => {
+      base?.cells.push({ id: cell.id, text: this.textOf(cell) });
+      return this.bytesOf(cell);
+    });
+  }
+
+  /** One cell's serialized text as UTF-8, from the cache unless it changed. */
+  private bytesOf(cell: Cell): Buffer {
+    let bytes = this.cellBytes.get(cell);
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.textOf(cell), 'utf8');
+      this.cellBytes.set(cell, bytes);
+    }
+    return bytes;
   }
 
   /** One cell's serialized text, from the cache unless it changed. */
@@ -234,7 +256,7 @@ export class NotebookDocument {
     // A refresh writes only what the file lacks, and never the aside file (read_notebook reads).
     if (onlyIfNeeded && (!needsWrite || target !== this.path)) return;
     const base = this.disk.startSnapshot(this.content);
-    await writeFileAtomic(target, this.serialize(base));
+    await writeFileAtomic(target, this.serializeChunks(base));
     this.disk.written(this, target, base);
   }
 
@@ -251,10 +273,9 @@ export class NotebookDocument {
 /** Jupyter's own layout: one-space indent, multi-line strings as line arrays, trailing newline. */
 export function serializeNotebook(content: NotebookContent, cellText: (cell: Cell) => string = serializeCell): string {
   // The cells are spliced in as text, so that unchanged cells need not be stringified again.
-  const marker = '\u0000jlab-mcp-cells\u0000';
-  const shell = JSON.stringify({ ...content, cells: marker }, null, 1);
+  const [head, tail] = notebookShell(content);
   const cells = content.cells.length === 0 ? '[]' : `[\n${content.cells.map(cellText).join(',\n')}\n ]`;
-  return `${shell.replace(JSON.stringify(marker), () => cells)}\n`;
+  return `${head}${cells}${tail}\n`;
 }
 
 /** One cell as JSON.stringify(…, null, 1) writes it inside the notebook's cells array (depth 2). */

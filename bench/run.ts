@@ -21,6 +21,7 @@ import { p1RoundTrip } from './scenarios/p1RoundTrip.js';
 import { p2SessionStart } from './scenarios/p2SessionStart.js';
 import { p3Resume } from './scenarios/p3Resume.js';
 import { p4Growth } from './scenarios/p4Growth.js';
+import { p4Heavy } from './scenarios/p4Heavy.js';
 import { p5Memory } from './scenarios/p5Memory.js';
 import { p6Concurrency } from './scenarios/p6Concurrency.js';
 import { p11Images } from './scenarios/p11Images.js';
@@ -30,6 +31,7 @@ const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]>
   ['p2', p2SessionStart],
   ['p3', p3Resume],
   ['p4', p4Growth],
+  ['p4heavy', p4Heavy],
   ['p5', p5Memory],
   ['p6', p6Concurrency],
   ['p11', p11Images],

@@ -6,11 +6,20 @@ import { log } from '../util/log.js';
 import { quoteWord } from '../util/shell.js';
 import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
 import { DiskSync, type PendingBase } from './externalChanges.js';
+import { NotebookJournal, replayJournal } from './journal.js';
 import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
-import { notebookChunks, notebookShell } from './notebookChunks.js';
+import { notebookChunks, notebookShell, notebookText } from './notebookChunks.js';
 import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Output } from './types.js';
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
+/**
+ * From this size on, a save appends what changed to the journal (journal.ts) and the file is
+ * written in full at most every FULL_SAVE_INTERVAL_MS: a full write costs ~1 ms per MB here
+ * (page cache and rename), which would make every cell cost O(notebook size).
+ */
+const JOURNAL_FROM_BYTES = 4 * 1024 * 1024;
+/** The longest the file a person opens lags a reply while the journal is in use (JLAB_MCP_SAVE_INTERVAL's default). */
+const FULL_SAVE_INTERVAL_MS = 3000;
 
 /**
  * One notebook file and its in-memory model. The session that owns it is its only writer;
@@ -26,6 +35,12 @@ export class NotebookDocument {
   private readonly cellText = new WeakMap<Cell, string>();
   /** The same text as UTF-8, so that a save writes unchanged cells without encoding them again. */
   private readonly cellBytes = new WeakMap<Cell, Buffer>();
+  /** The bytes of each cell as the file or the journal holds them: a cell whose bytes differ goes into the next journal record. */
+  private readonly persisted = new WeakMap<Cell, Buffer>();
+  /** The file as the last full write left it (its stat and size): the journal continues exactly that file. */
+  private lastFullWrite?: { stat: BigIntStats; bytes: number };
+  /** Of the notebook at `path` (a continued notebook gets a new path before its first save). */
+  private journal?: NotebookJournal;
   /** Edits someone else makes to the file meanwhile: detected before each write and merged in. */
   private readonly disk = new DiskSync({ parse: parseNotebookText, render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string) });
 
@@ -51,7 +66,14 @@ export class NotebookDocument {
     // stat before the read: a change in between then shows as a changed file at the next save
     const before = statOrUndefined(path);
     const text = await readNotebookText(path);
-    const document = new NotebookDocument(path, parseNotebookText(text, path));
+    const content = parseNotebookText(text, path);
+    // Saves of a session that ended without its final full write (a crash) are in its journal.
+    const journaled = replayJournal(path, before, () => new Map(content.cells.map((cell) => [cell.id, serializeCell(cell)])));
+    if (journaled !== undefined) {
+      // No base for the merge: the file lacks what the journal added, which must not read as their deletion; the next save writes it all.
+      return new NotebookDocument(path, parseNotebookText(journaled, path));
+    }
+    const document = new NotebookDocument(path, content);
     document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
     return document;
   }
@@ -167,10 +189,12 @@ export class NotebookDocument {
   }
 
   /** The file's bytes as chunks (the same bytes as `serialize`): unchanged cells are cached buffers, not re-encoded. */
-  serializeChunks(base?: PendingBase): Buffer[] {
+  serializeChunks(base?: PendingBase, written?: Array<[Cell, Buffer]>): Buffer[] {
     return notebookChunks(this.content, (cell) => {
       base?.cells.push({ id: cell.id, text: this.textOf(cell) });
-      return this.bytesOf(cell);
+      const bytes = this.bytesOf(cell);
+      written?.push([cell, bytes]);
+      return bytes;
     });
   }
 
@@ -218,15 +242,15 @@ export class NotebookDocument {
     if (this.pendingSave) clearTimeout(this.pendingSave.timer);
     const timer = setTimeout(() => {
       this.pendingSave = undefined;
-      this.save().catch((error: unknown) => log.warn(`scheduled save: ${messageOf(error)}`));
+      this.save({ full: true }).catch((error: unknown) => log.warn(`scheduled save: ${messageOf(error)}`));
     }, delayMs);
     timer.unref();
     this.pendingSave = { timer, due };
   }
 
-  /** Writes now if a scheduled save is pending (shutdown, end of a replay); else waits for saves in flight. */
+  /** Writes the file in full now if a save is pending or journaled (shutdown, end of a replay); else waits for saves in flight. */
   async flush(): Promise<void> {
-    if (this.pendingSave) await this.save();
+    if (this.pendingSave || this.journal?.holdsSaves) await this.save({ full: true });
     else await this.saving;
   }
 
@@ -234,13 +258,9 @@ export class NotebookDocument {
    * After any save in flight: merges edits someone else made to the file meanwhile (a changed
    * file on disk), serializes and writes atomically.
    */
-  save(options: { onlyIfNeeded?: boolean } = {}): Promise<void> {
-    if (this.pendingSave && !options.onlyIfNeeded) {
-      clearTimeout(this.pendingSave.timer);
-      this.pendingSave = undefined;
-    }
+  save(options: { onlyIfNeeded?: boolean; full?: boolean } = {}): Promise<void> {
     const target = this.path;
-    const next = this.saving.then(() => this.writeMerged(options.onlyIfNeeded ?? false));
+    const next = this.saving.then(() => this.writeMerged(options.onlyIfNeeded ?? false, options.full ?? false));
     this.saving = next.catch(() => {});
     return next.catch((error: unknown) => {
       throw new JlabError('NOTEBOOK_WRITE_FAILED', `Could not write ${target}: ${describeWriteError(error)}; the previous version of the file (if any) is intact.`, {
@@ -251,13 +271,60 @@ export class NotebookDocument {
     });
   }
 
-  private async writeMerged(onlyIfNeeded: boolean): Promise<void> {
+  private async writeMerged(onlyIfNeeded: boolean, full: boolean): Promise<void> {
     const { target, needsWrite } = await this.disk.reconcile(this);
     // A refresh writes only what the file lacks, and never the aside file (read_notebook reads).
     if (onlyIfNeeded && (!needsWrite || target !== this.path)) return;
+    if (!full && !onlyIfNeeded && target === this.path && this.appendToJournal()) return;
+    this.cancelPendingSave();
     const base = this.disk.startSnapshot(this.content);
-    await writeFileAtomic(target, this.serializeChunks(base));
+    const written: Array<[Cell, Buffer]> = [];
+    await writeFileAtomic(target, this.serializeChunks(base, written));
     this.disk.written(this, target, base);
+    if (target !== this.path) return;
+    for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
+    const stat = statOrUndefined(target);
+    this.lastFullWrite = stat && { stat, bytes: Number(stat.size) };
+    this.journal?.discard();
+  }
+
+  /**
+   * A save of a large notebook whose file is as the last full write left it: the cells that
+   * changed since, appended to the journal, and a full write within FULL_SAVE_INTERVAL_MS.
+   * False when the file must be written in full now (small, new, or changed by someone).
+   */
+  private appendToJournal(): boolean {
+    const last = this.lastFullWrite;
+    if (!last || last.bytes < JOURNAL_FROM_BYTES) return false;
+    const now = statOrUndefined(this.path);
+    if (!now || now.ino !== last.stat.ino || now.size !== last.stat.size || now.mtimeNs !== last.stat.mtimeNs) return false;
+    const [head, tail] = notebookShell(this.content);
+    const cells: Record<string, string> = {};
+    const appended: Array<[Cell, Buffer]> = [];
+    for (const cell of this.cells) {
+      const bytes = this.bytesOf(cell);
+      if (this.persisted.get(cell) === bytes) continue;
+      cells[cell.id] = this.textOf(cell);
+      appended.push([cell, bytes]);
+    }
+    if (this.journal?.notebook !== this.path) this.journal = new NotebookJournal(this.path);
+    try {
+      this.journal.append({ head, tail, order: this.cells.map((cell) => cell.id), cells }, last.stat);
+    } catch (error) {
+      // A partial record hides every later one (the earlier ones stand): no more records; the next save writes the file in full.
+      this.journal.close();
+      this.lastFullWrite = undefined;
+      throw error;
+    }
+    for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
+    this.scheduleSave(FULL_SAVE_INTERVAL_MS);
+    return true;
+  }
+
+  private cancelPendingSave(): void {
+    if (!this.pendingSave) return;
+    clearTimeout(this.pendingSave.timer);
+    this.pendingSave = undefined;
   }
 
   /** A new cell id, not used by any cell (nor in `taken`). */
@@ -274,8 +341,7 @@ export class NotebookDocument {
 export function serializeNotebook(content: NotebookContent, cellText: (cell: Cell) => string = serializeCell): string {
   // The cells are spliced in as text, so that unchanged cells need not be stringified again.
   const [head, tail] = notebookShell(content);
-  const cells = content.cells.length === 0 ? '[]' : `[\n${content.cells.map(cellText).join(',\n')}\n ]`;
-  return `${head}${cells}${tail}\n`;
+  return notebookText(head, tail, content.cells.map(cellText));
 }
 
 /** One cell as JSON.stringify(…, null, 1) writes it inside the notebook's cells array (depth 2). */

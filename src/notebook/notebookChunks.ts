@@ -36,6 +36,11 @@ export function notebookShell(content: NotebookContent): [head: string, tail: st
   return [shell.slice(0, at), shell.slice(at + JSON.stringify(CELLS_MARKER).length)];
 }
 
+/** The notebook's text from its shell and its cells' texts (serializeNotebook's layout). */
+export function notebookText(head: string, tail: string, cellTexts: readonly string[]): string {
+  return `${head}${cellTexts.length === 0 ? '[]' : `[\n${cellTexts.join(',\n')}\n ]`}${tail}\n`;
+}
+
 /** The chunks left to write after a write that wrote `written` bytes of them. */
 export function chunksAfter(chunks: readonly Buffer[], written: number): Buffer[] {
   let skip = written;

@@ -14,12 +14,10 @@ import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Out
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
 /**
  * From this size on, a save appends what changed to the journal (journal.ts) and the file is
- * written in full at most every FULL_SAVE_INTERVAL_MS: a full write costs ~1 ms per MB here
- * (page cache and rename), which would make every cell cost O(notebook size).
+ * written in full within `fullSaveIntervalMs`: a full write costs ~1 ms per MB here (page
+ * cache and rename), which would make every cell cost O(notebook size).
  */
 const JOURNAL_FROM_BYTES = 4 * 1024 * 1024;
-/** The longest the file a person opens lags a reply while the journal is in use (JLAB_MCP_SAVE_INTERVAL's default). */
-const FULL_SAVE_INTERVAL_MS = 3000;
 
 /**
  * One notebook file and its in-memory model. The session that owns it is its only writer;
@@ -43,6 +41,9 @@ export class NotebookDocument {
   private journal?: NotebookJournal;
   /** Edits someone else makes to the file meanwhile: detected before each write and merged in. */
   private readonly disk = new DiskSync({ parse: parseNotebookText, render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string) });
+
+  /** The longest the file a person opens lags a reply while the journal is in use, in ms (JLAB_MCP_SAVE_INTERVAL; default 3 s). */
+  fullSaveIntervalMs = 3000;
 
   private constructor(
     public path: string,
@@ -290,7 +291,7 @@ export class NotebookDocument {
 
   /**
    * A save of a large notebook whose file is as the last full write left it: the cells that
-   * changed since, appended to the journal, and a full write within FULL_SAVE_INTERVAL_MS.
+   * changed since, appended to the journal, and a full write within `fullSaveIntervalMs`.
    * False when the file must be written in full now (small, new, or changed by someone).
    */
   private appendToJournal(): boolean {
@@ -317,7 +318,7 @@ export class NotebookDocument {
       throw error;
     }
     for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
-    this.scheduleSave(FULL_SAVE_INTERVAL_MS);
+    this.scheduleSave(this.fullSaveIntervalMs);
     return true;
   }
 

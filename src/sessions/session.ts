@@ -88,6 +88,7 @@ export class Session {
     options: Partial<SessionOptions> = {},
   ) {
     this.options = { ...DEFAULT_SESSION_OPTIONS, ...options };
+    notebook.fullSaveIntervalMs = this.options.saveIntervalMs;
     this.currentKernel = kernel;
     this.currentSupervisor = supervisor;
   }

@@ -67,16 +67,20 @@ export class NotebookDocument {
     // stat before the read: a change in between then shows as a changed file at the next save
     const before = statOrUndefined(path);
     const text = await readNotebookText(path);
-    const content = parseNotebookText(text, path);
-    // Saves of a session that ended without its final full write (a crash) are in its journal.
-    const journaled = replayJournal(path, before, () => new Map(content.cells.map((cell) => [cell.id, serializeCell(cell)])));
-    if (journaled !== undefined) {
-      // No base for the merge: the file lacks what the journal added, which must not read as their deletion; the next save writes it all.
-      return new NotebookDocument(path, parseNotebookText(journaled, path));
-    }
-    const document = new NotebookDocument(path, content);
+    const document = new NotebookDocument(path, parseNotebookText(text, path));
     document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
+    // Saves of a session that ended without its final full write (a crash) are in its journal.
+    // Applied after the file became the merge base: against an edit of the file they count as ours.
+    const journaled = replayJournal(path, before, () => new Map(document.cells.map((cell) => [cell.id, serializeCell(cell)])));
+    if (journaled !== undefined) document.adopt(parseNotebookText(journaled, path));
     return document;
+  }
+
+  /** Takes on a newer version of the notebook (from a journal), as unsaved changes. */
+  private adopt(newer: NotebookContent): void {
+    const fields = this.content as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) if (!(key in newer)) delete fields[key];
+    Object.assign(this.content, newer);
   }
 
   get cells(): Cell[] {
@@ -286,7 +290,8 @@ export class NotebookDocument {
     for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
     const stat = statOrUndefined(target);
     this.lastFullWrite = stat && { stat, bytes: Number(stat.size) };
-    this.journal?.discard();
+    // Also a journal this document did not write: one a crashed session left, applied at the open.
+    this.journalOfPath().discard();
   }
 
   /**
@@ -308,18 +313,26 @@ export class NotebookDocument {
       cells[cell.id] = this.textOf(cell);
       appended.push([cell, bytes]);
     }
-    if (this.journal?.notebook !== this.path) this.journal = new NotebookJournal(this.path);
+    const journal = this.journalOfPath();
     try {
-      this.journal.append({ head, tail, order: this.cells.map((cell) => cell.id), cells }, last.stat);
+      journal.append({ head, tail, order: this.cells.map((cell) => cell.id), cells }, last.stat);
     } catch (error) {
       // A partial record hides every later one (the earlier ones stand): no more records; the next save writes the file in full.
-      this.journal.close();
+      journal.close();
       this.lastFullWrite = undefined;
       throw error;
     }
     for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
     this.scheduleSave(this.fullSaveIntervalMs);
     return true;
+  }
+
+  private journalOfPath(): NotebookJournal {
+    if (this.journal?.notebook !== this.path) {
+      this.journal?.close();
+      this.journal = new NotebookJournal(this.path);
+    }
+    return this.journal;
   }
 
   private cancelPendingSave(): void {

@@ -76,6 +76,19 @@ describe('the journal of a large notebook', () => {
     assert.equal((await NotebookDocument.load(doc.path)).serialize(), expected);
   });
 
+  it('counts as the session\'s own changes when someone edits the file after the open that applied it', async () => {
+    const doc = await largeNotebook();
+    addSmallCell(doc, 'journaled = 1');
+    await doc.save();
+    const reopened = await NotebookDocument.load(doc.path);
+    await writeFile(doc.path, (await readFile(doc.path, 'utf8')).replace('plot(0)', 'plot(9)'));
+    await reopened.save();
+    const sources = reopened.cells.map((cell) => cell.source);
+    assert.deepEqual(sources, ['plot(9)', 'plot(1)', 'plot(2)', 'plot(3)', 'plot(4)', 'journaled = 1']);
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(reopened.content));
+    assert.ok(!existsSync(journalPath(doc.path)));
+  });
+
   it('is not applied to a file someone saved since', async () => {
     const doc = await largeNotebook();
     addSmallCell(doc, '1+1');

@@ -18,6 +18,8 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
  * cache and rename), which would make every cell cost O(notebook size).
  */
 const JOURNAL_FROM_BYTES = 4 * 1024 * 1024;
+/** Reads of a notebook that a session rewrites meanwhile, before the last one is taken as it is. */
+const LOAD_ATTEMPTS = 5;
 
 /**
  * One notebook file and its in-memory model. The session that owns it is its only writer;
@@ -64,16 +66,20 @@ export class NotebookDocument {
    * NOTEBOOK_INVALID error naming the problem rather than a value quietly dropped.
    */
   static async load(path: string): Promise<NotebookDocument> {
-    // stat before the read: a change in between then shows as a changed file at the next save
-    const before = statOrUndefined(path);
-    const text = await readNotebookText(path);
-    const document = new NotebookDocument(path, parseNotebookText(text, path));
-    document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
-    // Saves of a session that ended without its final full write (a crash) are in its journal.
-    // Applied after the file became the merge base: against an edit of the file they count as ours.
-    const journaled = replayJournal(path, before, () => new Map(document.cells.map((cell) => [cell.id, serializeCell(cell)])));
-    if (journaled !== undefined) document.adopt(parseNotebookText(journaled, path));
-    return document;
+    for (let attempt = 1; ; attempt++) {
+      // stat before the read: a change in between then shows as a changed file at the next save
+      const before = statOrUndefined(path);
+      const text = await readNotebookText(path);
+      const document = new NotebookDocument(path, parseNotebookText(text, path));
+      document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
+      // Saves not yet in the file are in its journal: a live session's last few, or those of one that crashed.
+      // Applied after the file became the merge base: against an edit of the file they count as ours.
+      const journaled = replayJournal(path, before, () => new Map(document.cells.map((cell) => [cell.id, serializeCell(cell)])));
+      // A full write while we read (it ends the journal) leaves file and journal out of step: read both again.
+      if (attempt < LOAD_ATTEMPTS && !sameVersion(before, statOrUndefined(path))) continue;
+      if (journaled !== undefined) document.adopt(parseNotebookText(journaled, path));
+      return document;
+    }
   }
 
   /** Takes on a newer version of the notebook (from a journal), as unsaved changes. */
@@ -302,8 +308,7 @@ export class NotebookDocument {
   private appendToJournal(): boolean {
     const last = this.lastFullWrite;
     if (!last || last.bytes < JOURNAL_FROM_BYTES) return false;
-    const now = statOrUndefined(this.path);
-    if (!now || now.ino !== last.stat.ino || now.size !== last.stat.size || now.mtimeNs !== last.stat.mtimeNs) return false;
+    if (!sameVersion(statOrUndefined(this.path), last.stat)) return false;
     const [head, tail] = notebookShell(this.content);
     const cells: Record<string, string> = {};
     const appended: Array<[Cell, Buffer]> = [];
@@ -404,6 +409,12 @@ async function readNotebookText(path: string): Promise<string> {
 /** A notebook file's text, parsed and normalized as `load` does (NOTEBOOK_INVALID when it is not one). */
 export function parseNotebookText(text: string, path: string): NotebookContent {
   return normalizeNotebook(parseNotebookJson(text, path), path);
+}
+
+/** The same file, unchanged (what a journal's first line records). */
+function sameVersion(a: BigIntStats | undefined, b: BigIntStats | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
 function statOrUndefined(path: string): BigIntStats | undefined {

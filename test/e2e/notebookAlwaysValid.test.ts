@@ -3,7 +3,11 @@ import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import { journalPath } from '../../src/notebook/journal.js';
 import { call, missingBuildReason, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { ProcessTree } from '../helpers/processTree.js';
 import { NotebookDocument } from '../../src/notebook/document.js';
 import { readCells } from '../helpers/notebookFile.js';
 
@@ -87,5 +91,41 @@ describe('the notebook on disk while figures run (built binary, real Jupyter, Py
     assert.ok(seen.reads >= FIGURES, `the reader read the file ${seen.reads} times`);
     assert.equal(seen.cells, FIGURES * 2);
     await rm(stop);
+  });
+
+  it('loses nothing the agent was shown when jlab-mcp is killed right after a reply: the next open applies the journal', async () => {
+    // A long save interval: the file is not rewritten before the kill, so only the journal has the last cells.
+    const first = await spawnServer({ JLAB_MCP_SAVE_INTERVAL: '120' });
+    const tree = new ProcessTree([first.pid()!]);
+    let next: Spawned | undefined;
+    try {
+      const started = await call(first.client, 'start_new_session', { experiment_name: 'killed after a reply' });
+      const sid = String(started.structuredContent?.session_id);
+      const notebookPath = String(started.structuredContent?.notebook_path);
+      const notebook = path.resolve(first.notebookDir, notebookPath);
+      const shown: string[] = [];
+      for (const code of [...Array<string>(6).fill(FIGURE_CELL), '1+1']) {
+        const result = await call(first.client, 'execute_code', { session_id: sid, code });
+        assert.ok(!result.isError, textOf(result));
+        shown.push(String((result.structuredContent?.cell as { id?: string } | undefined)?.id));
+      }
+      assert.ok(existsSync(journalPath(notebook)), 'the last saves went to the journal');
+      const inFile = new Set((await readCells(notebook)).map((cell) => cell.id));
+      assert.ok(!inFile.has(shown.at(-1)!), 'the file itself lacks the last cell (else this test shows nothing)');
+      process.kill(first.pid()!, 'SIGKILL');
+      assert.deepEqual(await waitUntilGone([first.pid()!], 10_000), []);
+      next = await spawnServer({}, first.notebookDir);
+      const read = await call(next.client, 'read_notebook', { notebook_path: notebookPath });
+      assert.ok(!read.isError, textOf(read));
+      const ids = ((read.structuredContent?.cells ?? []) as Array<{ id: string }>).map((cell) => cell.id);
+      assert.deepEqual(ids, shown, 'every cell the agent was shown, in order');
+      await call(next.client, 'shutdown_session', { session_id: sid });
+    } finally {
+      await next?.close();
+      await first.close().catch(() => {});
+    }
+    const left = await tree.waitAllGone(25_000);
+    tree.stop();
+    assert.deepEqual(left.map((p) => `${p.pid} ${p.command}`), [], 'processes left behind');
   });
 });

@@ -72,7 +72,7 @@ const pendingFsyncs = new Map<string, NodeJS.Timeout>();
  * saves instead of one per save: an fsync still running when the next rename replaces the file
  * made that rename wait for the disk (~0.7 ms a cell here).
  */
-function scheduleFsync(target: string): void {
+export function scheduleFsync(target: string): void {
   if (pendingFsyncs.has(target)) return;
   const timer = setTimeout(() => {
     pendingFsyncs.delete(target);
@@ -96,6 +96,8 @@ async function fsyncFile(target: string): Promise<void> {
     const handle = await open(target, 'r');
     await handle.sync().finally(() => handle.close());
   } catch (error) {
+    // Gone since (a journal ended by a full write): nothing left to make durable.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     log.warn(`fsync of ${target} failed: ${(error as Error).message}`);
   }
 }

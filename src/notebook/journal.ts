@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync, type BigIntSt
 import path from 'node:path';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { scheduleFsync } from './atomicWrite.js';
 import { notebookText } from './notebookChunks.js';
 
 /** The notebook file a journal continues: it applies only while the file is exactly that one. */
@@ -51,6 +52,8 @@ export class NotebookJournal {
       if (written <= 0) throw Object.assign(new Error(`write to ${journalPath(this.notebook)} wrote 0 bytes`), { code: 'EIO' });
       offset += written;
     }
+    // Durable against a power cut as soon as the file it stands in for would be.
+    scheduleFsync(journalPath(this.notebook));
   }
 
   /** Appends no more; the file stays until `discard` (its records are still the only copy of some saves). */

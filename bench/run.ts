@@ -21,6 +21,7 @@ import { p1RoundTrip } from './scenarios/p1RoundTrip.js';
 import { p2SessionStart } from './scenarios/p2SessionStart.js';
 import { p3Resume } from './scenarios/p3Resume.js';
 import { p4Growth } from './scenarios/p4Growth.js';
+import { p4Heavy } from './scenarios/p4Heavy.js';
 import { p5Memory } from './scenarios/p5Memory.js';
 import { p6Concurrency } from './scenarios/p6Concurrency.js';
 import { p11Images } from './scenarios/p11Images.js';
@@ -30,6 +31,7 @@ const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]>
   ['p2', p2SessionStart],
   ['p3', p3Resume],
   ['p4', p4Growth],
+  ['p4heavy', p4Heavy],
   ['p5', p5Memory],
   ['p6', p6Concurrency],
   ['p11', p11Images],
@@ -120,11 +122,15 @@ async function main(): Promise<number> {
   report.raw.loadavgEnd = loadEnd;
   const load = [machine.loadavg, loadEnd].map((l) => Number(l.split(' ')[0]));
   if (load.some((l) => l > machine.nproc / 2)) {
-    report.notes.unshift(`The machine was busy with other work (1-min load average ${load.join(' at start, ')} at the end, on ${machine.nproc} cores): every figure is noisier than on a quiet machine, and the ratios whose path crosses more processes (P1) suffer most.`);
+    report.notes.unshift(
+      `The machine was busy with other work (1-min load average ${load.join(' at start, ')} at the end, on ${machine.nproc} cores): every figure is noisier than on a quiet machine, and the ratios whose path crosses more processes (P1) suffer most.`,
+    );
   }
   const written = await writeResults(RESULTS_DIR, report);
   progress(`wrote ${written.map((f) => path.relative(REPO, f)).join(', ')}`);
-  process.stdout.write(`\njlab-mcp bench (${options.mode}, ${report.durationS.toFixed(0)} s) on ${machineLine(machine)}\n\n${table(report)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`);
+  process.stdout.write(
+    `\njlab-mcp bench (${options.mode}, ${report.durationS.toFixed(0)} s) on ${machineLine(machine)}\n\n${table(report)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`,
+  );
 
   if (errors.length) return 1;
   const missed = figures.filter((f) => verdict(f) === 'MISS');

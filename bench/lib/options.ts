@@ -20,6 +20,10 @@ export interface BenchOptions {
   p3Warmup: number;
   /** P4: cells in one session; windows [5,15] and [cells-10, cells]. */
   p4Cells: number;
+  /** P4-heavy: 1+1 cells per measurement; figure cells before the main measurement, and before the large one (0: none). */
+  p4HeavyCells: number;
+  p4HeavyFigures: number;
+  p4HeavyLargeFigures: number;
   /** P5: megabytes printed by one cell. */
   p5Megabytes: number;
   /** P6: sessions × cells each. */
@@ -40,7 +44,7 @@ export const USAGE = `usage: npm run bench -- [--smoke | --full] [--strict] [--o
   --smoke   small n everywhere, asserts nothing about timings (default when CI=true)
   --full    full sizes even when CI=true
   --strict  exit 1 when a goal is missed (full mode)
-  --only    run only the named scenarios (p1..p6, p11)`;
+  --only    run only the named scenarios (p1..p6, p4heavy, p11)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   let smoke = env.CI === 'true';
@@ -54,7 +58,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
       if (!value) throw new Error(`--only needs a list\n${USAGE}`);
-      only = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+      only = value
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -63,6 +70,54 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (argv.includes('--smoke') && argv.includes('--full')) throw new Error('--smoke and --full exclude each other');
   const base = { strict: strict && !smoke, only };
   return smoke
-    ? { ...base, mode: 'smoke', p1N: 20, p1Rounds: 1, p1Warmup: 10, p2Pairs: 2, p3Cells: 10, p3LargeCells: 200, p3Runs: 1, p3Warmup: 0, p4Cells: 120, p5Megabytes: 5, p6Sessions: 4, p6Cells: 10, p11N: 4, p11Rounds: 1, p11Warmup: 1, p11Sessions: 4, p11Cells: 5, watchdogMs: 5 * 60_000 }
-    : { ...base, mode: 'full', p1N: 200, p1Rounds: 2, p1Warmup: 10, p2Pairs: 10, p3Cells: 50, p3LargeCells: 20_000, p3Runs: 5, p3Warmup: 1, p4Cells: 1000, p5Megabytes: 50, p6Sessions: 16, p6Cells: 100, p11N: 40, p11Rounds: 4, p11Warmup: 2, p11Sessions: 16, p11Cells: 30, watchdogMs: 15 * 60_000 };
+    ? {
+        ...base,
+        mode: 'smoke',
+        p1N: 20,
+        p1Rounds: 1,
+        p1Warmup: 10,
+        p2Pairs: 2,
+        p3Cells: 10,
+        p3LargeCells: 200,
+        p3Runs: 1,
+        p3Warmup: 0,
+        p4Cells: 120,
+        p4HeavyCells: 5,
+        p4HeavyFigures: 3,
+        p4HeavyLargeFigures: 0,
+        p5Megabytes: 5,
+        p6Sessions: 4,
+        p6Cells: 10,
+        p11N: 4,
+        p11Rounds: 1,
+        p11Warmup: 1,
+        p11Sessions: 4,
+        p11Cells: 5,
+        watchdogMs: 5 * 60_000,
+      }
+    : {
+        ...base,
+        mode: 'full',
+        p1N: 200,
+        p1Rounds: 2,
+        p1Warmup: 10,
+        p2Pairs: 10,
+        p3Cells: 50,
+        p3LargeCells: 20_000,
+        p3Runs: 5,
+        p3Warmup: 1,
+        p4Cells: 1000,
+        p4HeavyCells: 15,
+        p4HeavyFigures: 40,
+        p4HeavyLargeFigures: 200,
+        p5Megabytes: 50,
+        p6Sessions: 16,
+        p6Cells: 100,
+        p11N: 40,
+        p11Rounds: 4,
+        p11Warmup: 2,
+        p11Sessions: 16,
+        p11Cells: 30,
+        watchdogMs: 15 * 60_000,
+      };
 }

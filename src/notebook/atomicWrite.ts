@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../util/log.js';
+import { chunksAfter } from './notebookChunks.js';
 
 /** Below this size the file is written with synchronous calls: one event-loop turn, no thread hops. */
 const SYNC_WRITE_LIMIT = 512 * 1024;
@@ -22,15 +23,17 @@ const FSYNC_DELAY_MS = 1000;
  * (the page cache outlives us).
  * Small files (a notebook of a few hundred cells) are written with synchronous calls: each
  * await on the thread pool cost more than the whole write, and this runs after every cell.
+ * `content` is text, or the file's bytes in chunks (written with writev, not joined first).
  */
-export async function writeFileAtomic(target: string, content: string): Promise<void> {
+export async function writeFileAtomic(target: string, content: string | readonly Buffer[]): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const bytes = Buffer.from(content, 'utf8');
+  const chunks = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
+  const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   // Read on every save (stat ~3 µs, fchmod ~2 µs; a save takes ~200 µs): a cached mode would
   // undo a chmod the user made while the session ran.
   const mode = statSync(target, { throwIfNoEntry: false })?.mode;
-  if (bytes.length >= SYNC_WRITE_LIMIT) await writeLarge(temp, target, bytes, mode);
-  else writeSmall(temp, target, bytes, mode);
+  if (size >= SYNC_WRITE_LIMIT) await writeLarge(temp, target, chunks, mode);
+  else writeSmall(temp, target, chunks, mode);
   scheduleFsync(target);
 }
 
@@ -69,7 +72,7 @@ const pendingFsyncs = new Map<string, NodeJS.Timeout>();
  * saves instead of one per save: an fsync still running when the next rename replaces the file
  * made that rename wait for the disk (~0.7 ms a cell here).
  */
-function scheduleFsync(target: string): void {
+export function scheduleFsync(target: string): void {
   if (pendingFsyncs.has(target)) return;
   const timer = setTimeout(() => {
     pendingFsyncs.delete(target);
@@ -97,6 +100,8 @@ async function fsyncFile(target: string): Promise<void> {
       if ((await handle.stat()).isFile()) await handle.sync();
     })().finally(() => handle.close());
   } catch (error) {
+    // Gone since (a journal ended by a full write): nothing left to make durable.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     log.warn(`fsync of ${target} failed: ${(error as Error).message}`);
   }
 }
@@ -104,14 +109,14 @@ async function fsyncFile(target: string): Promise<void> {
 /** Permission bits (and setuid/setgid/sticky) of a mode from stat. */
 const MODE_BITS = 0o7777;
 
-function writeSmall(temp: string, target: string, bytes: Buffer, mode: number | undefined): void {
+function writeSmall(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): void {
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', 0o666);
     // open() applies the umask, so the old file's mode is set explicitly.
     if (mode !== undefined) fchmodSync(fd, mode & MODE_BITS);
-    for (let offset = 0; offset < bytes.length; ) {
-      offset += progressOf(writeSync(fd, bytes, offset, bytes.length - offset), temp);
+    for (let rest = nonEmpty(chunks); rest.length > 0; ) {
+      rest = chunksAfter(rest, progressOf(writevSync(fd, rest), temp));
     }
     // close() before rename(): on NFS a write error (a full disk, a quota) may only show here.
     const written = fd;
@@ -133,14 +138,14 @@ function writeSmall(temp: string, target: string, bytes: Buffer, mode: number | 
   }
 }
 
-async function writeLarge(temp: string, target: string, bytes: Buffer, mode: number | undefined): Promise<void> {
+async function writeLarge(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', 0o666);
     if (mode !== undefined) await handle.chmod(mode & MODE_BITS);
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-      offset += progressOf(bytesWritten, temp);
+    for (let rest = nonEmpty(chunks); rest.length > 0; ) {
+      const { bytesWritten } = await handle.writev(rest);
+      rest = chunksAfter(rest, progressOf(bytesWritten, temp));
     }
     const opened = handle;
     handle = undefined;
@@ -151,6 +156,11 @@ async function writeLarge(temp: string, target: string, bytes: Buffer, mode: num
     await unlink(temp).catch(() => {});
     throw error;
   }
+}
+
+/** Writes of only empty chunks would report 0 bytes, which progressOf takes for a stuck write. */
+function nonEmpty(chunks: readonly Buffer[]): Buffer[] {
+  return chunks.filter((chunk) => chunk.length > 0);
 }
 
 /** The byte count a write() returned; 0 for a non-empty write would loop forever, so it is an error. */

@@ -6,10 +6,20 @@ import { log } from '../util/log.js';
 import { quoteWord } from '../util/shell.js';
 import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
 import { DiskSync, type PendingBase } from './externalChanges.js';
+import { NotebookJournal, replayJournal } from './journal.js';
 import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
+import { notebookChunks, notebookShell, notebookText } from './notebookChunks.js';
 import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Output } from './types.js';
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
+/**
+ * From this size on, a save appends what changed to the journal (journal.ts) and the file is
+ * written in full within `fullSaveIntervalMs`: a full write costs ~1 ms per MB here (page
+ * cache and rename), which would make every cell cost O(notebook size).
+ */
+const JOURNAL_FROM_BYTES = 4 * 1024 * 1024;
+/** Reads of a notebook that a session rewrites meanwhile, before the last one is taken as it is. */
+const LOAD_ATTEMPTS = 5;
 
 /**
  * One notebook file and its in-memory model. The session that owns it is its only writer;
@@ -23,8 +33,22 @@ export class NotebookDocument {
   private readonly positions = new WeakMap<Cell, number>();
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
   private readonly cellText = new WeakMap<Cell, string>();
+  /** The same text as UTF-8, so that a save writes unchanged cells without encoding them again. */
+  private readonly cellBytes = new WeakMap<Cell, Buffer>();
+  /** The bytes of each cell as the file or the journal holds them: a cell whose bytes differ goes into the next journal record. */
+  private readonly persisted = new WeakMap<Cell, Buffer>();
+  /** The file as the last full write left it (its stat and size): the journal continues exactly that file. */
+  private lastFullWrite?: { stat: BigIntStats; bytes: number };
+  /** Of the notebook at `path` (a continued notebook gets a new path before its first save). */
+  private journal?: NotebookJournal;
   /** Edits someone else makes to the file meanwhile: detected before each write and merged in. */
-  private readonly disk = new DiskSync({ parse: parseNotebookText, render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string) });
+  private readonly disk = new DiskSync({
+    parse: parseNotebookText,
+    render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string),
+  });
+
+  /** The longest the file a person opens lags a reply while the journal is in use, in ms (JLAB_MCP_SAVE_INTERVAL; default 3 s). */
+  fullSaveIntervalMs = 3000;
 
   private constructor(
     public path: string,
@@ -45,12 +69,27 @@ export class NotebookDocument {
    * NOTEBOOK_INVALID error naming the problem rather than a value quietly dropped.
    */
   static async load(path: string): Promise<NotebookDocument> {
-    // stat before the read: a change in between then shows as a changed file at the next save
-    const before = statOrUndefined(path);
-    const text = await readNotebookText(path);
-    const document = new NotebookDocument(path, parseNotebookText(text, path));
-    document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
-    return document;
+    for (let attempt = 1; ; attempt++) {
+      // stat before the read: a change in between then shows as a changed file at the next save
+      const before = statOrUndefined(path);
+      const text = await readNotebookText(path);
+      const document = new NotebookDocument(path, parseNotebookText(text, path));
+      document.disk.loaded(document, Buffer.from(text, 'utf8'), before);
+      // Saves not yet in the file are in its journal: a live session's last few, or those of one that crashed.
+      // Applied after the file became the merge base: against an edit of the file they count as ours.
+      const journaled = replayJournal(path, before, () => new Map(document.cells.map((cell) => [cell.id, serializeCell(cell)])));
+      // A full write while we read (it ends the journal) leaves file and journal out of step: read both again.
+      if (attempt < LOAD_ATTEMPTS && !sameVersion(before, statOrUndefined(path))) continue;
+      if (journaled !== undefined) document.adopt(parseNotebookText(journaled, path));
+      return document;
+    }
+  }
+
+  /** Takes on a newer version of the notebook (from a journal), as unsaved changes. */
+  private adopt(newer: NotebookContent): void {
+    const fields = this.content as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) if (!(key in newer)) delete fields[key];
+    Object.assign(this.content, newer);
   }
 
   get cells(): Cell[] {
@@ -138,7 +177,7 @@ export class NotebookDocument {
     const known = this.positions.get(cell);
     if (known !== undefined && this.cells[known] === cell) return known;
     // Positions moved (an insert or delete) or the cell is new or gone: one scan refreshes them all.
-    this.cells.forEach((each, position) => this.positions.set(each, position));
+    for (const [position, each] of this.cells.entries()) this.positions.set(each, position);
     const position = this.positions.get(cell);
     return position !== undefined && this.cells[position] === cell ? position : -1;
   }
@@ -151,6 +190,7 @@ export class NotebookDocument {
   /** Tells the document a cell's source, outputs or count changed (its cached text is stale). */
   changed(cell: Cell): void {
     this.cellText.delete(cell);
+    this.cellBytes.delete(cell);
   }
 
   /** The file's text: Jupyter's layout, built from cached per-cell text where cells did not change. */
@@ -160,6 +200,26 @@ export class NotebookDocument {
       base?.cells.push({ id: cell.id, text });
       return text;
     });
+  }
+
+  /** The file's bytes as chunks (the same bytes as `serialize`): unchanged cells are cached buffers, not re-encoded. */
+  serializeChunks(base?: PendingBase, written?: Array<[Cell, Buffer]>): Buffer[] {
+    return notebookChunks(this.content, (cell) => {
+      base?.cells.push({ id: cell.id, text: this.textOf(cell) });
+      const bytes = this.bytesOf(cell);
+      written?.push([cell, bytes]);
+      return bytes;
+    });
+  }
+
+  /** One cell's serialized text as UTF-8, from the cache unless it changed. */
+  private bytesOf(cell: Cell): Buffer {
+    let bytes = this.cellBytes.get(cell);
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.textOf(cell), 'utf8');
+      this.cellBytes.set(cell, bytes);
+    }
+    return bytes;
   }
 
   /** One cell's serialized text, from the cache unless it changed. */
@@ -196,15 +256,15 @@ export class NotebookDocument {
     if (this.pendingSave) clearTimeout(this.pendingSave.timer);
     const timer = setTimeout(() => {
       this.pendingSave = undefined;
-      this.save().catch((error: unknown) => log.warn(`scheduled save: ${messageOf(error)}`));
+      this.save({ full: true }).catch((error: unknown) => log.warn(`scheduled save: ${messageOf(error)}`));
     }, delayMs);
     timer.unref();
     this.pendingSave = { timer, due };
   }
 
-  /** Writes now if a scheduled save is pending (shutdown, end of a replay); else waits for saves in flight. */
+  /** Writes the file in full now if a save is pending or journaled (shutdown, end of a replay); else waits for saves in flight. */
   async flush(): Promise<void> {
-    if (this.pendingSave) await this.save();
+    if (this.pendingSave || this.journal?.holdsSaves) await this.save({ full: true });
     else await this.saving;
   }
 
@@ -212,30 +272,85 @@ export class NotebookDocument {
    * After any save in flight: merges edits someone else made to the file meanwhile (a changed
    * file on disk), serializes and writes atomically.
    */
-  save(options: { onlyIfNeeded?: boolean } = {}): Promise<void> {
-    if (this.pendingSave && !options.onlyIfNeeded) {
-      clearTimeout(this.pendingSave.timer);
-      this.pendingSave = undefined;
-    }
+  save(options: { onlyIfNeeded?: boolean; full?: boolean } = {}): Promise<void> {
     const target = this.path;
-    const next = this.saving.then(() => this.writeMerged(options.onlyIfNeeded ?? false));
+    const next = this.saving.then(() => this.writeMerged(options.onlyIfNeeded ?? false, options.full ?? false));
     this.saving = next.catch(() => {});
     return next.catch((error: unknown) => {
-      throw new JlabError('NOTEBOOK_WRITE_FAILED', `Could not write ${target}: ${describeWriteError(error)}; the previous version of the file (if any) is intact.`, {
-        hint: `${remedyForWriteError(error)}; the session keeps every cell (a cell's outputs are still returned), and the next save that succeeds writes them all.`,
-        context: { path: target, errno: (error as NodeJS.ErrnoException).code },
-        cause: error,
-      });
+      throw new JlabError(
+        'NOTEBOOK_WRITE_FAILED',
+        `Could not write ${target}: ${describeWriteError(error)}; the previous version of the file (if any) is intact.`,
+        {
+          hint: `${remedyForWriteError(error)}; the session keeps every cell (a cell's outputs are still returned), and the next save that succeeds writes them all.`,
+          context: { path: target, errno: (error as NodeJS.ErrnoException).code },
+          cause: error,
+        },
+      );
     });
   }
 
-  private async writeMerged(onlyIfNeeded: boolean): Promise<void> {
+  private async writeMerged(onlyIfNeeded: boolean, full: boolean): Promise<void> {
     const { target, needsWrite } = await this.disk.reconcile(this);
     // A refresh writes only what the file lacks, and never the aside file (read_notebook reads).
     if (onlyIfNeeded && (!needsWrite || target !== this.path)) return;
+    if (!full && !onlyIfNeeded && target === this.path && this.appendToJournal()) return;
+    this.cancelPendingSave();
     const base = this.disk.startSnapshot(this.content);
-    await writeFileAtomic(target, this.serialize(base));
+    const written: Array<[Cell, Buffer]> = [];
+    await writeFileAtomic(target, this.serializeChunks(base, written));
     this.disk.written(this, target, base);
+    if (target !== this.path) return;
+    for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
+    const stat = statOrUndefined(target);
+    this.lastFullWrite = stat && { stat, bytes: Number(stat.size) };
+    // Also a journal this document did not write: one a crashed session left, applied at the open.
+    this.journalOfPath().discard();
+  }
+
+  /**
+   * A save of a large notebook whose file is as the last full write left it: the cells that
+   * changed since, appended to the journal, and a full write within `fullSaveIntervalMs`.
+   * False when the file must be written in full now (small, new, or changed by someone).
+   */
+  private appendToJournal(): boolean {
+    const last = this.lastFullWrite;
+    if (!last || last.bytes < JOURNAL_FROM_BYTES) return false;
+    if (!sameVersion(statOrUndefined(this.path), last.stat)) return false;
+    const [head, tail] = notebookShell(this.content);
+    const cells: Record<string, string> = {};
+    const appended: Array<[Cell, Buffer]> = [];
+    for (const cell of this.cells) {
+      const bytes = this.bytesOf(cell);
+      if (this.persisted.get(cell) === bytes) continue;
+      cells[cell.id] = this.textOf(cell);
+      appended.push([cell, bytes]);
+    }
+    const journal = this.journalOfPath();
+    try {
+      journal.append({ head, tail, order: this.cells.map((cell) => cell.id), cells }, last.stat);
+    } catch (error) {
+      // A partial record hides every later one (the earlier ones stand): no more records; the next save writes the file in full.
+      journal.close();
+      this.lastFullWrite = undefined;
+      throw error;
+    }
+    for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
+    this.scheduleSave(this.fullSaveIntervalMs);
+    return true;
+  }
+
+  private journalOfPath(): NotebookJournal {
+    if (this.journal?.notebook !== this.path) {
+      this.journal?.close();
+      this.journal = new NotebookJournal(this.path);
+    }
+    return this.journal;
+  }
+
+  private cancelPendingSave(): void {
+    if (!this.pendingSave) return;
+    clearTimeout(this.pendingSave.timer);
+    this.pendingSave = undefined;
   }
 
   /** A new cell id, not used by any cell (nor in `taken`). */
@@ -251,10 +366,8 @@ export class NotebookDocument {
 /** Jupyter's own layout: one-space indent, multi-line strings as line arrays, trailing newline. */
 export function serializeNotebook(content: NotebookContent, cellText: (cell: Cell) => string = serializeCell): string {
   // The cells are spliced in as text, so that unchanged cells need not be stringified again.
-  const marker = '\u0000jlab-mcp-cells\u0000';
-  const shell = JSON.stringify({ ...content, cells: marker }, null, 1);
-  const cells = content.cells.length === 0 ? '[]' : `[\n${content.cells.map(cellText).join(',\n')}\n ]`;
-  return `${shell.replace(JSON.stringify(marker), () => cells)}\n`;
+  const [head, tail] = notebookShell(content);
+  return notebookText(head, tail, content.cells.map(cellText));
 }
 
 /** One cell as JSON.stringify(…, null, 1) writes it inside the notebook's cells array (depth 2). */
@@ -305,6 +418,12 @@ export function parseNotebookText(text: string, path: string): NotebookContent {
   return normalizeNotebook(parseNotebookJson(text, path), path);
 }
 
+/** The same file, unchanged (what a journal's first line records). */
+function sameVersion(a: BigIntStats | undefined, b: BigIntStats | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
 function statOrUndefined(path: string): BigIntStats | undefined {
   try {
     return statSync(path, { bigint: true, throwIfNoEntry: false });
@@ -339,7 +458,11 @@ function checkNotebookShape(raw: unknown, path: string): Record<string, unknown>
     );
   }
   if (typeof nb.nbformat === 'number' && nb.nbformat > 4) {
-    throw notANotebook(path, `it is an nbformat ${nb.nbformat} notebook, newer than the nbformat 4 this server writes`, 'Save it as nbformat 4 (jupyter nbconvert --to notebook --nbformat 4), then pass that file.');
+    throw notANotebook(
+      path,
+      `it is an nbformat ${nb.nbformat} notebook, newer than the nbformat 4 this server writes`,
+      'Save it as nbformat 4 (jupyter nbconvert --to notebook --nbformat 4), then pass that file.',
+    );
   }
   if (nb.nbformat !== 4) throw notANotebook(path, `its nbformat is ${JSON.stringify(nb.nbformat)}, not the number 4`);
   if (!Array.isArray(nb.cells)) throw notANotebook(path, nb.cells === undefined ? 'it has no cells list' : 'its cells field is not a list');

@@ -91,6 +91,7 @@ export class Session<K extends KernelPort = KernelHandle> {
     options: Partial<SessionOptions> = {},
   ) {
     this.options = { ...DEFAULT_SESSION_OPTIONS, ...options };
+    notebook.fullSaveIntervalMs = this.options.saveIntervalMs;
     this.currentKernel = kernel;
     this.currentSupervisor = supervisor;
   }

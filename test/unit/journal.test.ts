@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { NotebookDocument, serializeNotebook } from '../../src/notebook/document.js';
+import { journalPath } from '../../src/notebook/journal.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+/** A saved notebook of five ~1 MB figures: large enough that saves go to the journal. */
+async function largeNotebook(): Promise<NotebookDocument> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-journal-'));
+  dirs.push(dir);
+  const doc = NotebookDocument.create(path.join(dir, 'large.ipynb'), { name: 'python3', display_name: 'Python 3', language: 'python' });
+  for (let i = 0; i < 5; i++) {
+    const cell = doc.newCodeCell(`plot(${i})`);
+    cell.outputs = [{ output_type: 'display_data', data: { 'image/png': randomBytes(750_000).toString('base64') }, metadata: {} }];
+    doc.insert(cell, doc.cells.length);
+  }
+  await doc.save();
+  return doc;
+}
+
+function addSmallCell(doc: NotebookDocument, source: string): void {
+  const cell = doc.newCodeCell(source);
+  cell.outputs = [{ output_type: 'execute_result', data: { 'text/plain': '2' }, metadata: {}, execution_count: 1 }];
+  doc.insert(cell, doc.cells.length);
+}
+
+describe('the journal of a large notebook', () => {
+  it('holds the saves since the last full write; a fresh open sees them all, a flush writes them and ends it', async () => {
+    const doc = await largeNotebook();
+    const fileBefore = await readFile(doc.path);
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    const small = doc.codeCellAt(-1);
+    small.source = '1 + 1  # edited';
+    doc.changed(small);
+    doc.content.cells[0]!.metadata.tags = ['moved'];
+    doc.changed(doc.content.cells[0]!);
+    doc.insert(doc.remove(1), 3);
+    doc.remove(2);
+    doc.content.metadata.title = 'journaled';
+    addSmallCell(doc, '2+2');
+    await doc.save();
+    assert.ok((await readFile(doc.path)).equals(fileBefore), 'the large file was not rewritten for a small cell');
+    assert.ok(existsSync(journalPath(doc.path)));
+    assert.ok((await stat(journalPath(doc.path))).size < 1_200_000, "the journal holds the changed cells only (one figure cell's metadata changed)");
+    const reopened = await NotebookDocument.load(doc.path);
+    assert.equal(reopened.serialize(), serializeNotebook(doc.content), 'an open after a crash now sees every save');
+    await doc.flush();
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
+    assert.ok(!existsSync(journalPath(doc.path)), 'a full write ends the journal');
+  });
+
+  it('writes in full within the save interval without another save', async () => {
+    const doc = await largeNotebook();
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    assert.ok(existsSync(journalPath(doc.path)));
+    const deadline = Date.now() + 10_000;
+    while (existsSync(journalPath(doc.path)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
+  });
+
+  it('keeps the records before a partial last line (a crash mid-append)', async () => {
+    const doc = await largeNotebook();
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    const expected = serializeNotebook(doc.content);
+    await appendFile(journalPath(doc.path), '{"head":"{\\n","tail');
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), expected);
+  });
+
+  it("counts as the session's own changes when someone edits the file after the open that applied it", async () => {
+    const doc = await largeNotebook();
+    addSmallCell(doc, 'journaled = 1');
+    await doc.save();
+    const reopened = await NotebookDocument.load(doc.path);
+    await writeFile(doc.path, (await readFile(doc.path, 'utf8')).replace('plot(0)', 'plot(9)'));
+    await reopened.save();
+    const sources = reopened.cells.map((cell) => cell.source);
+    assert.deepEqual(sources, ['plot(9)', 'plot(1)', 'plot(2)', 'plot(3)', 'plot(4)', 'journaled = 1']);
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(reopened.content));
+    assert.ok(!existsSync(journalPath(doc.path)));
+  });
+
+  it('is not applied to a file someone saved since', async () => {
+    const doc = await largeNotebook();
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    const theirs = (await readFile(doc.path, 'utf8')).replace('plot(0)', 'plot(9)');
+    await writeFile(doc.path, theirs);
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), theirs);
+  });
+});

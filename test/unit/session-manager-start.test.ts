@@ -115,7 +115,14 @@ describe('SessionManager starts', () => {
     const arrived = kernels.nextStart();
     const first = manager.resume('one', file, undefined, REPLAY);
     await arrived;
-    await assert.rejects(manager.resume('one again', file, undefined, REPLAY), isCode('NOTEBOOK_BUSY', /already being opened by another start call/));
+    // A second start let through would reach the (held) kernel starter and wait there for ever.
+    const secondStart = kernels.nextStart().then(() => {
+      throw new Error('the second start call went on to start a kernel');
+    });
+    await assert.rejects(
+      Promise.race([manager.resume('one again', file, undefined, REPLAY), secondStart]),
+      isCode('NOTEBOOK_BUSY', /already being opened by another start call/),
+    );
     release();
     const { session } = await first;
     assert.equal(kernels.started.length, 1, 'the refused call started no kernel');

@@ -38,7 +38,11 @@ export interface SessionManagerOptions<K extends ManagedKernel = KernelHandle> {
   reconnectGiveUpMs?: number;
 }
 
-/** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
+/**
+ * Creates, finds and ends sessions. Every call names its session: there is no "current" one.
+ * `K` is the kernel its sessions hold: KernelHandle in the app; the unit tests give it scripted
+ * fakes through the `kernels` option.
+ */
 export class SessionManager<K extends ManagedKernel = KernelHandle> {
   private readonly sessions = new Map<string, Session<K>>();
   /** Notebooks a start call is opening right now: a second start on one of them is refused. */

@@ -122,6 +122,8 @@ export interface ManagerFixture {
   kernels: FakeKernelStarter;
   /** The default profile's server. */
   server: FakeServer;
+  /** The server of `profile` (created on first use, as the pool does). */
+  serverOf(profile: string): FakeServer;
   /** Where notebooks go (the manager's notebook dir). */
   dir: string;
   /** The session registry the manager writes, when asked for one. */
@@ -131,14 +133,19 @@ export interface ManagerFixture {
 /** A manager on fake kernels and a fake server, its notebooks in a temp dir; every session is shut down after the test. */
 export async function managerOnFakeKernels(
   t: TestContext,
-  options: { registry?: boolean; manager?: Partial<SessionManagerOptions<FakeKernel>> } = {},
+  options: { registry?: boolean; profiles?: string[]; manager?: Partial<SessionManagerOptions<FakeKernel>> } = {},
 ): Promise<ManagerFixture> {
   const root = await mkdtemp(path.join(tmpdir(), 'jlab-mcp-manager-'));
   const dir = path.join(root, 'notebooks');
   const kernels = new FakeKernelStarter();
   const stub = await kernelspecsStub(() => kernels.kernelNames);
-  const server = fakeServer(stub.endpoint);
-  const pool = new ServerPool({ profiles: [], defaultProfile: 'default', create: () => server.backend }, 'unit test');
+  const servers = new Map<string, FakeServer>();
+  const serverOf = (profile: string) => {
+    const server = servers.get(profile) ?? fakeServer(stub.endpoint);
+    servers.set(profile, server);
+    return server;
+  };
+  const pool = new ServerPool({ profiles: options.profiles ?? [], defaultProfile: 'default', create: (profile) => serverOf(profile).backend }, 'unit test');
   const manager = new SessionManager(pool, {
     notebookDir: dir,
     kernelStartTimeoutMs: 1000,
@@ -155,5 +162,5 @@ export async function managerOnFakeKernels(
     await stub.close();
     await rm(root, { recursive: true, force: true });
   });
-  return { manager, kernels, server, dir, registry };
+  return { manager, kernels, server: serverOf('default'), serverOf, dir, registry };
 }

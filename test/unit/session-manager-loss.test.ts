@@ -53,6 +53,17 @@ describe('SessionManager loss', () => {
     );
   });
 
+  it('leaves the sessions on another profile’s server alone when one server is lost', async (t) => {
+    const { manager, serverOf } = await managerOnFakeKernels(t, { profiles: ['gpu'] });
+    const onDefault = await manager.startNew('cpu work');
+    const onGpu = await manager.startNew('gpu work', undefined, 'gpu');
+    serverOf('gpu').lose('SLURM job 43 ended');
+    assert.equal(onGpu.lost, 'the Jupyter server was lost (SLURM job 43 ended).');
+    assert.equal(onDefault.lost, undefined);
+    assert.equal(onDefault.kernel.abandoned, false);
+    assert.equal((await onDefault.settle(onDefault.executeCode('x = 1')))?.status, 'ok');
+  });
+
   it('gives a session up as lost when its websocket does not come back, though the server answers', async (t) => {
     const { manager, server } = await managerOnFakeKernels(t, { manager: { reconnectCheckMs: 5, reconnectGiveUpMs: 60 } });
     const session = await manager.startNew('exp');

@@ -6,7 +6,8 @@ import { withDeadline } from '../util/deadline.js';
 import { log } from '../util/log.js';
 import { redactSecrets } from '../util/secrets.js';
 import type { KernelSpecInfo } from '../notebook/types.js';
-import type { KernelLoss, KernelPort } from './kernelPort.js';
+import type { KernelLoss } from './kernelPort.js';
+import type { ManagedKernel } from './managedKernel.js';
 import type { JupyterRestClient } from './restClient.js';
 
 export type { KernelLoss } from './kernelPort.js';
@@ -61,7 +62,7 @@ const CONTROL_TIMEOUT_MS = 30_000;
  * kernel_info_reply) and tells listeners when the kernel dies or the server goes away, so that
  * a running execution can end instead of waiting forever.
  */
-export class KernelHandle implements KernelPort {
+export class KernelHandle implements ManagedKernel {
   private readonly lossListeners = new Set<(loss: KernelLoss) => void>();
   private readonly reconnectListeners = new Set<() => void>();
   /** How many times the server restarted this kernel after it died. */

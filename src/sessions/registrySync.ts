@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { ManagedKernel } from '../jupyter/managedKernel.js';
 import type { SessionRegistry } from '../state/registry.js';
 import type { ServerPool } from './serverPool.js';
 import type { Session } from './session.js';
@@ -36,7 +37,7 @@ export class RegistrySync {
     });
   }
 
-  sessionStarted(session: Session): void {
+  sessionStarted(session: Session<ManagedKernel>): void {
     this.registry.setSession({
       id: session.id,
       experimentName: session.experimentName,
@@ -53,7 +54,7 @@ export class RegistrySync {
   }
 
   /** The session ended (shut down, lost): its record and spool file go. */
-  sessionEnded(session: Session): void {
+  sessionEnded(session: Session<ManagedKernel>): void {
     this.registry.removeSession(session.id);
     if (session.kernel.spoolPath) void unlink(session.kernel.spoolPath).catch(() => {});
   }

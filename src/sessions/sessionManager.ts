@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { KernelHandle } from '../jupyter/kernel.js';
+import type { KernelHandle } from '../jupyter/kernel.js';
+import type { ManagedKernel } from '../jupyter/managedKernel.js';
 import { NotebookDocument } from '../notebook/document.js';
 import { resolveNotebookPath } from '../notebook/confine.js';
 import { claimNotebookPath, sanitizeStem } from '../notebook/naming.js';
@@ -14,17 +15,12 @@ import type { ServerPool } from './serverPool.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import type { Replay, ReplayOptions } from './replay.js';
 import { settleStaleMarks } from './runningMark.js';
-import { recordSessionEnvironment } from './environmentRecord.js';
+import { type KernelStarter, kernelHandleStarter } from './kernelStarter.js';
 import { ProvenanceTracker } from './provenanceTracker.js';
 import { Session, type SessionOptions } from './session.js';
 import { suggestedCall } from '../mcp/suggestedCall.js';
 
-/** How often a reconnecting kernel's server is checked, in ms. */
-const RECONNECT_CHECK_MS = 2500;
-/** How long a kernel websocket may try to reconnect before its session is given up as lost, in ms. */
-const RECONNECT_GIVE_UP_MS = 60_000;
-
-export interface SessionManagerOptions {
+export interface SessionManagerOptions<K extends ManagedKernel = KernelHandle> {
   notebookDir: string;
   kernelStartTimeoutMs: number;
   defaultKernel?: string;
@@ -34,11 +30,21 @@ export interface SessionManagerOptions {
   stdinAnswer?: string;
   /** Saving, interrupt grace and escalation of every session (defaults: DEFAULT_SESSION_OPTIONS). */
   session?: Partial<SessionOptions>;
+  /** Where kernels come from; default: real ones (KernelHandle), which is what K then is. */
+  kernels?: KernelStarter<K>;
+  /** How often a reconnecting kernel's server is checked, in ms; default 2500. */
+  reconnectCheckMs?: number;
+  /** How long a kernel websocket may try to reconnect before its sessions are given up as lost, in ms; default 60 000. */
+  reconnectGiveUpMs?: number;
 }
 
-/** Creates, finds and ends sessions. Every call names its session: there is no "current" one. */
-export class SessionManager {
-  private readonly sessions = new Map<string, Session>();
+/**
+ * Creates, finds and ends sessions. Every call names its session: there is no "current" one.
+ * `K` is the kernel its sessions hold: KernelHandle in the app; the unit tests give it scripted
+ * fakes through the `kernels` option.
+ */
+export class SessionManager<K extends ManagedKernel = KernelHandle> {
+  private readonly sessions = new Map<string, Session<K>>();
   /** Notebooks a start call is opening right now: a second start on one of them is refused. */
   private readonly opening = new Set<string>();
   /** Sessions from before a restart whose kernel or server is gone: why, and their notebook. */
@@ -50,11 +56,18 @@ export class SessionManager {
   private reattaching: Promise<void> = Promise.resolve();
   /** Where every session's runs are recorded from (host, job, environment) and their kernel timing. */
   readonly provenance = new ProvenanceTracker();
+  private readonly kernels: KernelStarter<K>;
+  private readonly reconnectCheckMs: number;
+  private readonly reconnectGiveUpMs: number;
 
   constructor(
     readonly servers: ServerPool,
-    private readonly options: SessionManagerOptions,
+    private readonly options: SessionManagerOptions<K>,
   ) {
+    // Without a starter of its own K is the default, KernelHandle: TypeScript cannot tie the two.
+    this.kernels = options.kernels ?? (kernelHandleStarter as unknown as KernelStarter<K>);
+    this.reconnectCheckMs = options.reconnectCheckMs ?? 2500;
+    this.reconnectGiveUpMs = options.reconnectGiveUpMs ?? 60_000;
     servers.onCreated((supervisor) =>
       supervisor.onLost((reason) => {
         for (const session of this.sessions.values()) {
@@ -92,7 +105,7 @@ export class SessionManager {
    * its notebook, and the cell it was running, followed to its end. Undefined when the kernel is
    * gone (it is then reported as lost, with the resume call).
    */
-  async adopt(record: SessionRecord, supervisor: ServerSupervisor): Promise<Session | undefined> {
+  async adopt(record: SessionRecord, supervisor: ServerSupervisor): Promise<Session<K> | undefined> {
     const rest = await supervisor.ready();
     let notebook: NotebookDocument;
     try {
@@ -101,7 +114,7 @@ export class SessionManager {
       this.markGone(record, `its notebook could not be read (${String(error)})`);
       return undefined;
     }
-    const kernel = await KernelHandle.adopt(
+    const kernel = await this.kernels.adopt(
       rest,
       record.kernelId,
       this.options.kernelStartTimeoutMs,
@@ -131,14 +144,14 @@ export class SessionManager {
    * job): same id and notebook, recorded anew in the registry. The caller replays the notebook
    * and lets the returned old kernel go.
    */
-  async moveSession(session: Session, supervisor: ServerSupervisor): Promise<KernelHandle> {
+  async moveSession(session: Session<K>, supervisor: ServerSupervisor): Promise<K> {
     const rest = await supervisor.ready();
-    const kernel = await KernelHandle.start(rest, session.kernel.spec.name, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
+    const kernel = await this.kernels.start(rest, session.kernel.spec.name, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
     this.watchKernel(kernel, supervisor);
     kernel.setSpoolPath(spoolPathFor(session.notebookPath));
     const old = session.moveTo(kernel, supervisor);
     this.registry?.sessionStarted(session);
-    recordSessionEnvironment(session, this.provenance, { again: true }); // provenance (issue 12): the new kernel's environment
+    this.kernels.recordEnvironment(session, this.provenance, { again: true }); // provenance (issue 12): the new kernel's environment
     return old;
   }
 
@@ -150,7 +163,7 @@ export class SessionManager {
   }
 
   /** The registry's state for the status resource (null when sessions do not outlive this process). */
-  describeState(): (RegistryDescription & { gone_sessions: ReturnType<SessionManager['listGone']> }) | null {
+  describeState(): (RegistryDescription & { gone_sessions: ReturnType<SessionManager<K>['listGone']> }) | null {
     return this.registry ? { ...this.registry.describe(), gone_sessions: this.listGone() } : null;
   }
 
@@ -159,7 +172,7 @@ export class SessionManager {
     return [...this.lostSessions].map(([id, gone]) => ({ session_id: id, notebook_path: gone.notebookPath, reason: gone.reason }));
   }
 
-  async startNew(experimentName: string, kernelName?: string, profile?: string): Promise<Session> {
+  async startNew(experimentName: string, kernelName?: string, profile?: string): Promise<Session<K>> {
     const { kernel, supervisor } = await this.startKernel(kernelName ?? this.options.defaultKernel, profile);
     try {
       await mkdir(this.options.notebookDir, { recursive: true });
@@ -182,7 +195,7 @@ export class SessionManager {
     notebookPath: string,
     profile: string | undefined,
     replayOptions: ReplayOptions,
-  ): Promise<{ session: Session; replay: Replay }> {
+  ): Promise<{ session: Session<K>; replay: Replay }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     const session = await this.whileOpening(real, async () => {
       const notebook = await NotebookDocument.load(real);
@@ -195,7 +208,7 @@ export class SessionManager {
   }
 
   /** Copies the notebook to a new file (the original is never touched) with a fresh kernel; nothing runs. */
-  async continueFrom(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session; original: string }> {
+  async continueFrom(experimentName: string, notebookPath: string, profile?: string): Promise<{ session: Session<K>; original: string }> {
     const real = await resolveNotebookPath(this.options.notebookDir, notebookPath);
     const source = await NotebookDocument.load(real);
     const { kernel, supervisor } = await this.startKernel(kernelNameOf(source) ?? this.options.defaultKernel, profile);
@@ -212,7 +225,7 @@ export class SessionManager {
     }
   }
 
-  get(sessionId: string): Session {
+  get(sessionId: string): Session<K> {
     const session = this.sessions.get(sessionId);
     const gone = this.lostSessions.get(sessionId);
     if (!session && gone) {
@@ -240,19 +253,19 @@ export class SessionManager {
   }
 
   /** The session, after checking (cheaply) that its server is still there. */
-  async use(sessionId: string): Promise<Session> {
+  async use(sessionId: string): Promise<Session<K>> {
     await this.reattaching;
     const session = this.get(sessionId);
     if (!session.lost) await session.supervisor.checkLost();
     return session;
   }
 
-  list(): Session[] {
+  list(): Session<K>[] {
     return [...this.sessions.values()];
   }
 
   /** Stops the session's kernel; its notebook stays as it is. */
-  async shutdown(sessionId: string): Promise<Session> {
+  async shutdown(sessionId: string): Promise<Session<K>> {
     await this.reattaching;
     const session = this.get(sessionId);
     this.sessions.delete(sessionId);
@@ -286,11 +299,11 @@ export class SessionManager {
     await Promise.all(all.map((session) => session.detach()));
   }
 
-  private async startKernel(kernelName: string | undefined, profile: string | undefined): Promise<{ kernel: KernelHandle; supervisor: ServerSupervisor }> {
+  private async startKernel(kernelName: string | undefined, profile: string | undefined): Promise<{ kernel: K; supervisor: ServerSupervisor }> {
     const supervisor = this.servers.get(profile);
     const rest = await supervisor.ready();
     try {
-      const kernel = await KernelHandle.start(rest, kernelName, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
+      const kernel = await this.kernels.start(rest, kernelName, this.options.kernelStartTimeoutMs, this.options.stdinAnswer);
       this.watchKernel(kernel, supervisor);
       return { kernel, supervisor };
     } catch (error) {
@@ -310,41 +323,41 @@ export class SessionManager {
    * A dropped websocket may be a blip; ask the backend (cheaply) whether the server is gone, so
    * a running cell ends now rather than after the library's reconnect attempts.
    */
-  private watchKernel(kernel: KernelHandle, supervisor: ServerSupervisor): void {
+  private watchKernel(kernel: K, supervisor: ServerSupervisor): void {
     kernel.onReconnecting(() => void this.watchReconnect(kernel, supervisor));
     kernel.onLoss((loss) => {
       if (loss === 'disconnected') void supervisor.checkLost().catch(() => {});
     });
   }
 
-  private readonly watching = new WeakSet<KernelHandle>();
+  private readonly watching = new WeakSet<K>();
 
   /**
    * While a kernel's websocket tries to reconnect, ask the backend every few seconds whether the
    * server is gone (its answer may lag the drop: a job still COMPLETING, a cached squeue), for at
-   * most a minute. Without this a dead server is noticed only after the library gives up.
+   * most a minute (reconnectCheckMs, reconnectGiveUpMs). Without this a dead server is noticed only after the library gives up.
    */
-  private async watchReconnect(kernel: KernelHandle, supervisor: ServerSupervisor): Promise<void> {
+  private async watchReconnect(kernel: K, supervisor: ServerSupervisor): Promise<void> {
     if (this.watching.has(kernel)) return;
     this.watching.add(kernel);
     try {
       const generation = supervisor.generation;
-      for (const until = Date.now() + RECONNECT_GIVE_UP_MS; Date.now() < until; ) {
+      for (const until = Date.now() + this.reconnectGiveUpMs; Date.now() < until; ) {
         if (kernel.connectionStatus === 'connected' || supervisor.isLost(generation)) return;
         await supervisor.checkLost().catch(() => {});
-        await sleep(RECONNECT_CHECK_MS);
+        await sleep(this.reconnectCheckMs);
       }
       if (kernel.connectionStatus === 'connected' || kernel.connection.isDisposed) return;
       // The server says it is there, but this kernel's websocket will not come back (a network
       // path cut, a proxy gone): end the running cell and stop the library's endless retries.
-      const reason = `its kernel's websocket could not reconnect for ${RECONNECT_GIVE_UP_MS / 1000} s (the network path to the Jupyter server is cut?)`;
+      const reason = `its kernel's websocket could not reconnect for ${this.reconnectGiveUpMs / 1000} s (the network path to the Jupyter server is cut?)`;
       for (const session of this.sessions.values()) if (session.kernel === kernel) session.markLost(reason);
     } finally {
       this.watching.delete(kernel);
     }
   }
 
-  private register(experimentName: string, kernel: KernelHandle, notebook: NotebookDocument, supervisor: ServerSupervisor, adoptedId?: string): Session {
+  private register(experimentName: string, kernel: K, notebook: NotebookDocument, supervisor: ServerSupervisor, adoptedId?: string): Session<K> {
     let id = adoptedId ?? randomBytes(4).toString('hex');
     while (!adoptedId && (this.sessions.has(id) || this.lostSessions.has(id))) id = randomBytes(4).toString('hex');
     if (!adoptedId) kernel.setSpoolPath(spoolPathFor(notebook.path));
@@ -355,7 +368,7 @@ export class SessionManager {
     });
     this.sessions.set(id, session);
     this.registry?.sessionStarted(session);
-    recordSessionEnvironment(session, this.provenance); // provenance (issue 12): the kernel's environment, once per session
+    this.kernels.recordEnvironment(session, this.provenance, {}); // provenance (issue 12): the kernel's environment, once per session
     log.info(`session ${id} started (kernel ${kernel.id}, notebook ${notebook.path})`);
     return session;
   }

@@ -5,7 +5,9 @@
 // death cancels every pending request. Real-Jupyter tests stay next to it (test/integration, e2e).
 import { appendFileSync } from 'node:fs';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import type { ExecuteFuture, KernelLoss, KernelPort } from '../../src/jupyter/kernelPort.js';
+import type { ExecuteFuture, KernelLoss } from '../../src/jupyter/kernelPort.js';
+import type { ManagedKernel } from '../../src/jupyter/managedKernel.js';
+import type { KernelSpecInfo } from '../../src/notebook/types.js';
 
 /** What a script does for one execute request. Resolve (or return) to reply; see {@link FakeRun}. */
 export type CellScript = (run: FakeRun) => void | Promise<void>;
@@ -147,12 +149,26 @@ class FakeFuture implements ExecuteFuture {
 
 let kernelCount = 0;
 
+/** What a fake kernel says it is; every field has a Python 3 default. */
+export interface FakeKernelIdentity {
+  id?: string;
+  spec?: KernelSpecInfo;
+  languageInfo?: Record<string, unknown>;
+}
+
 /**
  * A fake kernel: scripts are picked by the exact code string ({@link on}), else the default
  * script (no output, status ok). Everything it was asked is recorded for the test to check.
+ * It is also what the session manager holds ({@link ManagedKernel}): a spec, a websocket that
+ * can drop and come back ({@link dropWebsocket}, {@link reconnect}), a spool path.
  */
-export class FakeKernel implements KernelPort {
-  readonly id = `fake-kernel-${++kernelCount}`;
+export class FakeKernel implements ManagedKernel {
+  readonly id: string;
+  readonly spec: KernelSpecInfo;
+  readonly languageInfo: Record<string, unknown>;
+  connectionStatus: Kernel.ConnectionStatus = 'connected';
+  /** Disposed by shutdown() and abandon(), as KernelHandle's connection is. */
+  readonly connection = { isDisposed: false };
   status: Kernel.Status = 'idle';
   restarts = 0;
   gone = false;
@@ -165,6 +181,8 @@ export class FakeKernel implements KernelPort {
   restartRequests = 0;
   shutDown = false;
   abandoned = false;
+  /** Awaited by shutdown() once the connection is disposed: a server slow to answer the shutdown request. */
+  whileShuttingDown?: () => Promise<void>;
   /** Set to make interrupt() reject (the server did not answer the interrupt request). */
   interruptFails?: Error;
   defaultScript: CellScript = () => {};
@@ -177,7 +195,33 @@ export class FakeKernel implements KernelPort {
   private readonly messageListeners = new Set<(message: KernelMessage.IMessage) => void>();
   private readonly requestListeners = new Set<(run: FakeRun) => void>();
   private readonly arrivalListeners: Array<{ code: string; resolve: () => void }> = [];
+  private readonly reconnectListeners = new Set<() => void>();
   private msgCount = 0;
+
+  constructor(identity: FakeKernelIdentity = {}) {
+    this.id = identity.id ?? `fake-kernel-${++kernelCount}`;
+    this.spec = identity.spec ?? { name: 'python3', display_name: 'Python 3 (fake)', language: 'python' };
+    this.languageInfo = identity.languageInfo ?? { name: 'python', version: '3.12.0', file_extension: '.py' };
+  }
+
+  setSpoolPath(path: string): void {
+    this.spoolPath = path;
+  }
+
+  onReconnecting(listener: () => void): void {
+    this.reconnectListeners.add(listener);
+  }
+
+  /** The websocket drops and the library starts reconnecting ('connecting'); requests stay pending. */
+  dropWebsocket(): void {
+    this.connectionStatus = 'connecting';
+    for (const listener of [...this.reconnectListeners]) listener();
+  }
+
+  /** The websocket is back. */
+  reconnect(): void {
+    this.connectionStatus = 'connected';
+  }
 
   /** Runs `script` whenever exactly `code` is executed. */
   on(code: string, script: CellScript): this {
@@ -254,12 +298,20 @@ export class FakeKernel implements KernelPort {
   /** Like KernelHandle: the connection is disposed (a loss as 'disconnected', pending requests cancelled), the status left as it was. */
   async shutdown(): Promise<void> {
     this.shutDown = true;
+    this.dispose();
     this.cancelAll('disconnected');
+    await this.whileShuttingDown?.();
   }
 
   abandon(): void {
     this.abandoned = true;
+    this.dispose();
     this.cancelAll('disconnected');
+  }
+
+  private dispose(): void {
+    this.connection.isDisposed = true;
+    this.connectionStatus = 'disconnected';
   }
 
   /** The kernel process dies; the server restarts it (autorestart): variables and pending requests are lost. */

@@ -1,7 +1,6 @@
 // SessionManager without a Jupyter server: session lookup (unknown, gone after a restart), a
 // failed server start reported on the call and retried on the next, the wait for a reattach.
-// Sessions themselves need a started kernel (KernelHandle.start): those paths are covered by the
-// real-Jupyter tiers until the manager takes a kernel starter it can be given a fake for.
+// Live sessions on fake kernels: session-manager-start, -shutdown and -loss.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServerPool } from '../../src/sessions/serverPool.js';

@@ -127,7 +127,16 @@ export async function runReplay(replay: Replay, host: ReplayHost): Promise<void>
   } catch (error) {
     replay.stoppedBecause = messageOf(error);
   }
-  if (ahead) await settleAhead(replay, host, ahead.ticket);
+  if (ahead) {
+    const ran = await settleAhead(replay, host, ahead.ticket);
+    // A cell that failed fast may have ended before the one sent ahead reached the kernel, which
+    // then ran it rather than aborting it: the summary counts it, and says so.
+    if (ran) {
+      replay.outcomes.push(ran);
+      if (replay.stoppedBecause && !replay.cancelled)
+        replay.stoppedBecause += `; cell ${ran.cellIndex} had already been sent to the kernel and ran all the same`;
+    }
+  }
   try {
     await host.flush();
   } catch (error) {
@@ -150,12 +159,14 @@ async function runOne(
 /**
  * The cell sent ahead of a replay that stopped: usually aborted by the kernel (the last cell
  * failed); if it runs, a cancelled replay interrupts it. Either way it ends before the session
- * takes the next request.
+ * takes the next request. Its outcome when it did run, undefined when the kernel aborted it.
  */
-async function settleAhead(replay: Replay, host: ReplayHost, ticket: CellTicket): Promise<void> {
+async function settleAhead(replay: Replay, host: ReplayHost, ticket: CellTicket): Promise<CellOutcome | undefined> {
   if (replay.cancelled && !(await within(ticket.done, 200))) await host.stopCell(ticket);
-  await within(ticket.done, AFTER_STOP_MS);
+  const settled = await within(ticket.done, AFTER_STOP_MS);
   host.forget(ticket);
+  const outcome = settled?.value;
+  return outcome?.status === 'ok' || outcome?.status === 'error' ? outcome : undefined;
 }
 
 /** The ticket's outcome; past `timeoutMs` the cell is stopped, and a kernel that then never ends it gives undefined. */

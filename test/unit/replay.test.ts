@@ -71,6 +71,28 @@ describe('replay', () => {
     );
   });
 
+  it('with stop_on_error, a cell that fails before the next one reaches the kernel: that one runs, and the summary counts it and says so', async (t) => {
+    const { session, kernel } = await sessionOnFakeKernel(t, { notebook: notebookWithCode('ok', 'fail', 'after') });
+    // No wait for the next request: the cell fails at once, before the one sent ahead arrives.
+    kernel.on('fail', (run) => run.error('ValueError', 'bad'));
+    kernel.on('after', (run) => run.stream('ran\n'));
+    const replay = session.startReplay({ cellTimeoutMs: 5000, stopOnError: true });
+    await replay.done;
+    const after = session.notebook.cells[2] as CodeCell;
+    assert.deepEqual(after.outputs, [{ output_type: 'stream', name: 'stdout', text: 'ran\n' }], 'the kernel ran it');
+    assert.deepEqual(
+      replay.outcomes.map((outcome) => [outcome.cellIndex, outcome.status]),
+      [
+        [0, 'ok'],
+        [1, 'error'],
+        [2, 'ok'],
+      ],
+    );
+    assert.equal(replay.stoppedBecause, 'cell 1 failed and stop_on_error is set; cell 2 had already been sent to the kernel and ran all the same');
+    const summary = replaySummary(session, replay) as { replay: { cells_run: number } };
+    assert.equal(summary.replay.cells_run, 3);
+  });
+
   it('without stop_on_error goes past a failing cell', async (t) => {
     const { session, kernel } = await sessionOnFakeKernel(t, { notebook: notebookWithCode('fail', 'after') });
     kernel.on('fail', (run) => run.error('ValueError', 'bad'));
@@ -120,10 +142,11 @@ describe('replay', () => {
     kernel.on('crash', () => kernel.die());
     const replay = session.startReplay({ cellTimeoutMs: 5000, stopOnError: false });
     await replay.done;
-    assert.equal(replay.stoppedBecause, 'the kernel died while running cell 1');
+    // The kernel dies at once, before the cell sent ahead reaches it: the restarted kernel runs that one.
+    assert.equal(replay.stoppedBecause, 'the kernel died while running cell 1; cell 2 had already been sent to the kernel and ran all the same');
     assert.deepEqual(
       replay.outcomes.map((outcome) => outcome.status),
-      ['ok', 'kernel_died'],
+      ['ok', 'kernel_died', 'ok'],
     );
   });
 
@@ -146,7 +169,8 @@ describe('replay', () => {
     assert.equal(replay.stoppedBecause, 'the kernel was interrupted');
     assert.deepEqual(
       replay.outcomes.map((outcome) => outcome.status),
-      ['ok', 'error'],
+      ['ok', 'error', 'ok'],
+      'the cell sent ahead reached the kernel before the interrupt and ran: it is counted',
     );
     assert.ok(!codes(kernel.requests).includes('d'), 'nothing after the cell sent ahead is sent');
   });

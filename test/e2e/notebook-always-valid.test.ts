@@ -9,7 +9,7 @@ import { call, missingBuildReason, spawnServer, textOf, type Spawned } from '../
 import { waitUntilGone } from '../helpers/processes.js';
 import { ProcessTree } from '../helpers/processTree.js';
 import { NotebookDocument } from '../../src/notebook/document.js';
-import { readCells } from '../helpers/notebookFile.js';
+import { readFileCellsOnly } from '../helpers/notebookFile.js';
 
 /**
  * A figure whose PNG is ~0.75 MB (noise does not compress): after the first the file is written
@@ -82,7 +82,7 @@ describe('the notebook on disk while figures run (built binary, real Jupyter, Py
       }
       // The file itself follows the journal within the save interval (3 s), without another call.
       const lastReply = Date.now();
-      while ((await readCells(notebook)).length < FIGURES * 2) {
+      while ((await readFileCellsOnly(notebook)).length < FIGURES * 2) {
         assert.ok(Date.now() - lastReply < 3000 + 2000, 'the file holds every cell within the save interval');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -114,7 +114,7 @@ describe('the notebook on disk while figures run (built binary, real Jupyter, Py
         shown.push(String((result.structuredContent?.cell as { id?: string } | undefined)?.id));
       }
       assert.ok(existsSync(journalPath(notebook)), 'the last saves went to the journal');
-      const inFile = new Set((await readCells(notebook)).map((cell) => cell.id));
+      const inFile = new Set((await readFileCellsOnly(notebook)).map((cell) => cell.id));
       assert.ok(!inFile.has(shown.at(-1)!), 'the file itself lacks the last cell (else this test shows nothing)');
       process.kill(first.pid()!, 'SIGKILL');
       assert.deepEqual(await waitUntilGone([first.pid()!], 10_000), []);

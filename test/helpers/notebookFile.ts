@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { NotebookDocument } from '../../src/notebook/document.js';
+import { journalPath } from '../../src/notebook/journal.js';
 
 /** A cell as the .ipynb file holds it (the fields the tests look at; the rest passes through). */
 export interface FileCell {
@@ -21,12 +24,22 @@ export interface NotebookFile {
 /**
  * The notebook file as JSON, typed as the caller says it looks (e.g. `NotebookFile`). Untold, it
  * is JSON.parse's `any`, as the tests that only assert on a few fields have always read it.
+ * A notebook of 4 MB and up may have a journal beside it holding the last replies' cells until
+ * the next full write (up to JLAB_MCP_SAVE_INTERVAL): then it is read as jlab-mcp opens it, file
+ * and journal, which is what the agent was shown. The file alone is checked where that is the
+ * point (test/e2e/notebook-always-valid.test.ts).
  */
 export async function readNotebook<T = any>(file: string): Promise<T> {
+  if (existsSync(journalPath(file))) return JSON.parse(JSON.stringify((await NotebookDocument.load(file)).content)) as T;
   return JSON.parse(await readFile(file, 'utf8')) as T;
 }
 
 /** The cells of the notebook file. */
 export async function readCells<C = FileCell>(file: string): Promise<C[]> {
   return (await readNotebook<{ cells: C[] }>(file)).cells;
+}
+
+/** The cells of the .ipynb file alone, without a journal beside it: what a person's JupyterLab opens now. */
+export async function readFileCellsOnly<C = FileCell>(file: string): Promise<C[]> {
+  return (JSON.parse(await readFile(file, 'utf8')) as { cells: C[] }).cells;
 }

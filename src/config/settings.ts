@@ -77,7 +77,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_KERNEL_START_TIMEOUT',
     flag: '--kernel-start-timeout',
     schema: seconds(60),
-    help: 'Seconds to wait for a new kernel to answer its first request.',
+    help: "Seconds a new kernel may take to start: the Jupyter server's answer to the start request (it answers once the kernel process runs, slow on a loaded node) and the kernel's first reply.",
   },
   defaultKernel: {
     env: 'JLAB_MCP_KERNEL',

@@ -91,17 +91,21 @@ export function endpointFetch(endpoint: ServerEndpoint): typeof fetch {
  * Settings for @jupyterlab/services: the token travels in Authorization headers only, and every
  * REST call (the library's too: interrupt, restart, kernelspecs) and websocket handshake is
  * bounded by `endpoint.requestTimeoutMs`; with `endpoint.certFingerprint`, both go over TLS
- * pinned to that certificate.
+ * pinned to that certificate. `restDeadline` replaces the REST deadline (and the setting its
+ * timeout error names) for a request that takes longer by nature, such as a kernel start.
  */
-export function serverSettings(endpoint: ServerEndpoint): ServerConnection.ISettings {
+export function serverSettings(endpoint: ServerEndpoint, restDeadline?: { timeoutMs: number; setting: string }): ServerConnection.ISettings {
   const baseUrl = normalizeBaseUrl(endpoint.baseUrl);
   const timeoutMs = endpoint.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const transport = endpoint.certFingerprint === undefined ? undefined : endpointFetch(endpoint);
   return ServerConnection.makeSettings({
     baseUrl,
     wsUrl: baseUrl.replace(/^http/, 'ws'),
     token: endpoint.token,
     appendToken: false,
-    fetch: fetchWithDeadline(baseUrl, timeoutMs, endpoint.certFingerprint === undefined ? undefined : endpointFetch(endpoint)),
+    fetch: restDeadline
+      ? fetchWithDeadline(baseUrl, restDeadline.timeoutMs, transport, restDeadline.setting)
+      : fetchWithDeadline(baseUrl, timeoutMs, transport),
     WebSocket: webSocketFor(endpoint, timeoutMs) as unknown as typeof globalThis.WebSocket,
     // Node has no cookies or CSRF forms; the token header is the credential.
     init: { cache: 'no-store', credentials: 'omit' } as RequestInit,

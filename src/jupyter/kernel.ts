@@ -98,9 +98,12 @@ export class KernelHandle implements ManagedKernel {
 
   /** Starts a kernel through REST, opens its websocket and waits for kernel_info. */
   static async start(rest: JupyterRestClient, name: string | undefined, timeoutMs: number, stdinAnswer?: string): Promise<KernelHandle> {
-    const model = await rest.startKernel(name);
+    const startedAt = Date.now();
+    const model = await rest.startKernel(name, timeoutMs);
     try {
-      return await KernelHandle.connect(rest, model, timeoutMs, stdinAnswer);
+      // One budget for the whole start; kernel_info still gets a moment after a slow POST.
+      const left = Math.max(timeoutMs - (Date.now() - startedAt), Math.min(timeoutMs, 5000));
+      return await KernelHandle.connect(rest, model, left, stdinAnswer);
     } catch (error) {
       await rest.shutdownKernel(model.id).catch(() => {});
       throw new JlabError('KERNEL_START_FAILED', redactSecrets(`Kernel ${model.name} did not start: ${messageOf(error)}`), {

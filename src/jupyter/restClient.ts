@@ -2,7 +2,7 @@ import { KernelAPI, KernelSpecAPI, ServerConnection } from '@jupyterlab/services
 import { JlabError, messageOf } from '../util/errors.js';
 import { redactSecrets } from '../util/secrets.js';
 import { endpointFetch, serverSettings, type ServerEndpoint } from './endpoint.js';
-import { isRequestTimeout, REQUEST_TIMEOUT_HINT } from './requestDeadline.js';
+import { isRequestTimeout, KERNEL_START_SETTING, requestTimeoutSetting, timeoutHint } from './requestDeadline.js';
 import { probeStatus, type StatusProbe } from './statusProbe.js';
 
 export interface KernelSpecSummary {
@@ -42,11 +42,17 @@ export class JupyterRestClient {
     return { default: models.default, specs };
   }
 
-  startKernel(name: string | undefined): Promise<KernelAPI.IModel> {
+  /**
+   * POST /api/kernels. Jupyter answers it only once the kernel process runs, which on a loaded
+   * node takes far longer than a REST call: `timeoutMs` (JLAB_MCP_KERNEL_START_TIMEOUT) bounds it
+   * instead of the request timeout.
+   */
+  startKernel(name: string | undefined, timeoutMs?: number): Promise<KernelAPI.IModel> {
     // `path` is in Jupyter's REST API (the kernel's working directory) though not in the library's type.
     const path = this.endpoint.kernelPath;
     const options = { ...(name ? { name } : {}), ...(path === undefined ? {} : { path }) } as KernelAPI.IKernelOptions;
-    return this.call('start a kernel', () => KernelAPI.startNew(options, this.settings));
+    const settings = timeoutMs === undefined ? this.settings : serverSettings(this.endpoint, { timeoutMs, setting: KERNEL_START_SETTING });
+    return this.call('start a kernel', () => KernelAPI.startNew(options, settings));
   }
 
   /** The kernel's model, or undefined when the server has no such kernel (404). */
@@ -82,7 +88,8 @@ export const TOKEN_HINT =
  */
 export function toJupyterError(what: string, error: unknown): JlabError {
   if (isRequestTimeout(error)) {
-    return new JlabError('TIMEOUT', redactSecrets(`Could not ${what}: ${messageOf(error)}`), { hint: REQUEST_TIMEOUT_HINT, cause: error });
+    const hint = timeoutHint(requestTimeoutSetting(error) ?? 'JLAB_MCP_REQUEST_TIMEOUT');
+    return new JlabError('TIMEOUT', redactSecrets(`Could not ${what}: ${messageOf(error)}`), { hint, cause: error });
   }
   if (error instanceof JlabError) return error;
   if (error instanceof ServerConnection.ResponseError) {

@@ -13,11 +13,13 @@ import type { Cell, CodeCell, KernelSpecInfo, MarkdownCell, NotebookContent, Out
 
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
 /**
- * From this size on, a save appends what changed to the journal (journal.ts) and the file is
- * written in full within `fullSaveIntervalMs`: a full write costs ~1 ms per MB here (page
- * cache and rename), which would make every cell cost O(notebook size).
+ * How long saves must pause before the journal is folded into a full write of the file (an
+ * agent's turn is seconds; a tight loop of cells is not). The journal, not the full write, is
+ * what a reply waits for: a full write costs an open, a rename over the old file (ext4 then
+ * starts writeback of the new file's blocks) and ~1 ms per MB, and it would make every cell
+ * cost O(notebook size).
  */
-const JOURNAL_FROM_BYTES = 4 * 1024 * 1024;
+const IDLE_FULL_SAVE_MS = 200;
 /** Reads of a notebook that a session rewrites meanwhile, before the last one is taken as it is. */
 const LOAD_ATTEMPTS = 5;
 
@@ -28,7 +30,8 @@ const LOAD_ATTEMPTS = 5;
  */
 export class NotebookDocument {
   private saving: Promise<void> = Promise.resolve();
-  private pendingSave?: { timer: NodeJS.Timeout; due: number };
+  /** A save scheduled for `due`; `latest` bounds how far saves that keep coming may push it back. */
+  private pendingSave?: { timer: NodeJS.Timeout; due: number; latest?: number };
   /** Last known position of each cell, checked on use (a replay of 20,000 cells asks for each one's). */
   private readonly positions = new WeakMap<Cell, number>();
   /** Each cell's serialized text, dropped by `changed()`: a save re-serializes only what changed. */
@@ -46,6 +49,12 @@ export class NotebookDocument {
     parse: parseNotebookText,
     render: (shell, texts) => serializeNotebook({ ...shell, cells: texts } as unknown as NotebookContent, (text) => text as unknown as string),
   });
+
+  /**
+   * Saves go to the journal when the file is as the last full write left it (a session's
+   * notebook, whose replies wait on its saves); false: every save writes the file in full.
+   */
+  journaled = false;
 
   /** The longest the file a person opens lags a reply while the journal is in use, in ms (JLAB_MCP_SAVE_INTERVAL; default 3 s). */
   fullSaveIntervalMs = 3000;
@@ -308,13 +317,14 @@ export class NotebookDocument {
   }
 
   /**
-   * A save of a large notebook whose file is as the last full write left it: the cells that
-   * changed since, appended to the journal, and a full write within `fullSaveIntervalMs`.
-   * False when the file must be written in full now (small, new, or changed by someone).
+   * A save of a notebook whose file is as the last full write left it: the cells that changed
+   * since, appended to the journal, and a full write once saves pause (`IDLE_FULL_SAVE_MS`),
+   * within `fullSaveIntervalMs` at the latest. False when the file must be written in full now
+   * (new, or changed by someone).
    */
   private appendToJournal(): boolean {
     const last = this.lastFullWrite;
-    if (!last || last.bytes < JOURNAL_FROM_BYTES) return false;
+    if (!this.journaled || !last) return false;
     if (!sameVersion(statOrUndefined(this.path), last.stat)) return false;
     const [head, tail] = notebookShell(this.content);
     const cells: Record<string, string> = {};
@@ -335,8 +345,25 @@ export class NotebookDocument {
       throw error;
     }
     for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
-    this.scheduleSave(this.fullSaveIntervalMs);
+    this.scheduleIdleSave();
     return true;
+  }
+
+  /**
+   * The full write after a journaled save: once saves pause for `IDLE_FULL_SAVE_MS`, and never
+   * later than `fullSaveIntervalMs` after the first save it covers (a tight loop of cells).
+   */
+  private scheduleIdleSave(): void {
+    const now = Date.now();
+    const latest = this.pendingSave?.latest ?? this.pendingSave?.due ?? now + this.fullSaveIntervalMs;
+    const due = Math.min(now + IDLE_FULL_SAVE_MS, latest);
+    if (this.pendingSave) clearTimeout(this.pendingSave.timer);
+    const timer = setTimeout(() => {
+      this.pendingSave = undefined;
+      this.save({ full: true }).catch((error: unknown) => log.warn(`journal fold: ${messageOf(error)}`));
+    }, due - now);
+    timer.unref();
+    this.pendingSave = { timer, due, latest };
   }
 
   private journalOfPath(): NotebookJournal {

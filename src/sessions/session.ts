@@ -92,6 +92,7 @@ export class Session<K extends KernelPort = KernelHandle> {
   ) {
     this.options = { ...DEFAULT_SESSION_OPTIONS, ...options };
     notebook.fullSaveIntervalMs = this.options.saveIntervalMs;
+    notebook.journaled = true;
     this.currentKernel = kernel;
     this.currentSupervisor = supervisor;
   }

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { readCells } from '../helpers/notebookFile.js';
+import { notebookSettled, readCells } from '../helpers/notebookFile.js';
 import { TOOL_NAMES } from '../helpers/suggestedCalls.js';
 
 /** Small, so that a few hundred lines of output are cut and take several resource pages. */
@@ -128,6 +128,7 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
   });
 
   it('refuses two names for one cell, none, or an id nobody has — and runs nothing', async () => {
+    await notebookSettled(notebook);
     const before = await readFile(notebook, 'utf8');
     const both = await tool('edit_cell', { session_id: sid, cell_id: first, cell_index: 0, code: 'print("must not run")' });
     assert.equal(both.isError, true);

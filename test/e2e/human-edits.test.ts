@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { readCells } from '../helpers/notebookFile.js';
+import { notebookSettled, readCells } from '../helpers/notebookFile.js';
 import { waitUntil } from '../helpers/poll.js';
 import { readNotebook } from '../helpers/notebookFile.js';
 
@@ -19,6 +19,8 @@ const run = promisify(execFile);
  * `cell(src)` finds a cell by its source.
  */
 async function humanEdit(file: string, body: string): Promise<void> {
+  // They edit what their editor shows: the file once the agent's last reply is folded into it.
+  await notebookSettled(file);
   const script = [
     'import sys, nbformat',
     'from nbformat.v4 import new_code_cell, new_markdown_cell',
@@ -184,6 +186,7 @@ describe('a notebook a person edits while the agent works', () => {
   });
 
   it('a file broken on disk is not overwritten: the session saves aside and says so', async () => {
+    await notebookSettled(notebook);
     const good = await readFile(notebook, 'utf8');
     await writeFile(notebook, '{"cells": [');
     const result = await execute('print("while broken")');
@@ -202,6 +205,7 @@ describe('a notebook a person edits while the agent works', () => {
 
   it('a copy opened some saves ago and saved over the file (JupyterLab "Overwrite") keeps their edit and the agent\'s newer cells and outputs', async () => {
     const copy = path.join(await mkdtemp(path.join(os.tmpdir(), 'jlab-opened-')), 'opened.ipynb');
+    await notebookSettled(notebook);
     await writeFile(copy, await readFile(notebook, 'utf8')); // what their editor loaded
     const revision = (await readNotebook<{ metadata: { jlab_mcp: { revision: number } } }>(copy)).metadata.jlab_mcp.revision;
     assert.ok(Number.isInteger(revision), 'every save stamps a revision');

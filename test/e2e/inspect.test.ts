@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { validateWithPython, validateWithSchema } from '../helpers/validateNotebook.js';
-import { readNotebook } from '../helpers/notebookFile.js';
+import { notebookSettled, readNotebook } from '../helpers/notebookFile.js';
 import { waitUntil } from '../helpers/poll.js';
 
 /** A kernel that speaks the Jupyter protocol but is not Python to jlab-mcp (ipykernel with another language name). */
@@ -118,6 +118,7 @@ describe('know the kernel without touching the notebook (inspect_variables, kern
     const count = footerCount(ran);
     // The environment is recorded in the background at the session's start; it is there by now.
     await notebookWhen(notebook, (nb) => nb.metadata.jlab_mcp?.environments?.length === 1);
+    await notebookSettled(notebook);
     const before = await readFile(notebook);
 
     const listed = ok(await call(server.client, 'inspect_variables', { session_id: sid }));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { notebookSettled, readNotebook as readNotebookFile } from '../helpers/notebookFile.js';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,10 +105,11 @@ const execute = (sid: string, code: string, timeout = 30) => call(server.client,
 /** A finished cell's footer line, `[cell N (id a1b2c3d4) · In [k] · ok · …]`. */
 const FOOTER = /\[cell \d+ \(id \w+\) · In \[[^\]]*\] · /;
 
-async function readNotebook(
+/** The notebook as jlab-mcp opens it (file and journal): what the agent was shown. */
+function readNotebook(
   file: string,
 ): Promise<{ nbformat: number; nbformat_minor: number; metadata: Record<string, unknown>; cells: Array<Record<string, unknown>> }> {
-  return JSON.parse(await readFile(file, 'utf8'));
+  return readNotebookFile(file);
 }
 
 /** nbformat.validate after dropping outputs of types nbformat does not know (they are kept on purpose). */
@@ -648,6 +650,7 @@ describe(`${TAG} malformed input through the built binary`, () => {
     ];
     for (const entry of table) {
       row(`${entry.title} → ${entry.code}, the notebook unchanged`, async () => {
+        await notebookSettled(notebook);
         const bytes = await readFile(notebook);
         assertRefused(await call(server.client, entry.tool, { session_id: sid, ...entry.args }), entry.code, entry.message);
         assert.deepEqual(await readFile(notebook), bytes, 'the refused call changed nothing');
@@ -685,6 +688,7 @@ describe(`${TAG} malformed input through the built binary`, () => {
     ];
     for (const entry of table) {
       row(`${entry.title} → refused with the valid range, nothing run`, async () => {
+        await notebookSettled(notebook);
         const bytes = await readFile(notebook);
         const args = entry.tool === 'execute_code' ? { code: 'print("must not run")' } : {};
         assertRefused(await call(server.client, entry.tool, { session_id: sid, timeout: entry.timeout, ...args }), 'validation', entry.message);

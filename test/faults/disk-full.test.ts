@@ -6,7 +6,7 @@ import { call, spawnServer, textOf, type Spawned } from '../helpers/mcpClient.js
 import { waitUntilGone } from '../helpers/processes.js';
 import { fillUntil, mountTmpfs, TMPFS_SKIP, type Tmpfs } from '../helpers/tmpfs.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { readNotebook } from '../helpers/notebookFile.js';
+import { notebookSettled, readNotebook } from '../helpers/notebookFile.js';
 
 /** A cell whose source alone (~30 KB) needs more than the one free page the full disk keeps. */
 const BULKY_CELL = `padding = """${'p'.repeat(30_000)}"""\nprint("written-while-full")`;
@@ -59,6 +59,7 @@ describe('disk full under the notebook directory (a 2 MB tmpfs)', { skip: TMPFS_
   it('[fault] disk full while saving a cell → the reply has the output and says "disk full" with the path; the file stays the previous valid version, no temp file', async () => {
     await runCell('x = 6 * 7\nprint(x)', '42');
     await runCell('print("second")', 'second');
+    await notebookSettled(notebook);
     const before = await readFile(notebook);
     filler = await fillUntil(disk!.dir, 4096);
 

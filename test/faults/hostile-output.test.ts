@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { call, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { ProcessTree } from '../helpers/processTree.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
-import { readCells } from '../helpers/notebookFile.js';
+import { notebookSettled, readCells } from '../helpers/notebookFile.js';
 
 /*
  * Hostile cell output through the built binary, a real kernel and the official MCP client: raw
@@ -152,6 +152,7 @@ describe(`${TAG} hostile cell output through the built binary`, { timeout: 300_0
       `a progress line shows the output: ${JSON.stringify(progress)}`,
     );
     for (const message of progress) assertAgentSafe(message, 'a progress line');
+    await notebookSettled(notebook);
     const raw = await readFile(notebook, 'utf8');
     assert.ok(raw.includes('lone:\\ud800:high'), 'the serializer writes the lone surrogate as a JSON escape');
     const cell = (await cells())[cellIndexOf(result)]!;

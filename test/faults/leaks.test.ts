@@ -36,7 +36,9 @@ describe('no leaked process, connection or timer', () => {
   const jupyterPids = new Set<number>();
 
   before(async () => {
-    server = await startInProcessServer();
+    // This test counts leaks, not seconds: 200 kernel starts on a 2-core CI machine under load
+    // may each take long, and a start that ran out of time would fail it for the wrong reason.
+    server = await startInProcessServer({ JLAB_MCP_KERNEL_START_TIMEOUT: '240' });
     await server.endpoint();
   });
 

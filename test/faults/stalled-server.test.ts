@@ -73,7 +73,7 @@ describe('a Jupyter server that accepts connections and never answers', { timeou
     }
   });
 
-  it('[fault] /api/status answers but POST /api/kernels never does → TIMEOUT naming the request and JLAB_MCP_REQUEST_TIMEOUT', async () => {
+  it('[fault] /api/status answers but POST /api/kernels never does → TIMEOUT naming the request and JLAB_MCP_KERNEL_START_TIMEOUT (not the shorter request timeout)', async () => {
     const fake = await track(fakeJupyter(token, 'start'));
     const server = await jlabAgainst(fake.url);
     try {
@@ -81,8 +81,9 @@ describe('a Jupyter server that accepts connections and never answers', { timeou
       assert.equal(error.code, 'TIMEOUT');
       assert.match(
         error.message,
-        /Could not start a kernel: The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/ did not answer POST \/api\/kernels within 1 s \(JLAB_MCP_REQUEST_TIMEOUT\)/,
+        /Could not start a kernel: The Jupyter server at http:\/\/127\.0\.0\.1:\d+\/ did not answer POST \/api\/kernels within 4 s \(JLAB_MCP_KERNEL_START_TIMEOUT\)/,
       );
+      assert.match(error.hint!, /raise JLAB_MCP_KERNEL_START_TIMEOUT/);
       assert.ok(fake.requests.includes('POST /api/kernels'), 'the kernel start request reached the server');
     } finally {
       await finish(server);

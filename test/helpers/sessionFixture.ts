@@ -1,6 +1,6 @@
 // A Session on a scripted fake kernel, with the real NotebookDocument writing to a temp dir and a
 // real ServerSupervisor over a backend that never starts anything (the session only holds it).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -11,6 +11,7 @@ import type { NotebookContent } from '../../src/notebook/types.js';
 import { ServerSupervisor } from '../../src/sessions/serverSupervisor.js';
 import { Session, type SessionOptions } from '../../src/sessions/session.js';
 import { FakeKernel } from './fakeKernel.js';
+import { readNotebook } from './notebookFile.js';
 
 /** A backend for sessions that never reach a server: starting one is a test bug. */
 export function idleBackend(): JupyterBackend {
@@ -63,7 +64,7 @@ export async function sessionOnFakeKernel(
     kernel,
     notebook,
     dir,
-    readBack: async () => JSON.parse(await readFile(file, 'utf8')) as NotebookContent,
+    readBack: () => readNotebook<NotebookContent>(file),
   };
 }
 

@@ -7,15 +7,18 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NotebookDocument, serializeNotebook } from '../../src/notebook/document.js';
 import { journalPath } from '../../src/notebook/journal.js';
+import { waitUntil } from '../helpers/poll.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
-/** A saved notebook of five ~1 MB figures: large enough that saves go to the journal. */
-async function largeNotebook(): Promise<NotebookDocument> {
+/** A saved session notebook (journaled) of five ~1 MB figures, whose full write is worth avoiding. */
+async function largeNotebook(fullSaveIntervalMs = 3000): Promise<NotebookDocument> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-journal-'));
   dirs.push(dir);
   const doc = NotebookDocument.create(path.join(dir, 'large.ipynb'), { name: 'python3', display_name: 'Python 3', language: 'python' });
+  doc.journaled = true;
+  doc.fullSaveIntervalMs = fullSaveIntervalMs;
   for (let i = 0; i < 5; i++) {
     const cell = doc.newCodeCell(`plot(${i})`);
     cell.outputs = [{ output_type: 'display_data', data: { 'image/png': randomBytes(750_000).toString('base64') }, metadata: {} }];
@@ -31,7 +34,7 @@ function addSmallCell(doc: NotebookDocument, source: string): void {
   doc.insert(cell, doc.cells.length);
 }
 
-describe('the journal of a large notebook', () => {
+describe("the journal of a session's notebook", () => {
   it('holds the saves since the last full write; a fresh open sees them all, a flush writes them and ends it', async () => {
     const doc = await largeNotebook();
     const fileBefore = await readFile(doc.path);
@@ -55,6 +58,41 @@ describe('the journal of a large notebook', () => {
     await doc.flush();
     assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
     assert.ok(!existsSync(journalPath(doc.path)), 'a full write ends the journal');
+  });
+
+  it('a document that is not journaled writes every save in full', async () => {
+    const doc = await largeNotebook();
+    doc.journaled = false;
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    assert.ok(!existsSync(journalPath(doc.path)));
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
+  });
+
+  it('folds the journal into the file once saves pause (an agent between turns), long before the save interval', async () => {
+    const doc = await largeNotebook(600_000);
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    assert.ok(existsSync(journalPath(doc.path)));
+    await waitUntil('the journal folded', () => !existsSync(journalPath(doc.path)), { timeoutMs: 30_000, intervalMs: 20 });
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
+  });
+
+  it('in a tight loop of saves (no pause), still writes the file in full within the save interval', async () => {
+    const doc = await largeNotebook(300);
+    const versions = new Set<string>();
+    const loopEnds = Date.now() + 2000;
+    for (let i = 0; Date.now() < loopEnds; i++) {
+      addSmallCell(doc, `${i}+1`);
+      await doc.save();
+      const now = await stat(doc.path, { bigint: true });
+      versions.add(`${now.ino}:${now.size}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // A pause of 0.2 s never came, so only the 0.3 s bound can have rewritten the file (a journaled save leaves it as it is).
+    assert.ok(versions.size >= 3, `the file was rewritten ${versions.size - 1} time(s) in 2 s of saves 20 ms apart`);
+    await doc.flush();
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
   });
 
   it('writes in full within the save interval without another save', async () => {

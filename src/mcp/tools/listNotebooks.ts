@@ -61,6 +61,8 @@ export function registerListNotebooks(server: McpServer, ctx: ToolContext): void
         throw error;
       }
       const root = await realpath(notebookDir);
+      // Open notebooks' last replies may still be in their journals: fold them in, so the files read are current.
+      await Promise.all(ctx.sessions.list().map((session) => session.notebook.flush().catch(() => {})));
       const listing = await listNotebooks(root, dir);
       const open = new Map<string, Array<{ session_id: string; state: string }>>();
       for (const session of ctx.sessions.list()) {

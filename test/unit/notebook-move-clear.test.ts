@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { resolveMoveTarget } from '../../src/notebook/moveTarget.js';
 import type { Cell, CodeCell } from '../../src/notebook/types.js';
-import { JlabError } from '../../src/util/errors.js';
+import type { JlabError } from '../../src/util/errors.js';
 import { within } from '../../src/util/deadline.js';
 import { gate } from '../helpers/fakeKernel.js';
 import { notebookWithCode, sessionOnFakeKernel } from '../helpers/sessionFixture.js';

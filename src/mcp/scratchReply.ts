@@ -1,7 +1,7 @@
 import type { CellOutcome } from '../sessions/cellOutcome.js';
 import type { CellRun } from '../sessions/cellRun.js';
 import type { CellTicket } from '../sessions/cellTicket.js';
-import type { Session } from '../sessions/session.js';
+import type { InterruptState, Session } from '../sessions/session.js';
 import { assignsNames } from '../sessions/scratchAssigns.js';
 import { redactSecrets } from '../util/secrets.js';
 import { cellData, errorOf, isFailure, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
@@ -20,6 +20,13 @@ export function stateChangeNote(source: string): string[] {
 /** How messages name a run: a notebook cell by index and id, a scratch run as such. */
 export function runLabel(run: Pick<CellRun, 'scratch' | 'cellIndex' | 'cell'>): string {
   return run.scratch ? 'a scratch run' : `cell ${run.cellIndex} (id ${run.cell.id})`;
+}
+
+/** interrupt_kernel's message when what ran was a scratch run (nothing of it is recorded). */
+export function scratchInterruptMessage(state: InterruptState, sessionId: string): string {
+  if (state === 'stopped') return 'The scratch run stopped (KeyboardInterrupt; not recorded). Kernel state is kept.';
+  if (state === 'restarted') return 'The scratch run ignored the interrupt, so the kernel was restarted: its variables are lost; the notebook keeps its cells.';
+  return `The scratch run is still running: it ignored the interrupt. Call ${suggestedCall('interrupt_kernel', { session_id: sessionId, force: true })} to restart the kernel (its variables are lost; the notebook keeps its cells), or ${suggestedCall('wait_for_cell', { session_id: sessionId })} if it may finish.`;
 }
 
 /** A finished scratch run: its output, the status, and that nothing was recorded. */

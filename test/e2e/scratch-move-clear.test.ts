@@ -70,6 +70,8 @@ describe('scratch runs, move_cell and clear_outputs (e2e)', () => {
     assert.match(textOf(looping), /scratch run is still running/);
     const interrupted = await tool('interrupt_kernel');
     assert.equal(data(interrupted).state, 'stopped');
+    assert.equal(data(interrupted).interrupted, null, 'a scratch run is no cell');
+    assert.match(data(interrupted).message, /scratch run stopped .*not recorded/);
     const ended = await tool('wait_for_cell', { timeout: 10 });
     assert.match(textOf(ended), /KeyboardInterrupt/);
 

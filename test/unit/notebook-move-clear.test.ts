@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { serializeCell } from '../../src/notebook/document.js';
+import { applyMerge, mergeNotebook } from '../../src/notebook/merge.js';
 import { resolveMoveTarget } from '../../src/notebook/moveTarget.js';
 import type { Cell, CodeCell } from '../../src/notebook/types.js';
 import type { JlabError } from '../../src/util/errors.js';
@@ -88,6 +90,61 @@ describe('session.moveCell', () => {
     const onDisk = await readBack();
     assert.deepEqual(sources(onDisk.cells), ['b edited by a person', 'c', 'a']);
     assert.equal(onDisk.cells[0]!.id, b);
+  });
+});
+
+describe('merge of a move', () => {
+  const code = (id: string, source: string): Cell => ({ cell_type: 'code', id, metadata: {}, source, outputs: [], execution_count: null }) as Cell;
+  function merge(base: Cell[], ours: Cell[], theirs: Cell[]) {
+    const result = mergeNotebook({
+      base: { cells: base.map((cell) => ({ id: cell.id, text: serializeCell(cell) })), metadata: {} },
+      ours,
+      oursMetadata: {},
+      theirs: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: theirs },
+      textOf: serializeCell,
+      isRunning: () => false,
+      freshId: () => 'fresh',
+    });
+    applyMerge(ours, {}, result);
+    return result;
+  }
+  const base = () => [code('a', '1'), code('b', '2'), code('c', '3')];
+
+  it('our move wins over their file in the old order; their edit and their new cell are kept', () => {
+    const ours = base();
+    ours.push(ours.shift()!); // we moved a to the end: b c a
+    const theirs = base();
+    theirs[1]!.source = '2  # theirs';
+    theirs.splice(2, 0, code('t', 'added after b'));
+    const result = merge(base(), ours, theirs);
+    assert.deepEqual(
+      ours.map((cell) => cell.id),
+      ['b', 't', 'c', 'a'],
+    );
+    assert.equal(ours[0]!.source, '2  # theirs');
+    assert.equal(result.oursContributed, true, 'the file lacks our order: it is written');
+  });
+
+  it('when both reordered, theirs wins (as before)', () => {
+    const ours = base();
+    ours.push(ours.shift()!);
+    const theirs = base().reverse();
+    merge(base(), ours, theirs);
+    assert.deepEqual(
+      ours.map((cell) => cell.id),
+      ['c', 'b', 'a'],
+    );
+  });
+
+  it('a stale copy a person saves after the move does not undo it', async (t) => {
+    const { session, notebook, readBack } = await sessionOnFakeKernel(t, { notebook: notebookWithCode('a', 'b', 'c') });
+    const stale = JSON.parse(await readFile(notebook.path, 'utf8'));
+    const [a] = notebook.cells.map((cell) => cell.id);
+    await session.moveCell({ id: a! }, { toIndex: -1 });
+    stale.cells[1].source = ['b edited in a copy opened before the move'];
+    await writeFile(notebook.path, JSON.stringify(stale, null, 1));
+    await session.addMarkdown('# next save');
+    assert.deepEqual(sources((await readBack()).cells), ['b edited in a copy opened before the move', 'c', 'a', '# next save']);
   });
 });
 

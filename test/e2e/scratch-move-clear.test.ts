@@ -116,8 +116,18 @@ describe('scratch runs, move_cell and clear_outputs (e2e)', () => {
       data(cleared).cleared.map((cell: { id: string }) => cell.id),
       [first],
     );
-    const noDestination = await tool('move_cell', { cell_id: first });
-    assert.equal(errorOf(noDestination)?.code, 'INVALID_ARGUMENT');
+    const all = await tool('clear_outputs', { all: true });
+    assert.deepEqual(data(all).skipped_running, { id: runningId, index: 0 }, 'all: true leaves the running cell alone');
+    for (const [name, args] of [
+      ['move_cell', { cell_id: first }],
+      ['move_cell', { cell_id: first, to_index: 0, after_cell_id: runningId }],
+      ['clear_outputs', {}],
+      ['clear_outputs', { all: true, cell_index: 0 }],
+    ] as const) {
+      const refusedCall = await tool(name, args);
+      assert.equal(errorOf(refusedCall)?.code, 'INVALID_ARGUMENT', `${name} ${JSON.stringify(args)}`);
+      assert.match(textOf(refusedCall), /Next step: (Give|Pass) /);
+    }
 
     const done = await tool('wait_for_cell', { timeout: 30 });
     assert.match(textOf(done), /end/);

@@ -4,7 +4,7 @@ import type { CellTicket } from '../sessions/cellTicket.js';
 import type { InterruptState, Session } from '../sessions/session.js';
 import { assignsNames } from '../sessions/scratchAssigns.js';
 import { redactSecrets } from '../util/secrets.js';
-import { cellData, errorOf, isFailure, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
+import { cellData, cellLabel, errorOf, isFailure, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
 import { suggestedCall } from './suggestedCall.js';
 
 /** Said in every scratch reply, so that no agent takes its output for a recorded cell. */
@@ -19,7 +19,7 @@ export function stateChangeNote(source: string): string[] {
 
 /** How messages name a run: a notebook cell by index and id, a scratch run as such. */
 export function runLabel(run: Pick<CellRun, 'scratch' | 'cellIndex' | 'cell'>): string {
-  return run.scratch ? 'a scratch run' : `cell ${run.cellIndex} (id ${run.cell.id})`;
+  return run.scratch ? 'a scratch run' : cellLabel(run.cellIndex, run.cell.id);
 }
 
 /** interrupt_kernel's message when what ran was a scratch run (nothing of it is recorded). */

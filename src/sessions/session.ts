@@ -224,8 +224,9 @@ export class Session<K extends KernelPort = KernelHandle> {
 
   /**
    * Moves a cell, id kept, without waiting for a running cell: a run holds its cell, not its
-   * index, so its outputs follow it. Edits someone made to the file are merged in first — the
-   * merge keeps their order, and a save that merged them after the move would undo it.
+   * index, so its outputs follow it. Edits someone made to the file are merged in first, so the
+   * move applies to the notebook as they left it (a merge after it keeps their order if they
+   * reordered too).
    */
   async moveCell(ref: CellRef, to: MoveTarget): Promise<{ from: number; index: number; cell: Cell }> {
     this.assertUsable();

@@ -1,5 +1,6 @@
 import type { Session } from '../sessions/session.js';
 import { JlabError } from '../util/errors.js';
+import { runLabel } from '../mcp/scratchReply.js';
 import { suggestedCall } from '../mcp/suggestedCall.js';
 
 /** Kernel states in which a silent request would wait or be lost. */
@@ -24,7 +25,7 @@ export function assertKernelFree(session: Session, what: string): void {
     const seconds = Math.round((Date.now() - running.startedAt) / 1000);
     throw new JlabError(
       'KERNEL_UNAVAILABLE',
-      `The kernel is busy with cell ${running.cellIndex} (running for ${seconds} s); ${what} would wait behind it, since the kernel answers one request at a time. Try again when it ends.`,
+      `The kernel is busy with ${runLabel(running)} (running for ${seconds} s); ${what} would wait behind it, since the kernel answers one request at a time. Try again when it ends.`,
       {
         hint: `${wait} follows the cell to its end; ${suggestedCall('interrupt_kernel', { session_id: session.id })} stops it.`,
         context: { sessionId: session.id, cellIndex: running.cellIndex },

@@ -21,15 +21,16 @@ export type ExecutionEnd =
  * Sends `code` to the kernel and resolves when the kernel is done with it — execute_reply
  * plus idle, as @jupyterlab/services defines done — or when the kernel dies, the server goes
  * away, or the kernel goes idle and never replies. Every iopub message for this request is
- * handed to `onIOPub` in arrival order.
+ * handed to `onIOPub` in arrival order. `storeHistory` false: a scratch run (no execution count).
  */
 export function executeOnKernel(
   kernel: KernelPort,
   code: string,
   onIOPub: (message: KernelMessage.IIOPubMessage) => void,
   stopOnError = false,
+  storeHistory = true,
 ): { end: Promise<ExecutionEnd>; msgId: string } {
-  const future = kernel.requestExecute(code, stopOnError);
+  const future = kernel.requestExecute(code, stopOnError, storeHistory);
   const msgId = future.msg.header.msg_id;
   let settle!: (end: ExecutionEnd) => void;
   const end = new Promise<ExecutionEnd>((resolve) => (settle = resolve));

@@ -225,7 +225,11 @@ export class KernelHandle implements ManagedKernel {
    * one if it fails — only for a resume's replay, which sends a cell ahead; for one cell at a
    * time it would do nothing but (ipykernel 6) now and then abort the next request as well.
    */
-  requestExecute(code: string, stopOnError = false): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
+  requestExecute(
+    code: string,
+    stopOnError = false,
+    storeHistory = true,
+  ): Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg> {
     if (this.setupPending && this.setupCode) {
       // Silent: no execution count, no history, no outputs in anyone's cell. The shell channel
       // keeps order, so it runs before the request below.
@@ -239,7 +243,7 @@ export class KernelHandle implements ManagedKernel {
     // Nobody can type: input() either fails at once inside the kernel (allow_stdin=false) or
     // gets the configured answer at once — it never waits.
     const answer = this.stdinAnswer;
-    const future = this.connection.requestExecute({ code, allow_stdin: answer !== undefined, stop_on_error: stopOnError, store_history: true });
+    const future = this.connection.requestExecute({ code, allow_stdin: answer !== undefined, stop_on_error: stopOnError, store_history: storeHistory });
     if (answer !== undefined) {
       future.onStdin = (message) => {
         if (message.header.msg_type === 'input_request') future.sendInputReply({ status: 'ok', value: answer }, message.header as never);

@@ -32,8 +32,11 @@ export interface KernelPort {
   readonly gone: boolean;
   /** Where the kernel spools each cell's messages, when it does (a followed cell reads it). */
   readonly spoolPath?: string;
-  /** Sends an execute request; `stopOnError` asks the kernel to abort requests queued behind it if it fails. */
-  requestExecute(code: string, stopOnError?: boolean): ExecuteFuture;
+  /**
+   * Sends an execute request; `stopOnError` asks the kernel to abort requests queued behind it if
+   * it fails; `storeHistory` false (a scratch run) leaves the execution count and history alone (default true).
+   */
+  requestExecute(code: string, stopOnError?: boolean, storeHistory?: boolean): ExecuteFuture;
   /**
    * Subscribes to every iopub message (any request's, a followed one's included), in order, once
    * the connection has handled it; returns the unsubscribe function.

@@ -7,6 +7,7 @@ import type { CellOutcome, Session } from '../sessions/session.js';
 import { redactSecrets } from '../util/secrets.js';
 import { cellOutputUri } from './cellOutput.js';
 import type { CellResultData } from './tools/outputSchemas.js';
+import { scratchFinishedReply } from './scratchReply.js';
 import { suggestedCall } from './suggestedCall.js';
 
 export interface OutputBudget {
@@ -23,6 +24,9 @@ export interface CellReply {
   data: CellResultData;
   isError: boolean;
 }
+
+/** Where a scratch run's output is kept, as the budget markers say it. */
+const SCRATCH_KEPT_IN = 'no cell (a scratch run is not recorded; run the code as a cell to keep its output)';
 
 /** The session facts a reply names. */
 type SessionRef = Pick<Session, 'id' | 'notebookPath'>;
@@ -54,6 +58,11 @@ export async function unseenContent(
   const images = parts.images.slice(parts.text.startsWith(ticket.seenText) ? ticket.seenImages : 0);
   ticket.seenText = parts.text;
   ticket.seenImages = parts.images.length;
+  if (ticket.scratch) {
+    // A scratch run is in no cell: there is no resource to page through, and nothing is kept.
+    const view = await budgetAgentView({ text: fresh, images }, { ...budget, cellLabel: 'the scratch run', keptIn: SCRATCH_KEPT_IN });
+    return { content: view.content.map((block) => (block.type === 'text' ? { ...block, text: redactSecrets(block.text) } : block)), truncated: view.truncated };
+  }
   const uri = cellOutputUri(cell.sessionId, cell.id);
   const view = await budgetAgentView({ text: fresh, images }, { ...budget, cellLabel: `cell ${cell.index}`, fullOutputUri: uri });
   const content: Content = view.content.map((block) => (block.type === 'text' ? { ...block, text: redactSecrets(block.text) } : block));
@@ -81,6 +90,7 @@ export async function finishedReply(
   budget: OutputBudget,
   extra: { walltime?: string; notes: string[] } = { notes: [] },
 ): Promise<CellReply> {
+  if (ticket.scratch) return scratchFinishedReply(session, ticket, outcome, budget, extra);
   const label = cellLabel(outcome.cellIndex, outcome.cellId);
   const { content, truncated } = await unseenContent(ticket, outcome.outputs, { sessionId: session.id, index: outcome.cellIndex, id: outcome.cellId }, budget);
   const notes: string[] = [];
@@ -147,12 +157,12 @@ export function redactedData<T>(value: T): T {
   return JSON.parse(redactSecrets(JSON.stringify(value))) as T;
 }
 
-export function isFailure(outcome: CellOutcome): boolean {
+export function isFailure(outcome: Pick<CellOutcome, 'status'>): boolean {
   return outcome.status === 'kernel_died' || outcome.status === 'server_lost';
 }
 
 /** The exception a failed cell ended with, as the agent reads it. */
-function errorOf(outputs: CellOutcome['outputs']): CellResultData['error'] {
+export function errorOf(outputs: CellOutcome['outputs']): CellResultData['error'] {
   const error = outputs.findLast((output) => output.output_type === 'error');
   if (!error) return null;
   return { ename: agentValueText(String(error.ename)), evalue: wellFormed(redactSecrets(agentValueText(String(error.evalue))).slice(0, 500)) };

@@ -10,6 +10,7 @@ import { log } from '../util/log.js';
 import { startProgress } from './progress.js';
 import { errorResult } from './results.js';
 import { cellData, cellLabel, finishedReply, statementReply, toolResult, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
+import { runLabel, scratchRunningReply } from './scratchReply.js';
 import { sessionNotes } from './walltimeNotices.js';
 import { suggestedCall } from './suggestedCall.js';
 
@@ -91,13 +92,14 @@ export async function stillRunning(session: Session<KernelPort>, ticket: CellTic
   const run = ticket.run;
   if (!run) {
     const ahead = session.current?.run;
-    const behind = ahead ? `${cellLabel(ahead.cellIndex, ahead.cell.id)} (running for ${seconds(ahead.startedAt)} s)` : 'earlier work';
+    const behind = ahead ? `${runLabel(ahead)} (running for ${seconds(ahead.startedAt)} s)` : 'earlier work';
     return statementReply(
       session,
       'queued',
       `Queued: the ${ticket.description} waits behind ${behind} in session ${session.id}; it runs when that finishes. Call ${suggestedCall('wait_for_cell', { session_id: session.id })} to follow it, or ${suggestedCall('interrupt_kernel', { session_id: session.id })} to stop the running cell and drop the queue.`,
     );
   }
+  if (ticket.scratch) return scratchRunningReply(session, ticket, run, budget);
   const cell = { sessionId: session.id, index: run.cellIndex, id: run.cell.id };
   const { content, truncated } = await unseenContent(ticket, run.collector.outputs, cell, budget);
   const notes = session.notebook.takeDiskNotes(); // someone else's edits merged while the cell ran
@@ -116,7 +118,7 @@ export async function stillRunning(session: Session<KernelPort>, ticket: CellTic
 }
 
 async function cancel(session: Session<KernelPort>, ticket: CellTicket, options: WaitOptions): Promise<CellReply> {
-  const running = () => (ticket.run ? { index: ticket.run.cellIndex, id: ticket.run.cell.id } : undefined);
+  const running = () => (ticket.run && !ticket.scratch ? { index: ticket.run.cellIndex, id: ticket.run.cell.id } : undefined);
   if (!options.interruptOnCancel) return statementReply(session, ticket.run ? 'running' : 'queued', 'Stopped waiting; the cell goes on.', running());
   if (!ticket.run) {
     ticket.withdraw('the request was cancelled');
@@ -139,7 +141,7 @@ function startCellProgress(session: Session<KernelPort>, ticket: CellTicket, opt
   return startProgress(options.ctx, options.progressIntervalMs, (elapsed) => {
     const run = ticket.run;
     return run
-      ? `cell ${run.cellIndex} running ${Math.round((Date.now() - run.startedAt) / 1000)} s${lastLine(run.collector.outputs)}`
+      ? `${run.scratch ? 'scratch run' : `cell ${run.cellIndex}`} running ${Math.round((Date.now() - run.startedAt) / 1000)} s${lastLine(run.collector.outputs)}`
       : `queued in session ${session.id} for ${Math.round(elapsed)} s`;
   });
 }

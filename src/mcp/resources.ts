@@ -90,7 +90,8 @@ export function statusOf(ctx: ToolContext): Record<string, unknown> {
       kernel_state: session.lost ? 'lost' : session.kernel.status,
       connection: session.kernel.connectionStatus,
       busy: session.current !== undefined,
-      running: session.current?.run ? { id: session.current.run.cell.id, index: session.current.run.cellIndex } : null,
+      // A scratch run is busy but no cell.
+      running: session.current?.run && !session.current.scratch ? { id: session.current.run.cell.id, index: session.current.run.cellIndex } : null,
       queued_cells: session.queued.length,
       notebook_path: session.notebookPath,
       cells: session.notebook.cells.length,

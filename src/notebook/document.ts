@@ -181,6 +181,13 @@ export class NotebookDocument {
     return this.cells.splice(position, 1)[0]!;
   }
 
+  /** Moves the cell at `from` to `to` (its position after the move); the cell object, and so its id and any run holding it, stay the same. */
+  move(from: number, to: number): Cell {
+    const cell = this.remove(from);
+    this.cells.splice(to, 0, cell);
+    return cell;
+  }
+
   /** The cell's position, or -1. O(1) while no cell was inserted or removed before it since the last lookup. */
   indexOf(cell: Cell): number {
     const known = this.positions.get(cell);

@@ -60,8 +60,9 @@ const CONFLICTING = new Set(['source', 'cell_type', 'attachments']);
 /**
  * Three-way merge of the session's notebook (ours) with the file someone changed (theirs), at
  * cell level by id, against the version their file came from (base: what jlab-mcp wrote with
- * the revision their file carries, see baseHistory.ts). Their order wins; cells they added
- * stay where they put them, ours stay after the same neighbour as in our order. A cell only
+ * the revision their file carries, see baseHistory.ts). Their order wins (unless only we
+ * reordered: move_cell); cells they added stay where they put them, ours stay after the same
+ * neighbour as in our order. A cell only
  * one side changed takes that side; one both changed is merged field by field (our outputs and
  * run metadata win, theirs elsewhere) unless both changed its source: then theirs keeps the id
  * and ours follows it with a fresh id (a running cell of ours keeps its id; theirs gets the
@@ -208,10 +209,40 @@ export function mergeNotebook(input: MergeInput): MergeResult {
     }
   }
   append(pending);
-  if (orderChanged(input.base.cells, theirs.cells)) events.push({ kind: 'moved' });
+  const theyMoved = orderChanged(input.base.cells, theirs.cells);
+  if (theyMoved) events.push({ kind: 'moved' });
+  // They kept the order and we changed it (move_cell): ours wins, as for any field only one side changed.
+  const ordered = !theyMoved && orderChanged(input.base.cells, ours) ? inOurOrder(cells, ours) : cells;
+  if (ordered !== cells) contributed = true;
   const metadata = mergeRecords(input.base.metadata, input.oursMetadata, theirs.metadata);
   if (!sameValue(metadata, theirs.metadata)) contributed = true;
-  return { cells, updates, metadata, events, oursContributed: contributed, theirCells };
+  return { cells: ordered, updates, metadata, events, oursContributed: contributed, theirCells };
+}
+
+/**
+ * The merged cells with ours in our order: each cell only they have (added, restored) stays
+ * right after the cell of ours it followed in the merged order (or at the top).
+ */
+function inOurOrder(merged: readonly Cell[], ours: readonly Cell[]): Cell[] {
+  const isOurs = new Set<Cell>(ours);
+  const top: Cell[] = [];
+  const trailing = new Map<Cell, Cell[]>();
+  let anchor: Cell | undefined;
+  for (const cell of merged) {
+    if (isOurs.has(cell)) {
+      anchor = cell;
+      trailing.set(cell, []);
+    } else if (anchor) trailing.get(anchor)!.push(cell);
+    else top.push(cell);
+  }
+  const result = top;
+  for (const cell of ours) {
+    const after = trailing.get(cell);
+    if (!after) continue; // a cell of ours the merge dropped (they deleted it)
+    result.push(cell);
+    for (const each of after) result.push(each);
+  }
+  return result;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface AgentViewOptions {
   cellLabel: string;
   /** Size limits of each image the agent gets; unlimited when absent. */
   imageLimits?: ImageLimits;
+  /** Where what the agent does not get is kept, in the markers; default: "<cellLabel> of the notebook" (a scratch run's is nowhere). */
+  keptIn?: string;
   /** Where the whole text can be read (the cell-output resource); the truncation marker names it. */
   fullOutputUri?: string;
 }
@@ -93,7 +95,7 @@ export async function budgetAgentParts(parts: AgentParts, options: AgentViewOpti
 export async function budgetAgentView(parts: AgentParts, options: AgentViewOptions): Promise<AgentView> {
   let text = parts.text;
   const skipped = Math.max(0, parts.images.length - options.maxImages);
-  if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${options.cellLabel} of the notebook]\n`;
+  if (skipped > 0) text += `[${skipped} more image(s) not shown; they are in ${keptIn(options)}]\n`;
   const images: Array<Extract<AgentContent, { type: 'image' }>> = [];
   const notes: string[] = [];
   for (const [position, image] of parts.images.slice(0, options.maxImages).entries()) {
@@ -105,13 +107,13 @@ export async function budgetAgentView(parts: AgentParts, options: AgentViewOptio
     const fitted = await fitImage(image.data, image.mimeType, options.imageLimits);
     if (isRefusal(fitted)) {
       const size = fitted.width === undefined ? '' : ` (${fitted.width}×${fitted.height} px)`;
-      text += `[figure ${image.figure ?? position + 1}${size} not shown: ${fitted.reason}; it is in ${options.cellLabel} of the notebook]\n`;
+      text += `[figure ${image.figure ?? position + 1}${size} not shown: ${fitted.reason}; it is in ${keptIn(options)}]\n`;
       continue;
     }
     images.push({ type: 'image', mimeType: fitted.mimeType, data: fitted.data });
     if (fitted.changed) notes.push(`image scaled to ${fitted.width}×${fitted.height} for you`);
   }
-  if (notes.length) text += `[${notes.join('; ')}; the originals are in ${options.cellLabel} of the notebook]\n`;
+  if (notes.length) text += `[${notes.join('; ')}; the originals are in ${keptIn(options)}]\n`;
   const content: AgentContent[] = [];
   let truncated = false;
   if (text.trim() !== '') {
@@ -119,7 +121,7 @@ export async function budgetAgentView(parts: AgentParts, options: AgentViewOptio
     const cut = truncateMiddle(
       text.replace(/\n+$/, ''),
       options.textBudget,
-      (chars, lines) => `[... ${chars} characters (${lines} lines) left out; the full output is in ${options.cellLabel} of the notebook${whereAll} ...]`,
+      (chars, lines) => `[... ${chars} characters (${lines} lines) left out; the full output is in ${keptIn(options)}${whereAll} ...]`,
     );
     truncated = cut.truncated;
     // Why again: callers slice parts.text (cellResult drops what was seen); this is the last gate.
@@ -161,4 +163,8 @@ export function joinText(value: unknown): string {
 
 function ensureNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+function keptIn(options: AgentViewOptions): string {
+  return options.keptIn ?? `${options.cellLabel} of the notebook`;
 }

@@ -23,7 +23,12 @@ export interface CellRunOptions {
   stopOnError?: boolean;
   /** Where the run's provenance is gathered; default: a tracker of its own (no session context). */
   provenance?: ProvenanceTracker;
+  /** A scratch run: store_history=false, so the kernel's execution count and history stay as they are. */
+  scratch?: boolean;
 }
+
+/** What a run needs of the notebook it writes to (a scratch run gets one that keeps nothing: scratchRun.ts). */
+export type RunNotebook = Pick<NotebookDocument, 'changed' | 'scheduleSave' | 'save' | 'indexOf'>;
 
 /**
  * A cell that ends within this many ms is written once, when it ends (the hot path: one save
@@ -60,7 +65,7 @@ export class CellRun {
   constructor(
     readonly cell: CodeCell,
     private readonly kernel: KernelPort,
-    private readonly notebook: NotebookDocument,
+    private readonly notebook: RunNotebook,
     private readonly options: CellRunOptions,
     follow?: { msgId: string; startedAt: number },
   ) {
@@ -86,7 +91,7 @@ export class CellRun {
       this.msgId = follow.msgId;
       end = followExecution(kernel, follow.msgId, onIOPub, (recovered) => this.resumeOutputs(recovered));
     } else {
-      const execution = executeOnKernel(kernel, cell.source, onIOPub, options.stopOnError);
+      const execution = executeOnKernel(kernel, cell.source, onIOPub, options.stopOnError, !options.scratch);
       this.msgId = execution.msgId;
       end = execution.end;
     }
@@ -110,6 +115,11 @@ export class CellRun {
       text: '[jlab-mcp: output printed while no jlab-mcp was attached is missing here (this kernel keeps no spool); later output follows]\n',
     });
     this.cell.outputs = this.collector.outputs;
+  }
+
+  /** A scratch run: its cell is in no notebook (cellIndex is -1) and nothing of it is recorded. */
+  get scratch(): boolean {
+    return this.options.scratch === true;
   }
 
   /** The cell's position now (cells may have been inserted above it meanwhile). */

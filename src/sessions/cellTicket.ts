@@ -22,7 +22,14 @@ export class CellTicket {
   private resolveStarted!: (run: CellRun | undefined) => void;
   private resolveDone!: (outcome: CellOutcome | undefined) => void;
 
-  constructor(readonly description: string) {
+  /** A scratch run (execute_code with scratch): its cell is in no notebook and nothing of it is recorded. */
+  readonly scratch: boolean;
+
+  constructor(
+    readonly description: string,
+    options: { scratch?: boolean } = {},
+  ) {
+    this.scratch = options.scratch === true;
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }

@@ -3,6 +3,7 @@ import type { KernelPort } from '../jupyter/kernelPort.js';
 import type { NotebookDocument } from '../notebook/document.js';
 import type { Cell, CodeCell } from '../notebook/types.js';
 import { capitalize, refLabel, type CellRef, type InsertRef } from '../notebook/cellRef.js';
+import { resolveMoveTarget, type MoveTarget } from '../notebook/moveTarget.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { within } from '../util/deadline.js';
 import { log } from '../util/log.js';
@@ -12,6 +13,7 @@ import { CellRun, type CellRunOptions, type StopCause } from './cellRun.js';
 import { CellTicket } from './cellTicket.js';
 import { assertRunnableCode } from './codeCheck.js';
 import { Replay, runReplay, type ReplayOptions } from './replay.js';
+import { SCRATCH_NOTEBOOK, scratchCell } from './scratchRun.js';
 import type { ProvenanceTracker } from './provenanceTracker.js';
 import type { ServerSupervisor } from './serverSupervisor.js';
 import { suggestedCall } from '../mcp/suggestedCall.js';
@@ -160,6 +162,16 @@ export class Session<K extends KernelPort = KernelHandle> {
     });
   }
 
+  /**
+   * Queues code to run in the kernel like a cell (after whatever is queued, never between a
+   * replay's cells) but records nothing: no cell, no save, store_history=false so the execution
+   * count stays. wait_for_cell and interrupt_kernel see it as the running "cell".
+   */
+  executeScratch(code: string): CellTicket {
+    assertRunnableCode(code);
+    return this.enqueue(`scratch run: ${firstLine(code)}`, () => scratchCell(code), { scratch: true });
+  }
+
   /** Replaces a code cell's source (the cell checked first, now and again when it runs) and re-runs it. */
   editCell(ref: CellRef, code: string): CellTicket {
     assertRunnableCode(code);
@@ -209,6 +221,53 @@ export class Session<K extends KernelPort = KernelHandle> {
     const removed = this.notebook.remove(position);
     await this.notebook.save();
     return { index: position, cell: removed };
+  }
+
+  /**
+   * Moves a cell, id kept, without waiting for a running cell: a run holds its cell, not its
+   * index, so its outputs follow it. Edits someone made to the file are merged in first, so the
+   * move applies to the notebook as they left it (a merge after it keeps their order if they
+   * reordered too).
+   */
+  async moveCell(ref: CellRef, to: MoveTarget): Promise<{ from: number; index: number; cell: Cell }> {
+    this.assertUsable();
+    await this.notebook.refresh();
+    const from = this.notebook.resolveCell(ref);
+    const index = resolveMoveTarget(this.notebook.cells, from, to);
+    const cell = this.notebook.move(from, index);
+    if (index !== from) await this.notebook.save();
+    return { from, index, cell };
+  }
+
+  /**
+   * Empties the outputs and execution count of one code cell, or of every code cell but a
+   * running one (`'all'`), without waiting for a running cell. A running cell is refused by
+   * name: its run would write its outputs back at the next message. Returns the cells it changed.
+   */
+  async clearOutputs(target: CellRef | 'all'): Promise<{ cleared: CodeCell[]; skipped?: CodeCell }> {
+    this.assertUsable();
+    const running = this.current?.run?.cell;
+    if (target !== 'all') {
+      const cell = this.notebook.codeCellAt(target);
+      if (cell === running) {
+        throw new JlabError('KERNEL_UNAVAILABLE', `${capitalize(refLabel(target))} is running; its outputs are still being written.`, {
+          hint: `Wait for it with ${suggestedCall('wait_for_cell', { session_id: this.id })} or stop it with ${suggestedCall('interrupt_kernel', { session_id: this.id })}, then clear it.`,
+          context: { sessionId: this.id, cellId: cell.id },
+        });
+      }
+    }
+    const candidates =
+      target === 'all' ? this.notebook.cells.filter((cell): cell is CodeCell => cell.cell_type === 'code') : [this.notebook.codeCellAt(target)];
+    const cleared: CodeCell[] = [];
+    for (const cell of candidates) {
+      if (cell === running || (cell.outputs.length === 0 && cell.execution_count === null)) continue;
+      cell.outputs = [];
+      cell.execution_count = null;
+      this.notebook.changed(cell);
+      cleared.push(cell);
+    }
+    if (cleared.length) await this.notebook.save();
+    return { cleared, ...(target === 'all' && running && this.notebook.indexOf(running) >= 0 ? { skipped: running } : {}) };
   }
 
   /**
@@ -329,7 +388,7 @@ export class Session<K extends KernelPort = KernelHandle> {
     this.replay?.cancel('jlab-mcp exited');
     this.withdrawQueued('jlab-mcp exited before it ran');
     const run = this.current?.run;
-    if (run) this.onRunning?.({ msgId: run.msgId, cellId: run.cell.id, startedAt: run.startedAt });
+    if (run && !run.scratch) this.onRunning?.({ msgId: run.msgId, cellId: run.cell.id, startedAt: run.startedAt });
     await this.notebook.flush().catch((error: unknown) => log.warn(`session ${this.id}: final save: ${messageOf(error)}`));
   }
 
@@ -349,13 +408,13 @@ export class Session<K extends KernelPort = KernelHandle> {
   }
 
   /** Queues a cell: it runs when the cells before it (and any replay) are done. */
-  private enqueue(description: string, prepare: () => CodeCell): CellTicket {
+  private enqueue(description: string, prepare: () => CodeCell, options: { scratch?: boolean } = {}): CellTicket {
     this.assertUsable();
-    const ticket = this.track(new CellTicket(description));
+    const ticket = this.track(new CellTicket(description, options));
     // Never between a replay's cells: the replay holds the lock, and this waits for it to end.
     const replayRunning = this.replay && !this.replay.finished ? this.replay.done : undefined;
     void (replayRunning ?? Promise.resolve())
-      .then(() => this.lock.run(() => this.runTicket(ticket, prepare, { saveWhenDone: true })))
+      .then(() => this.lock.run(() => this.runTicket(ticket, prepare, { saveWhenDone: true, scratch: options.scratch })))
       .catch((error: unknown) => log.error(`session ${this.id}: ${String(error)}`));
     return ticket;
   }
@@ -371,8 +430,10 @@ export class Session<K extends KernelPort = KernelHandle> {
     return ticket;
   }
 
-  private runOptions(how: Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError'>): CellRunOptions {
-    return { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, provenance: this.options.provenance, ...how };
+  private runOptions(how: RunHow): CellRunOptions {
+    // A scratch run's provenance goes to a tracker of its own, into its detached cell: no run history records it.
+    const provenance = how.scratch ? undefined : this.options.provenance;
+    return { outputLimit: this.options.outputLimit, saveIntervalMs: this.options.saveIntervalMs, provenance, ...how };
   }
 
   /** Waits for a started run, telling the registry about it if it runs long enough to matter. */
@@ -380,7 +441,8 @@ export class Session<K extends KernelPort = KernelHandle> {
     ticket.markStarted(run);
     let recorded = false;
     const record = () => {
-      if (run.finished) return;
+      // A scratch run is no cell of the notebook: a later jlab-mcp could not reattach to it.
+      if (run.finished || run.scratch) return;
       recorded = true;
       this.onRunning?.({ msgId: run.msgId, cellId: run.cell.id, startedAt: run.startedAt });
     };
@@ -407,12 +469,12 @@ export class Session<K extends KernelPort = KernelHandle> {
   }
 
   /** Runs a ticket's cell now (the caller holds the lock); failures go to the ticket, never thrown. */
-  private async runTicket(ticket: CellTicket, prepare: () => CodeCell, how: Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError'>): Promise<void> {
+  private async runTicket(ticket: CellTicket, prepare: () => CodeCell, how: RunHow): Promise<void> {
     if (ticket.withdrawn) return;
     try {
       this.assertUsable();
       const cell = prepare();
-      await this.awaitRun(ticket, new CellRun(cell, this.kernel, this.notebook, this.runOptions(how)));
+      await this.awaitRun(ticket, new CellRun(cell, this.kernel, how.scratch ? SCRATCH_NOTEBOOK : this.notebook, this.runOptions(how)));
     } catch (error) {
       // Kept until delivered (settle, or wait_for_cell when the call that queued it has returned).
       ticket.fail(error);
@@ -443,6 +505,9 @@ export class Session<K extends KernelPort = KernelHandle> {
     }
   }
 }
+
+/** How a queued request runs: recorded (saved when done, or on a replay's schedule) or as a scratch run. */
+type RunHow = Pick<CellRunOptions, 'saveWhenDone' | 'stopOnError' | 'scratch'>;
 
 /** True when the ticket ended (or never started) within `ms`. */
 async function endsWithin(ticket: CellTicket, ms: number): Promise<boolean> {

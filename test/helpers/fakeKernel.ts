@@ -30,6 +30,8 @@ export class FakeRun {
     readonly code: string,
     readonly msgId: string,
     readonly stopOnError: boolean,
+    /** False for a scratch run: the execution count does not move (IPython's store_history=False). */
+    readonly storeHistory = true,
   ) {
     this.executionCount = kernel.executionCount;
   }
@@ -176,7 +178,7 @@ export class FakeKernel implements ManagedKernel {
   spoolPath?: string;
   executionCount = 0;
   /** Every execute request in arrival order (the code sent, stop_on_error). */
-  readonly requests: Array<{ code: string; stopOnError: boolean; msgId: string }> = [];
+  readonly requests: Array<{ code: string; stopOnError: boolean; msgId: string; storeHistory: boolean }> = [];
   interrupts = 0;
   restartRequests = 0;
   shutDown = false;
@@ -246,11 +248,11 @@ export class FakeKernel implements ManagedKernel {
     return new Promise((resolve) => this.arrivalListeners.push({ code, resolve }));
   }
 
-  requestExecute(code: string, stopOnError = false): ExecuteFuture {
+  requestExecute(code: string, stopOnError = false, storeHistory = true): ExecuteFuture {
     const msgId = `${this.id}-execute-${++this.msgCount}`;
-    this.requests.push({ code, stopOnError, msgId });
+    this.requests.push({ code, stopOnError, msgId, storeHistory });
     const future = new FakeFuture(msgId);
-    this.queue.push({ run: new FakeRun(this, code, msgId, stopOnError), future });
+    this.queue.push({ run: new FakeRun(this, code, msgId, stopOnError, storeHistory), future });
     for (const arrival of this.arrivalListeners.filter((each) => each.code === code)) {
       this.arrivalListeners.splice(this.arrivalListeners.indexOf(arrival), 1);
       arrival.resolve();
@@ -384,7 +386,7 @@ export class FakeKernel implements ManagedKernel {
   private async execute({ run, future }: Pending): Promise<void> {
     this.status = 'busy';
     this.emitIOPub(run.msgId, 'status', { execution_state: 'busy' });
-    this.executionCount++;
+    if (run.storeHistory) this.executionCount++;
     (run as { executionCount: number }).executionCount = this.executionCount;
     this.emitIOPub(run.msgId, 'execute_input', { code: run.code, execution_count: this.executionCount });
     for (const listener of [...this.requestListeners]) listener(run);

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { ToolContext } from '../context.js';
 import { registerAddMarkdown } from './addMarkdown.js';
+import { registerClearOutputs } from './clearOutputs.js';
 import { registerDeleteCell } from './deleteCell.js';
 import { registerEditCell } from './editCell.js';
 import { registerEditMarkdown } from './editMarkdown.js';
@@ -13,6 +14,7 @@ import { registerListSessions } from './listSessions.js';
 import { registerInspectVariables } from './inspectVariables.js';
 import { registerKernelResources } from './kernelResources.js';
 import { registerListNotebooks } from './listNotebooks.js';
+import { registerMoveCell } from './moveCell.js';
 import { registerReadNotebook } from './readNotebook.js';
 import { registerRunCell } from './runCell.js';
 import { registerShutdownSession } from './shutdownSession.js';
@@ -32,6 +34,8 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     registerInterruptKernel,
     registerRestartKernel,
     registerDeleteCell,
+    registerMoveCell,
+    registerClearOutputs,
     registerAddMarkdown,
     registerEditMarkdown,
     registerShutdownSession,

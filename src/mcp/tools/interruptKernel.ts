@@ -5,6 +5,7 @@ import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { sessionId } from './schemas.js';
 import { interruptOutput } from './outputSchemas.js';
+import { scratchInterruptMessage } from '../scratchReply.js';
 import { suggestedCall } from '../suggestedCall.js';
 
 export function registerInterruptKernel(server: McpServer, ctx: ToolContext): void {
@@ -27,10 +28,10 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
       const cell = running?.run?.cellIndex ?? null;
       return jsonResult({
         session_id: session.id,
-        interrupted: running?.run ? { id: running.run.cell.id, index: running.run.cellIndex } : null,
+        interrupted: running?.run && !running.scratch ? { id: running.run.cell.id, index: running.run.cellIndex } : null,
         dropped_queued_cells: dropped,
         state,
-        message: MESSAGES[state](cell, session.id),
+        message: running?.scratch ? scratchInterruptMessage(state, session.id) : MESSAGES[state](cell, session.id),
       });
     }),
   );

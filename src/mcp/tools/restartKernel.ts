@@ -21,7 +21,7 @@ export function registerRestartKernel(server: McpServer, ctx: ToolContext): void
       const { running, dropped } = await session.restart();
       return jsonResult({
         session_id: session.id,
-        stopped: running?.run ? { id: running.run.cell.id, index: running.run.cellIndex } : null,
+        stopped: running?.run && !running.scratch ? { id: running.run.cell.id, index: running.run.cellIndex } : null,
         dropped_queued_cells: dropped,
         message: 'Kernel restarted; its state is empty. Re-run the cells you need (run_cell) or execute new code.',
       });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, errorOf, spawnServer, textOf, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
-import { readCells, type FileCell } from '../helpers/notebookFile.js';
+import { notebookSettled, readCells, type FileCell } from '../helpers/notebookFile.js';
 
 const sourceOf = (cell: FileCell) => [cell.source].flat().join('');
 const outputText = (cell: FileCell) => (cell.outputs ?? []).map((output) => [output.text ?? ''].flat().join('')).join('');
@@ -35,6 +35,7 @@ describe('scratch runs, move_cell and clear_outputs (e2e)', () => {
 
   it('a scratch run records nothing: the file byte-identical, In [n] unchanged, a note when it assigns', async () => {
     assert.equal(data(await execute('a = 21\na')).execution_count, 1);
+    await notebookSettled(notebook);
     const bytes = await readFile(notebook);
     const look = await execute('a * 2', { scratch: true });
     assert.equal(look.isError, undefined);
@@ -64,6 +65,7 @@ describe('scratch runs, move_cell and clear_outputs (e2e)', () => {
     assert.match(textOf(peek), /peek/);
     assert.match(textOf(peek), /scratch run/);
 
+    await notebookSettled(notebook);
     const bytes = await readFile(notebook);
     const looping = await execute(LONG_LOOP, { scratch: true, timeout: 0.5 });
     assert.equal(data(looping).status, 'running');
@@ -96,6 +98,7 @@ describe('scratch runs, move_cell and clear_outputs (e2e)', () => {
     const runningId = String(data(running).cell.id);
 
     // A person edits the first cell in the file between the agent's calls.
+    await notebookSettled(notebook);
     const file = JSON.parse(await readFile(notebook, 'utf8'));
     file.cells[0].source = ['a = 21  # edited by a person\n', 'a'];
     await writeFile(notebook, JSON.stringify(file, null, 1));

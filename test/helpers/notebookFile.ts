@@ -31,7 +31,8 @@ export interface NotebookFile {
  * point (test/e2e/notebook-always-valid.test.ts).
  */
 export async function readNotebook<T = any>(file: string): Promise<T> {
-  if (existsSync(journalPath(file))) return JSON.parse(JSON.stringify((await NotebookDocument.load(file)).content)) as T;
+  // Serialized as the file will hold it (sources as lists of lines), not the in-memory model.
+  if (existsSync(journalPath(file))) return JSON.parse((await NotebookDocument.load(file)).serialize()) as T;
   return JSON.parse(await readFile(file, 'utf8')) as T;
 }
 

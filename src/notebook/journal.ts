@@ -20,6 +20,9 @@ export interface JournalRecord {
   cells: Record<string, string>;
 }
 
+/** A record as a line of the file: head, tail and order are left out when the record before had the same. */
+type StoredRecord = Partial<JournalRecord> & Pick<JournalRecord, 'cells'>;
+
 /** Beside the notebook, hidden: `.name.ipynb.jlab-mcp-journal`. */
 export function journalPath(notebook: string): string {
   return path.join(path.dirname(notebook), `.${path.basename(notebook)}.jlab-mcp-journal`);
@@ -33,6 +36,8 @@ export function journalPath(notebook: string): string {
  */
 export class NotebookJournal {
   private fd?: number;
+  /** What the last record of this file held (a record leaves out what did not change since). */
+  private last?: { head: string; tail: string; order: string };
   /** Records were appended since the notebook file was last written in full. */
   holdsSaves = false;
 
@@ -40,11 +45,19 @@ export class NotebookJournal {
 
   /** Appends one save; the first one of a journal starts the file with the identity of the notebook file it continues. */
   append(record: JournalRecord, base: BigIntStats): void {
-    let text = `${JSON.stringify(record)}\n`;
+    let prefix = '';
     if (this.fd === undefined) {
       this.fd = openSync(journalPath(this.notebook), 'w', 0o600);
-      text = `${JSON.stringify(identityOf(base))}\n${text}`;
+      this.last = undefined;
+      prefix = `${JSON.stringify(identityOf(base))}\n`;
     }
+    const order = record.order.join('\n');
+    const stored: StoredRecord = { cells: record.cells };
+    if (record.head !== this.last?.head) stored.head = record.head;
+    if (record.tail !== this.last?.tail) stored.tail = record.tail;
+    if (order !== this.last?.order) stored.order = record.order;
+    const text = `${prefix}${JSON.stringify(stored)}\n`;
+    this.last = { head: record.head, tail: record.tail, order };
     const bytes = Buffer.from(text, 'utf8');
     this.holdsSaves = true;
     for (let offset = 0; offset < bytes.length; ) {
@@ -102,10 +115,14 @@ export function replayJournal(notebook: string, stat: BigIntStats | undefined, c
   let last: JournalRecord | undefined;
   // A crash while a record was appended leaves a partial last line: the records before it stand.
   for (const line of lines.slice(1)) {
-    const record = parseLine<JournalRecord>(line);
+    const record = parseLine<StoredRecord>(line);
     if (!record) break;
     for (const [id, cell] of Object.entries(record.cells)) texts.set(id, cell);
-    last = record;
+    const head = record.head ?? last?.head;
+    const tail = record.tail ?? last?.tail;
+    const order = record.order ?? last?.order;
+    if (head === undefined || tail === undefined || order === undefined) break;
+    last = { head, tail, order, cells: record.cells };
   }
   if (!last) return undefined;
   const cells = last.order.map((id) => texts.get(id));

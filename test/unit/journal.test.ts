@@ -60,6 +60,24 @@ describe("the journal of a session's notebook", () => {
     assert.ok(!existsSync(journalPath(doc.path)), 'a full write ends the journal');
   });
 
+  it('a record leaves out the notebook text around the cells and their order when they did not change; an open still rebuilds it all', async () => {
+    const doc = await largeNotebook(600_000);
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    const cell = doc.codeCellAt(-1);
+    cell.outputs = [{ output_type: 'stream', name: 'stdout', text: 'changed\n' }];
+    doc.changed(cell);
+    await doc.save();
+    const [, first, second] = (await readFile(journalPath(doc.path), 'utf8')).split('\n').map((line) => (line ? JSON.parse(line) : undefined));
+    assert.deepEqual(Object.keys(first).sort(), ['cells', 'head', 'order', 'tail']);
+    assert.deepEqual(Object.keys(second), ['cells'], 'only the changed cell');
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));
+    doc.content.metadata.title = 'then the metadata';
+    await doc.save();
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));
+    await doc.flush();
+  });
+
   it('a document that is not journaled writes every save in full', async () => {
     const doc = await largeNotebook();
     doc.journaled = false;

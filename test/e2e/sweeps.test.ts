@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { call, errorOf, missingBuildReason, spawnServer, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { readNotebook } from '../helpers/notebookFile.js';
 import { waitUntil } from '../helpers/poll.js';
+import { connectTasksClient } from '../helpers/tasksClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
+import type { TaskExecutionEvent, TaskOutcome } from '@modelcontextprotocol/ext-tasks/client';
 
 type Row = { index: number; parameters: Record<string, unknown>; status: string; error: string | null; values: Record<string, unknown>; notebook: string };
 type Cell = { cell_type: string; source: string[] | string; metadata: { tags?: string[] }; outputs?: Array<{ output_type: string; ename?: string }> };
@@ -192,5 +194,78 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
     assert.deepEqual(rowsOf(dry)[1]?.parameters, { x: 1, fail: false });
     assert.equal(path.basename(rowsOf(dry)[3]!.notebook), 'run-0003.ipynb');
     assert.equal(existsSync(path.join(server.notebookDir, 'dry')), false, 'a dry run writes nothing');
+  });
+
+  it('as an MCP task: completes when every run ended, with progress "N of M done"', async () => {
+    const client = await connectTasksClient('modern', { JLAB_MCP_LOG_LEVEL: 'info' }, server.notebookDir);
+    try {
+      const execution = await client.tasks.callTool(
+        'start_sweep',
+        { notebook_path: 'grid.ipynb', experiment_name: 'as-task', parameters: { x: [1, 2, 3], sleep_s: [1.5] }, max_concurrent: 1 },
+        { task: { preference: 'prefer' } },
+      );
+      assert.equal(execution.kind, 'task');
+      const messages: string[] = [];
+      const { outcome } = await execution.settle({
+        onEvent: (event: TaskExecutionEvent<unknown>) => {
+          if (event.type === 'task' && event.task.status === 'working' && event.task.statusMessage) messages.push(event.task.statusMessage);
+        },
+      });
+      const done = outcome as TaskOutcome<ToolResult>;
+      assert.equal(done.status, 'completed', JSON.stringify(done));
+      const result = (done as { result: ToolResult }).result;
+      assert.equal(result.structuredContent?.state, 'ended');
+      assert.deepEqual(
+        rowsOf(result).map((row) => row.values.square),
+        [1, 4, 9],
+      );
+      assert.ok(
+        messages.some((message) => /^[0-2] of 3 done, 0 failed$/.test(message)),
+        `progress while working: ${JSON.stringify(messages)}`,
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('outlives a restart of jlab-mcp: the registry keeps the sweep; local runs cut short say so', async () => {
+    const first = await spawnServer();
+    let sweepId = '';
+    try {
+      await writeFile(path.join(first.notebookDir, 'grid.ipynb'), await readFile(path.join(server.notebookDir, 'grid.ipynb'), 'utf8'));
+      const started = await call(first.client, 'start_sweep', {
+        notebook_path: 'grid.ipynb',
+        experiment_name: 'cut',
+        runs: [{ x: 1 }, { x: 2, sleep_s: 60 }, { x: 3 }],
+        max_concurrent: 1,
+      });
+      sweepId = String(started.structuredContent?.sweep_id);
+      await waitUntil('run 1 to start', async () => rowsOf(await call(first.client, 'sweep_status', { sweep_id: sweepId }))[1]?.status === 'running', {
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      });
+    } finally {
+      await first.close();
+    }
+    const second = await spawnServer({}, first.notebookDir);
+    try {
+      const status = await call(second.client, 'sweep_status', { sweep_id: sweepId });
+      assert.equal(status.isError, undefined, JSON.stringify(status.content));
+      assert.deepEqual(
+        rowsOf(status).map((row) => [row.status, row.error]),
+        [
+          ['completed', null],
+          ['failed', 'jlab-mcp exited'],
+          ['failed', 'jlab-mcp exited'],
+        ],
+      );
+      assert.equal(rowsOf(status)[0]?.values.square, 1);
+      const cancelled = await call(second.client, 'cancel_sweep', { sweep_id: sweepId });
+      assert.equal(cancelled.isError, undefined, 'cancel_sweep answers after a restart');
+      const rerun = await call(second.client, 'rerun_sweep', { sweep_id: sweepId, only: [2] });
+      assert.equal(rerun.structuredContent?.attempts, 2);
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -158,6 +158,34 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
     await validateWithPython([rowsOf(cancelled)[0]!.notebook]);
   });
 
+  it('per-run endings: a cell past cell_timeout, a kernel that dies — each a row with its reason', async () => {
+    await writeFile(
+      path.join(server.notebookDir, 'endings.ipynb'),
+      papermillNotebook([
+        code('how = "ok"', ['parameters']),
+        code('import os, time\nif how == "die":\n    os._exit(1)\nif how == "hang":\n    time.sleep(60)'),
+      ]),
+    );
+    const result = await call(server.client, 'start_sweep', {
+      notebook_path: 'endings.ipynb',
+      experiment_name: 'endings',
+      parameters: { how: ['ok', 'hang', 'die'] },
+      // Above the ~3 s in which Jupyter's restarter notices a dead kernel.
+      cell_timeout: 8,
+      timeout: 90,
+    });
+    assert.equal(result.isError, undefined, JSON.stringify(result.content));
+    assert.deepEqual(
+      rowsOf(result).map((row) => [row.status, row.error]),
+      [
+        ['completed', null],
+        ['timeout', 'cell 3 exceeded 8 s'],
+        ['failed', 'kernel died in cell 3'],
+      ],
+    );
+    await validateWithPython(rowsOf(result).map((row) => row.notebook));
+  });
+
   it('refuses bad input with a clear error and writes nothing', async () => {
     const before = await readdir(server.notebookDir);
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [

@@ -10,6 +10,7 @@ import type { SessionRegistry } from '../state/registry.js';
 import { sleep } from '../util/deadline.js';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { Mutex } from '../util/mutex.js';
 import { parameterLanguageOf, type ParameterLanguage } from './parameterLanguage.js';
 import { planParameterSets, runNotebookPath, type SweepGrid } from './plan.js';
 import { countStates, isEnded, type ResultRow, resultRow, writeResults } from './results.js';
@@ -66,6 +67,8 @@ export class SweepManager {
   private readonly watching = new Set<string>();
   private readonly closing = new AbortController();
   private readonly pollIntervalMs: number;
+  /** One refresh of the table at a time: two rewrites racing could leave the older one in place. */
+  private readonly refreshing = new Mutex();
 
   constructor(private readonly options: SweepManagerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
@@ -149,10 +152,12 @@ export class SweepManager {
   /** The sweep now: every run's state from its executor, the table rewritten when anything changed. */
   async status(sweepId: string): Promise<SweepView> {
     const record = this.get(sweepId);
-    const changed = await this.refresh(record);
-    const rows = await this.rowsOf(record);
-    if (changed) await this.writeTable(record, rows);
-    return { record, rows };
+    return this.refreshing.run(async () => {
+      const changed = await this.refresh(record);
+      const rows = await this.rowsOf(record);
+      if (changed) await this.writeTable(record, rows);
+      return { record, rows };
+    });
   }
 
   /** Cancels runs that have not ended (all when `indices` is undefined); pending ones never start. */

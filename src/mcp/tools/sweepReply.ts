@@ -8,32 +8,20 @@ import type { SweepRecord } from '../../state/records.js';
 import { redactSecrets } from '../../util/secrets.js';
 import type { OutputBudget } from '../cellResult.js';
 
-const runRow = z.looseObject({
-  index: z.number().int(),
-  parameters: z.record(z.string(), z.unknown()),
-  status: z.string(),
-  duration_s: z.number().nullable(),
-  node: z.string().nullable(),
-  array_task_id: z.number().nullable(),
-  error: z.string().nullable(),
-  values: z.record(z.string(), z.unknown()),
-  notebook: z.string(),
-});
-
-/** The structured content of start_sweep, sweep_status, cancel_sweep and rerun_sweep. */
+/**
+ * The structured content of start_sweep, sweep_status, cancel_sweep and rerun_sweep. Compact on
+ * purpose (every tool's schema is sent each turn): the fields a program branches on are declared,
+ * the rest (experiment_dir, results_csv, attempts, notes; per run parameters, duration_s, node,
+ * array_task_id, error, values, notebook) ride along in the loose objects.
+ */
 export const sweepOutput = z.looseObject({
   sweep_id: z.string(),
-  /** "running" until every run ended, then "ended"; "planned" for a dry run. */
   state: z.enum(['planned', 'running', 'ended']),
   progress: z.string(),
   counts: z.record(z.string(), z.number()),
-  experiment_dir: z.string(),
-  results_csv: z.string(),
-  attempts: z.number().int(),
-  /** The table so far; cut to the output budget when `truncated` (results_csv has every row). */
-  runs: z.array(runRow),
+  /** The table so far, cut to the output budget when `truncated` (results_csv has every row). */
+  runs: z.array(z.looseObject({ index: z.number().int(), status: z.string() })),
   truncated: z.boolean(),
-  notes: z.array(z.string()),
 });
 
 /** The sweep as the agent reads it: counts, the table within the text budget (a link to results.csv past it) and, with a numeric value recorded, a plot. */

@@ -3,7 +3,7 @@ import { KernelHandle } from '../jupyter/kernel.js';
 import type { ServerPool } from '../sessions/serverPool.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { executeRun, type RunKernel, type StopReason } from './runNotebook.js';
+import { executeRun, type RunKernel, type StopReason, stoppedStatus } from './runNotebook.js';
 import { readRunStatus, type RunStatus, writeRunStatus } from './runStatus.js';
 import type { PlannedRun, RunReport, SubmittedAttempt, SweepExecutor, SweepLaunch } from './types.js';
 
@@ -105,12 +105,20 @@ export class LocalSweepExecutor implements SweepExecutor {
 
   private async stop(slots: RunSlot[], reason: StopReason): Promise<void> {
     const live = slots.filter((slot) => slot.status.state === 'pending' || slot.status.state === 'running');
-    for (const slot of live) slot.stop.abort(reason);
+    for (const slot of live) {
+      slot.stop.abort(reason);
+      // A run still queued ends now, not when a worker reaches it behind a long run.
+      if (slot.status.state === 'pending') {
+        this.record(slot, { ...slot.status, ...stoppedStatus(reason), endedAt: new Date().toISOString() });
+        slot.markEnded();
+      }
+    }
     const done = Promise.all(live.map((slot) => slot.ended.then(() => slot.writes)));
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
   }
 
   private async runSlot(launch: SweepLaunch, slot: RunSlot): Promise<void> {
+    if (slot.stop.signal.aborted) return; // stopped while queued: its status is written
     try {
       const status = await executeRun(slot.run, {
         startKernel: (kernelName) => this.startKernel(launch, kernelName),

@@ -144,7 +144,7 @@ function outcomeOf(ending: CellEnd, cell: CodeCell, index: number, cellTimeoutS:
   }
 }
 
-function stoppedStatus(reason: StopReason): Partial<RunStatus> {
+export function stoppedStatus(reason: StopReason): Partial<RunStatus> {
   return reason === 'exited' ? { state: 'failed', error: 'jlab-mcp exited' } : { state: 'cancelled', error: 'cancelled by cancel_sweep' };
 }
 

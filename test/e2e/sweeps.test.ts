@@ -146,6 +146,12 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
       },
       { timeoutMs: 30_000, intervalMs: 300 },
     );
+    const one = await call(server.client, 'cancel_sweep', { sweep_id: sweepId, run_indices: [2] });
+    assert.deepEqual(
+      rowsOf(one).map((row) => row.status),
+      ['running', 'pending', 'cancelled'],
+      'a queued run is cancelled at once, the others go on',
+    );
     const cancelled = await call(server.client, 'cancel_sweep', { sweep_id: sweepId });
     assert.equal(cancelled.isError, undefined, JSON.stringify(cancelled.content));
     assert.deepEqual(

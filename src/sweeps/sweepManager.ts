@@ -20,6 +20,8 @@ import type { PlannedRun, RunReport, SubmittedAttempt, SweepExecutor, SweepLaunc
 
 export type ExecutorKind = SweepExecutor['kind'];
 
+const SLURM_POLL_MS = 15_000;
+
 export interface SweepManagerOptions {
   notebookDir: string;
   /** JLAB_MCP_SWEEP_MAX_RUNS. */
@@ -33,7 +35,7 @@ export interface SweepManagerOptions {
   registry?: SessionRegistry;
   /** The executor of a kind; throws a JlabError when this jlab-mcp cannot drive that kind. */
   executorFor(kind: ExecutorKind): SweepExecutor;
-  /** How often unfinished sweeps are polled (and their results rewritten), in ms; default 2000. */
+  /** How often unfinished sweeps are polled (and their results rewritten), in ms; default 2000 (SLURM: at least 15 000, sacct is shared). */
   pollIntervalMs?: number;
 }
 
@@ -223,7 +225,7 @@ export class SweepManager {
       const view = await this.status(sweepId);
       onProgress(progressText(view.rows));
       if (view.rows.every((row) => isEnded(row.status)) || signal.aborted) return view;
-      await sleep(this.pollIntervalMs, signal).catch(() => {});
+      await sleep(this.intervalFor(view.record), signal).catch(() => {});
     }
   }
 
@@ -237,6 +239,11 @@ export class SweepManager {
     }
   }
 
+  /** sacct is the cluster's shared accounting database: asked at most every 15 s per sweep. */
+  private intervalFor(record: SweepRecord): number {
+    return record.executor === 'slurm' ? Math.max(this.pollIntervalMs, SLURM_POLL_MS) : this.pollIntervalMs;
+  }
+
   private allEnded(record: SweepRecord): boolean {
     return record.runs.every((run) => isEnded(record.reports[run.index]?.state ?? 'pending'));
   }
@@ -248,7 +255,7 @@ export class SweepManager {
     void (async () => {
       try {
         while (!this.closing.signal.aborted) {
-          await sleep(this.pollIntervalMs, this.closing.signal);
+          await sleep(this.intervalFor(this.get(sweepId)), this.closing.signal);
           const view = await this.status(sweepId).catch((error: unknown) => {
             log.debug(`sweep ${sweepId} poll: ${messageOf(error)}`);
             return undefined;

@@ -63,7 +63,10 @@ export async function executeRun(run: PlannedRun, env: RunEnvironment): Promise<
     content = parseNotebookText(await readFile(run.notebookPath, 'utf8'), run.notebookPath);
     const kernelName = content.metadata.kernelspec?.name;
     kernel = await env.startKernel(typeof kernelName === 'string' && kernelName ? kernelName : undefined);
-    if (env.signal.aborted) return end(stoppedStatus(env.signal.reason as StopReason));
+    if (env.signal.aborted) {
+      await kernel.shutdown();
+      return end(stoppedStatus(env.signal.reason as StopReason));
+    }
     content.metadata.language_info = kernel.languageInfo;
     if (kernel.languageInfo.name === 'python') await kernel.evaluateSilently(RECORD_HELPER_PYTHON, {}, HELPER_TIMEOUT_MS);
   } catch (error) {

@@ -281,12 +281,15 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
     } finally {
       await first.close();
     }
-    const second = await spawnServer({}, first.notebookDir);
+    // A small output budget: the table is cut and linked.
+    const second = await spawnServer({ JLAB_MCP_OUTPUT_BUDGET: '500' }, first.notebookDir);
     try {
       const status = await call(second.client, 'sweep_status', { sweep_id: sweepId });
       assert.equal(status.isError, undefined, JSON.stringify(status.content));
+      assert.deepEqual(status.structuredContent?.counts, { pending: 0, running: 0, completed: 1, failed: 2, cancelled: 0, timeout: 0 });
+      const table = JSON.parse(await readFile(path.join(String(status.structuredContent?.experiment_dir), 'results.json'), 'utf8')) as { runs: Row[] };
       assert.deepEqual(
-        rowsOf(status).map((row) => [row.status, row.error]),
+        table.runs.map((row) => [row.status, row.error]),
         [
           ['completed', null],
           ['failed', 'jlab-mcp exited'],
@@ -294,6 +297,12 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
         ],
       );
       assert.equal(rowsOf(status)[0]?.values.square, 1);
+      assert.ok(rowsOf(status).length < 3, 'cut to the budget');
+      assert.equal(status.structuredContent?.truncated, true);
+      const link = status.content.find((block) => block.type === 'resource_link') as { uri?: string } | undefined;
+      assert.equal(link?.uri, `jlab-mcp://sweeps/${sweepId}/results.csv`);
+      const csv = await second.client.readResource({ uri: link!.uri! });
+      assert.match(String((csv.contents[0] as { text: string }).text), /^index,x,.*\r\n0,1,.*\r\n1,2,.*\r\n2,3,.*jlab-mcp exited/s);
       const cancelled = await call(second.client, 'cancel_sweep', { sweep_id: sweepId });
       assert.equal(cancelled.isError, undefined, 'cancel_sweep answers after a restart');
       const rerun = await call(second.client, 'rerun_sweep', { sweep_id: sweepId, only: [2] });

@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { countStates, isEnded, resultsPaths, type ResultRow } from '../../sweeps/results.js';
@@ -54,7 +53,7 @@ export async function sweepReply(
   if (truncated && !extra.planned) {
     content.push({
       type: 'resource_link',
-      uri: pathToFileURL(csv).href,
+      uri: sweepResultsUri(record.id),
       name: `sweep-${record.id}-results`,
       title: `Results of sweep ${record.id}`,
       mimeType: 'text/csv',
@@ -77,6 +76,13 @@ function withinBudget(rows: readonly ResultRow[], textBudget: number): ResultRow
     shown.push(row);
   }
   return shown;
+}
+
+export const SWEEP_RESULTS_TEMPLATE = 'jlab-mcp://sweeps/{sweep_id}/results.csv';
+
+/** The resource that serves a sweep's whole results.csv (registered with sweep_status). */
+export function sweepResultsUri(sweepId: string): string {
+  return SWEEP_RESULTS_TEMPLATE.replace('{sweep_id}', encodeURIComponent(sweepId));
 }
 
 /** One line per sweep for list_sweeps. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../notebook/atomicWrite.js';
 import { serializeNotebook } from '../notebook/document.js';
 import type { NotebookContent } from '../notebook/types.js';
+import { suggestedCall } from '../mcp/suggestedCall.js';
 import { JlabError } from '../util/errors.js';
 import { injectParameters } from './injectParameters.js';
 import type { ParameterLanguage } from './parameterLanguage.js';
@@ -25,10 +26,15 @@ export async function assertNoSweepIn(experimentDir: string, knownId: string | u
     }
   }
   if (!id) return;
-  throw new JlabError('SWEEP_EXISTS', `The experiment folder ${experimentDir} already holds sweep ${id}.`, {
-    hint: `Use another experiment_name, or sweep_status(sweep_id="${id}") / rerun_sweep on that sweep.`,
-    context: { sweepId: id, experimentDir },
-  });
+  const look = id === 'unknown' ? `look inside ${experimentDir}` : suggestedCall('sweep_status', { sweep_id: id });
+  throw new JlabError(
+    'SWEEP_EXISTS',
+    `The experiment folder ${experimentDir} already holds ${id === 'unknown' ? 'the run notebooks of a sweep' : `sweep ${id}`}.`,
+    {
+      hint: `Use another experiment_name, or ${look} (rerun_sweep runs it again).`,
+      context: { sweepId: id, experimentDir },
+    },
+  );
 }
 
 /**

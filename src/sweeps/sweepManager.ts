@@ -196,7 +196,7 @@ export class SweepManager {
     const live = indices.filter((index) => !isEnded(state(index)));
     if (live.length > 0) {
       throw new JlabError('INVALID_ARGUMENT', `Runs ${live.join(', ')} of sweep ${sweepId} have not ended.`, {
-        hint: `Wait for them, or cancel_sweep(sweep_id="${sweepId}", run_indices=[${live.join(', ')}]) first.`,
+        hint: `Wait for them, or cancel them first with cancel_sweep (run_indices ${live.join(', ')}).`,
       });
     }
     const runs = this.runsOf(record, indices);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, errorOf, missingBuildReason, spawnServer, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { readNotebook } from '../helpers/notebookFile.js';
+import { suggestedCallsIn } from '../helpers/suggestedCalls.js';
 import { waitUntil } from '../helpers/poll.js';
 import { connectTasksClient } from '../helpers/tasksClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
@@ -208,6 +209,12 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
       assert.equal(result.isError, true, JSON.stringify(args));
       assert.equal(errorOf(result)?.code, codeWanted, `${JSON.stringify(args)}: ${JSON.stringify(result.content)}`);
       assert.match(errorOf(result)!.message, message);
+      if (codeWanted !== 'SWEEP_EXISTS') continue;
+      // The hint's call, followed literally, shows the sweep that holds the folder.
+      const [suggested] = suggestedCallsIn(errorOf(result)!.hint ?? '');
+      assert.equal(suggested?.tool, 'sweep_status');
+      const followed = await call(server.client, suggested!.tool, suggested!.args);
+      assert.equal(followed.isError, undefined, JSON.stringify(followed.content));
     }
     await writeFile(path.join(server.notebookDir, 'text.ipynb'), 'not json');
     const notNotebook = await call(server.client, 'start_sweep', { notebook_path: 'text.ipynb', experiment_name: 'bad', parameters: { x: [1] } });

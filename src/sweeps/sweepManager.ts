@@ -131,8 +131,8 @@ export class SweepManager {
     };
     const executor = this.options.executorFor(record.executor);
     const launch = launchOf(record, runs, 1);
-    const plan = await executor.plan(launch);
-    if (request.dryRun) return { record, plan, injectedAtTop: !hasParametersCell(source) };
+    // Only a dry run asks for the plan: on SLURM that is an `sbatch --test-only` round trip.
+    if (request.dryRun) return { record, plan: await executor.plan(launch), injectedAtTop: !hasParametersCell(source) };
     const marker = { sweep_id: id, notebook: notebookPath, created_at: record.createdAt, runs: runs.map(({ index, parameters }) => ({ index, parameters })) };
     const { injectedAtTop, folderIsOurs } = await writeSweepFiles(experimentDir, source, runs, language, marker);
     let attempt: SubmittedAttempt;
@@ -148,7 +148,7 @@ export class SweepManager {
     await this.writeTable(record, await this.rowsOf(record));
     this.watch(id);
     log.info(`sweep ${id}: ${runs.length} runs of ${notebookPath} submitted (${record.executor})`);
-    return { record, plan: { ...plan, command: attempt.command ?? plan.command }, injectedAtTop };
+    return { record, plan: { command: attempt.command }, injectedAtTop };
   }
 
   /** The sweep now: every run's state from its executor, the table rewritten when anything changed. */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { KernelHandle } from '../jupyter/kernel.js';
 import type { ServerPool } from '../sessions/serverPool.js';
+import { withDeadline } from '../util/deadline.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { executeRun, type RunKernel, type StopReason, stoppedStatus } from './runNotebook.js';
@@ -18,6 +19,8 @@ export interface LocalExecutorOptions {
   saveIntervalMs: number;
   /** Where kernels come from (default: real ones on the profile's Jupyter server); the unit tests give fakes. */
   startKernel?: (launch: SweepLaunch, kernelName: string | undefined) => Promise<RunKernel>;
+  /** Shuts down a kernel by id (default: through the profile's Jupyter server); for runs an earlier jlab-mcp left running. */
+  shutdownKernel?: (launch: SweepLaunch, kernelId: string) => Promise<void>;
 }
 
 interface RunSlot {
@@ -32,6 +35,7 @@ interface RunSlot {
 
 /** How long cancel and shutdown wait for running runs to end, in ms. */
 const STOP_WAIT_MS = 15_000;
+const ORPHAN_SHUTDOWN_MS = 10_000;
 
 /**
  * Runs a sweep on the session server's Jupyter kernels: at most `maxConcurrent` runs at once,
@@ -44,6 +48,7 @@ export class LocalSweepExecutor implements SweepExecutor {
   private readonly attempts = new Map<string, Map<number, RunSlot>>();
   private readonly pools = new Set<Promise<void>>();
   private closed = false;
+  private readonly orphansShut = new Set<string>();
 
   constructor(private readonly options: LocalExecutorOptions) {
     this.kind = options.kind;
@@ -75,14 +80,21 @@ export class LocalSweepExecutor implements SweepExecutor {
 
   async poll(launch: SweepLaunch, attempt: SubmittedAttempt): Promise<RunReport[]> {
     const slots = this.attempts.get(keyOf(launch.sweepId, attempt.attempt));
-    if (slots) return attempt.runIndices.map((index) => ({ index, ...(slots.get(index)?.status ?? { state: 'pending' }) }));
+    if (slots) {
+      return attempt.runIndices.map((index) => {
+        const { kernelId: _kernelId, ...status } = slots.get(index)?.status ?? { state: 'pending' as const };
+        return { index, ...status };
+      });
+    }
     const byIndex = new Map(launch.runs.map((run) => [run.index, run]));
     return Promise.all(
       attempt.runIndices.map(async (index): Promise<RunReport> => {
         const run = byIndex.get(index);
-        const status = run ? await readRunStatus(run.notebookPath) : undefined;
-        if (status && status.state !== 'pending' && status.state !== 'running') return { index, ...status };
-        return { index, ...status, state: 'failed', error: 'jlab-mcp exited before this run ended', endedAt: status?.startedAt };
+        const { kernelId, ...status } = (run ? await readRunStatus(run.notebookPath) : undefined) ?? { state: 'pending' as const };
+        if (status.state !== 'pending' && status.state !== 'running') return { index, ...status };
+        // Cut short by an earlier jlab-mcp that died without ending it: its kernel may still run.
+        if (kernelId) await this.shutdownOrphan(launch, kernelId);
+        return { index, ...status, state: 'failed', error: 'jlab-mcp exited before this run ended', endedAt: status.startedAt };
       }),
     );
   }
@@ -135,6 +147,21 @@ export class LocalSweepExecutor implements SweepExecutor {
     } finally {
       slot.markEnded();
     }
+  }
+
+  /** Shuts an orphaned kernel down once, within a deadline; a kernel already gone is fine. */
+  private async shutdownOrphan(launch: SweepLaunch, kernelId: string): Promise<void> {
+    if (this.orphansShut.has(kernelId)) return;
+    this.orphansShut.add(kernelId);
+    const shutdown =
+      this.options.shutdownKernel?.(launch, kernelId) ??
+      this.options.servers
+        .get(launch.profile)
+        .ready()
+        .then((rest) => rest.shutdownKernel(kernelId));
+    await withDeadline(shutdown, ORPHAN_SHUTDOWN_MS, `Shutdown of kernel ${kernelId}`).catch((error: unknown) =>
+      log.debug(`sweep ${launch.sweepId}: kernel ${kernelId} of a run cut short: ${messageOf(error)}`),
+    );
   }
 
   private startKernel(launch: SweepLaunch, kernelName: string | undefined): Promise<RunKernel> {

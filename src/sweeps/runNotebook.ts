@@ -67,6 +67,8 @@ export async function executeRun(run: PlannedRun, env: RunEnvironment): Promise<
       await kernel.shutdown();
       return end(stoppedStatus(env.signal.reason as StopReason));
     }
+    status = { ...status, kernelId: kernel.id };
+    env.onStatus(status);
     content.metadata.language_info = kernel.languageInfo;
     if (kernel.languageInfo.name === 'python') await kernel.evaluateSilently(RECORD_HELPER_PYTHON, {}, HELPER_TIMEOUT_MS);
   } catch (error) {

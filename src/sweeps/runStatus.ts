@@ -16,9 +16,11 @@ const statusSchema = z.looseObject({
   node: z.string().optional(),
   error: z.string().optional(),
   cellReached: z.number().int().optional(),
+  kernelId: z.string().optional(),
 });
 
-export type RunStatus = Omit<RunReport, 'index' | 'arrayTaskId'>;
+/** What the status file holds; `kernelId` (local runs) lets a later jlab-mcp shut down the kernel of a run it finds cut short. */
+export type RunStatus = Omit<RunReport, 'index' | 'arrayTaskId'> & { kernelId?: string };
 
 export async function writeRunStatus(notebookPath: string, status: RunStatus): Promise<void> {
   await writeFileAtomic(statusPathOf(notebookPath), `${JSON.stringify(status)}\n`);

@@ -164,3 +164,37 @@ test('a run cancelled while its kernel starts shuts that kernel down', async () 
   assert.ok(kernel.shutDown);
   assert.deepEqual(kernel.requests, []);
 });
+
+test('after a crash of jlab-mcp, a run left running is failed and its kernel shut down, once', async () => {
+  const launch = await launchOf(2, ['work']);
+  await writeFile(path.join(launch.experimentDir, '.run-0000.status.json'), JSON.stringify({ state: 'completed', kernelId: 'k-done' }));
+  await writeFile(
+    path.join(launch.experimentDir, '.run-0001.status.json'),
+    JSON.stringify({ state: 'running', startedAt: '2026-01-01T00:00:00Z', kernelId: 'k-left', cellReached: 1 }),
+  );
+  const shut: string[] = [];
+  const executor = new LocalSweepExecutor({
+    kind: 'local',
+    servers: undefined as unknown as ServerPool,
+    kernelStartTimeoutMs: 1000,
+    saveIntervalMs: 50,
+    shutdownKernel: async (_launch, kernelId) => {
+      shut.push(kernelId);
+    },
+  });
+  const attempt = { attempt: 1, runIndices: [0, 1], submittedAt: '2026-01-01T00:00:00Z' };
+  const reports = await executor.poll(launch, attempt);
+  assert.deepEqual(reports, [
+    { index: 0, state: 'completed' },
+    {
+      index: 1,
+      state: 'failed',
+      startedAt: '2026-01-01T00:00:00Z',
+      cellReached: 1,
+      error: 'jlab-mcp exited before this run ended',
+      endedAt: '2026-01-01T00:00:00Z',
+    },
+  ]);
+  await executor.poll(launch, attempt);
+  assert.deepEqual(shut, ['k-left']);
+});

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, errorOf, missingBuildReason, spawnServer, type Spawned, type ToolResult } from '../helpers/mcpClient.js';
 import { readNotebook } from '../helpers/notebookFile.js';
-import { suggestedCallsIn } from '../helpers/suggestedCalls.js';
 import { waitUntil } from '../helpers/poll.js';
 import { connectTasksClient } from '../helpers/tasksClient.js';
 import { validateWithPython } from '../helpers/validateNotebook.js';
@@ -211,9 +210,9 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
       assert.match(errorOf(result)!.message, message);
       if (codeWanted !== 'SWEEP_EXISTS') continue;
       // The hint's call, followed literally, shows the sweep that holds the folder.
-      const [suggested] = suggestedCallsIn(errorOf(result)!.hint ?? '');
-      assert.equal(suggested?.tool, 'sweep_status');
-      const followed = await call(server.client, suggested!.tool, suggested!.args);
+      const suggested = /sweep_status\((sweep_id="[0-9a-f]+")\)/.exec(errorOf(result)!.hint ?? '');
+      assert.ok(suggested, errorOf(result)!.hint);
+      const followed = await call(server.client, 'sweep_status', JSON.parse(`{${suggested[1]!.replace('sweep_id=', '"sweep_id":')}}`) as Record<string, unknown>);
       assert.equal(followed.isError, undefined, JSON.stringify(followed.content));
     }
     await writeFile(path.join(server.notebookDir, 'text.ipynb'), 'not json');

@@ -32,7 +32,6 @@ export const TOOL_NAMES = [
   'kernel_resources',
   'list_notebooks',
   'read_notebook',
-  'sweep_status',
 ];
 
 /** The calls in `text`, in order. A tool name followed by `(` that does not parse as a call throws: the text would mislead an agent. */

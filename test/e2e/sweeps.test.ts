@@ -210,9 +210,9 @@ describe('sweeps on the local backend', { skip: missingBuildReason() }, () => {
       assert.match(errorOf(result)!.message, message);
       if (codeWanted !== 'SWEEP_EXISTS') continue;
       // The hint's call, followed literally, shows the sweep that holds the folder.
-      const suggested = /sweep_status\((sweep_id="[0-9a-f]+")\)/.exec(errorOf(result)!.hint ?? '');
+      const suggested = /sweep_status\(sweep_id=("[0-9a-f]+")\)/.exec(errorOf(result)!.hint ?? '');
       assert.ok(suggested, errorOf(result)!.hint);
-      const followed = await call(server.client, 'sweep_status', JSON.parse(`{${suggested[1]!.replace('sweep_id=', '"sweep_id":')}}`) as Record<string, unknown>);
+      const followed = await call(server.client, 'sweep_status', { sweep_id: JSON.parse(suggested[1]!) as string });
       assert.equal(followed.isError, undefined, JSON.stringify(followed.content));
     }
     await writeFile(path.join(server.notebookDir, 'text.ipynb'), 'not json');

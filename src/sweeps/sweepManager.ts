@@ -255,7 +255,7 @@ export class SweepManager {
     void (async () => {
       try {
         while (!this.closing.signal.aborted) {
-          await sleep(this.intervalFor(this.get(sweepId)), this.closing.signal);
+          await backgroundPause(this.intervalFor(this.get(sweepId)), this.closing.signal);
           const view = await this.status(sweepId).catch((error: unknown) => {
             log.debug(`sweep ${sweepId} poll: ${messageOf(error)}`);
             return undefined;
@@ -357,6 +357,22 @@ function launchOf(record: SweepRecord, runs: PlannedRun[], attempt: number): Swe
     attempt,
     kernelName: record.kernelName,
   };
+}
+
+/** Like sleep, but a pause of the background poller never keeps the process alive on its own. */
+function backgroundPause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms).unref();
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function languageOf(source: NotebookContent): ParameterLanguage {

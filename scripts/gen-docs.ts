@@ -39,6 +39,7 @@ const SETTING_SECTIONS: Array<{ title: string; keys: SettingKey[] }> = [
       'interruptGrace',
       'interruptEscalation',
       'saveInterval',
+      'sweepMaxRuns',
     ],
   },
   {

@@ -16,6 +16,9 @@ import { ServerPool } from './sessions/serverPool.js';
 import { SessionManager, type SessionManagerOptions } from './sessions/sessionManager.js';
 import { SessionRegistry } from './state/registry.js';
 import { defaultStateDir } from './state/stateDir.js';
+import { sweepExecutors } from './sweeps/executors.js';
+import { SweepManager } from './sweeps/sweepManager.js';
+import os from 'node:os';
 import { messageOf } from './util/errors.js';
 import { log } from './util/log.js';
 
@@ -65,9 +68,19 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const { mode, reason } = chooseRunMode(config);
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
   const sessions = new SessionManager(servers, sessionManagerOptions(config));
-  const toolContext = toolContextOf(config, sessions);
   const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
   const registry = options.registry === false ? undefined : await openRegistry(stateDir);
+  const executors = sweepExecutors(config, mode, servers);
+  const sweeps = new SweepManager({
+    notebookDir: config.notebookDir,
+    maxRuns: config.sweepMaxRuns,
+    kind: mode,
+    defaultMaxConcurrent: os.availableParallelism(),
+    defaultKernel: config.defaultKernel,
+    registry,
+    executorFor: executors.executorFor,
+  });
+  const toolContext = toolContextOf(config, sessions, sweeps);
   const sync = registry ? new RegistrySync(registry) : undefined;
   if (sync) sessions.useRegistry(sync);
   // MCP tasks (src/mcp/tasks/), their records next to the sessions' in the registry.
@@ -94,6 +107,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     },
     async shutdown() {
       try {
+        // Before the servers stop: local sweep runs end ("jlab-mcp exited") and their kernels go; SLURM sweeps are never touched.
+        await sweeps.shutdown(executors.shutdown);
         if (config.onExit === 'keep') {
           await sessions.detachAll();
           await flushPendingFsyncs();
@@ -129,9 +144,10 @@ function sessionManagerOptions(config: Config): SessionManagerOptions {
 }
 
 /** What every tool handler gets, from the settings. */
-function toolContextOf(config: Config, sessions: SessionManager): ToolContext {
+function toolContextOf(config: Config, sessions: SessionManager, sweeps: SweepManager): ToolContext {
   return {
     sessions,
+    sweeps,
     budget: {
       textBudget: config.outputBudget,
       maxImages: config.maxImages,

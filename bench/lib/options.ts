@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** P6: sessions × cells each. */
   p6Sessions: number;
   p6Cells: number;
+  /** P10: runs of the sweep (and jupyter-execute runs of the baseline). */
+  p10Runs: number;
   /** P11: measured image cells per side, in `p11Rounds` alternating rounds, after `p11Warmup` each. */
   p11N: number;
   p11Rounds: number;
@@ -44,7 +46,7 @@ export const USAGE = `usage: npm run bench -- [--smoke | --full] [--strict] [--o
   --smoke   small n everywhere, asserts nothing about timings (default when CI=true)
   --full    full sizes even when CI=true
   --strict  exit 1 when a goal is missed (full mode)
-  --only    run only the named scenarios (p1..p6, p4heavy, p11)`;
+  --only    run only the named scenarios (p1..p6, p4heavy, p10, p11)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   let smoke = env.CI === 'true';
@@ -88,6 +90,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         p5Megabytes: 5,
         p6Sessions: 4,
         p6Cells: 10,
+        p10Runs: 4,
         p11N: 4,
         p11Rounds: 1,
         p11Warmup: 1,
@@ -113,6 +116,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         p5Megabytes: 50,
         p6Sessions: 16,
         p6Cells: 100,
+        p10Runs: 16,
         p11N: 40,
         p11Rounds: 4,
         p11Warmup: 2,

@@ -331,6 +331,12 @@ export const SETTINGS = {
     schema: seconds(900),
     help: 'Default cell_timeout of start_session_resume_notebook: seconds one replayed cell may run before it is interrupted (and the kernel restarted if it ignores the interrupt); the replay goes on.',
   },
+  sweepMaxRuns: {
+    env: 'JLAB_MCP_SWEEP_MAX_RUNS',
+    flag: '--sweep-max-runs',
+    schema: z.coerce.number().int().min(1).default(1000),
+    help: 'The most runs one start_sweep may plan; a larger grid is refused with its count.',
+  },
   stdinAnswer: {
     env: 'JLAB_MCP_STDIN_ANSWER',
     flag: '--stdin-answer',

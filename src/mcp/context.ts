@@ -1,9 +1,12 @@
 import type { SessionManager } from '../sessions/sessionManager.js';
+import type { SweepManager } from '../sweeps/sweepManager.js';
 import type { OutputBudget } from './cellResult.js';
 
 /** What every tool handler gets: the sessions, the output budget and the waiting rules. */
 export interface ToolContext {
   sessions: SessionManager;
+  /** Notebook sweeps (start_sweep and the other sweep tools). */
+  sweeps: SweepManager;
   budget: OutputBudget;
   /** Default wait of a call that runs a cell before it returns partial output, in ms. */
   execTimeoutMs: number;

@@ -18,7 +18,8 @@ export type ToolName =
   | 'inspect_variables'
   | 'kernel_resources'
   | 'list_notebooks'
-  | 'read_notebook';
+  | 'read_notebook'
+  | 'sweep_status';
 
 export type CallArguments = Record<string, string | number | boolean | undefined>;
 

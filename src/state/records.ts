@@ -25,6 +25,46 @@ const sessionRecordSchema = z.object({
 /** An MCP task (src/mcp/tasks/taskRecord.ts owns its shape and checks it), kept so its id outlives a restart. */
 const persistedTaskSchema = z.looseObject({ taskId: z.string().min(1) });
 
+const runStateSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled', 'timeout']);
+
+/** A sweep (src/sweeps/): its plan, the attempts submitted and the last known state of every run, so a restarted jlab-mcp can poll and cancel. */
+const sweepRecordSchema = z.object({
+  id: z.string().min(1),
+  notebookPath: z.string().min(1),
+  experimentName: z.string(),
+  experimentDir: z.string().min(1),
+  executor: z.enum(['local', 'external', 'slurm']),
+  profile: z.string().optional(),
+  kernelName: z.string().optional(),
+  maxConcurrent: z.number().int().min(1),
+  cellTimeoutS: z.number().positive().optional(),
+  createdAt: z.string(),
+  runs: z.array(z.object({ index: z.number().int().min(0), parameters: z.record(z.string(), z.unknown()), notebookPath: z.string().min(1) })),
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int().min(1),
+      jobId: z.string().optional(),
+      runIndices: z.array(z.number().int().min(0)),
+      submittedAt: z.string(),
+      command: z.string().optional(),
+    }),
+  ),
+  /** The last report of each run (by index), from the newest attempt that ran it. */
+  reports: z.record(
+    z.string(),
+    z.object({
+      index: z.number().int(),
+      state: runStateSchema,
+      startedAt: z.string().optional(),
+      endedAt: z.string().optional(),
+      node: z.string().optional(),
+      arrayTaskId: z.number().int().optional(),
+      error: z.string().optional(),
+      cellReached: z.number().int().optional(),
+    }),
+  ),
+});
+
 /**
  * The registry file, version 1. Checked whole when read: a file that does not match is not
  * trusted (set aside), since adopting from it would signal pids and cancel jobs it names.
@@ -36,11 +76,14 @@ export const registryContentSchema = z.object({
   sessions: z.record(z.string(), sessionRecordSchema),
   /** Optional: registries written before tasks existed have none. */
   tasks: z.record(z.string(), persistedTaskSchema).optional(),
+  /** Optional: registries written before sweeps existed have none. */
+  sweeps: z.record(z.string(), sweepRecordSchema).optional(),
 });
 
 export type RunningRecord = z.infer<typeof runningRecordSchema>;
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 export type PersistedTask = z.infer<typeof persistedTaskSchema>;
+export type SweepRecord = z.infer<typeof sweepRecordSchema>;
 export type RegistryContent = z.infer<typeof registryContentSchema>;
 
 /** The registry in `value` (parsed JSON), or why it is not one, in a line for the log. */

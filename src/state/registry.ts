@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../notebook/atomicWrite.js';
 import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { acquireOwnerLock } from './ownerLock.js';
-import { parseRegistryContent, type PersistedTask, type RegistryContent, type ServerRecord, type SessionRecord } from './records.js';
+import { parseRegistryContent, type PersistedTask, type RegistryContent, type ServerRecord, type SessionRecord, type SweepRecord } from './records.js';
 import { ensureStateDir } from './stateDir.js';
 
 const FILE = 'registry.json';
@@ -64,7 +64,7 @@ export class SessionRegistry {
     const registry = new SessionRegistry(
       dir,
       previous,
-      { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions }, tasks: { ...previous?.tasks } },
+      { ...fresh, servers: { ...previous?.servers }, sessions: { ...previous?.sessions }, tasks: { ...previous?.tasks }, sweeps: { ...previous?.sweeps } },
       lock.release,
       undefined,
       setAside,
@@ -127,6 +127,16 @@ export class SessionRegistry {
   removeTask(taskId: string): void {
     if (!this.content.tasks || !(taskId in this.content.tasks)) return;
     delete this.content.tasks[taskId];
+    this.schedule();
+  }
+
+  /** Sweeps outlive every process (src/sweeps/): only cancel_sweep ends their runs, never an exit. */
+  get sweeps(): Readonly<Record<string, SweepRecord>> {
+    return this.content.sweeps ?? {};
+  }
+
+  setSweep(record: SweepRecord): void {
+    (this.content.sweeps ??= {})[record.id] = record;
     this.schedule();
   }
 

@@ -108,6 +108,22 @@ export const ERROR_CODES = {
     meaning: "jlab-mcp's configuration (settings, SLURM profiles, token files) is invalid.",
     next: 'Tell the user which setting to fix (the message names it); they restart jlab-mcp afterwards.',
   },
+  SWEEP_TOO_LARGE: {
+    meaning: 'A sweep plans more runs than `JLAB_MCP_SWEEP_MAX_RUNS` allows (the message gives the count), or more than the scheduler takes in one array.',
+    next: 'Split the grid into smaller sweeps, or ask the user to raise the setting.',
+  },
+  SWEEP_EXISTS: {
+    meaning: 'The experiment folder of a `start_sweep` already holds a sweep (the message names its id).',
+    next: 'Pick another `experiment_name`, or use `sweep_status` / `rerun_sweep` on the existing sweep.',
+  },
+  UNKNOWN_SWEEP: {
+    meaning: 'No sweep has this `sweep_id`.',
+    next: 'Call `list_sweeps` for the known ones.',
+  },
+  UNSUPPORTED_LANGUAGE: {
+    meaning: "A sweep's notebook is in a kernel language whose parameters jlab-mcp cannot write (Python, R and Julia are supported).",
+    next: 'Use a Python, R or Julia notebook for sweeps.',
+  },
   INTERNAL: {
     meaning: 'A bug in jlab-mcp.',
     next: 'Report it with the log on stderr; the session may still work, try the call again.',

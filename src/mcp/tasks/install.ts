@@ -8,7 +8,7 @@ import type { TaskRunner } from './taskRunner.js';
 import { createTaskResult, getTaskResult, TASKS_EXTENSION, taskOptIn, taskPayload } from './wire.js';
 
 /** Tools that may answer with a task; the starts only when they would wait for a SLURM job. */
-const CELL_TOOLS = ['execute_code', 'run_cell', 'edit_cell', 'start_session_resume_notebook'] as const;
+const CELL_TOOLS = ['execute_code', 'run_cell', 'edit_cell', 'start_session_resume_notebook', 'start_sweep'] as const;
 const START_TOOLS = ['start_new_session', 'start_session_continue_notebook'] as const;
 const INVALID_PARAMS = -32602;
 const MISSING_CAPABILITY = -32021;

@@ -8,7 +8,7 @@ import type { TaskRecord } from './taskRecord.js';
 import type { TaskStore } from './taskStore.js';
 
 /** Tools whose wait ends at the cell's (or replay's) end when they run as a task. */
-const WAITING_TOOLS = new Set(['execute_code', 'run_cell', 'edit_cell', 'start_session_resume_notebook', 'wait_for_cell']);
+const WAITING_TOOLS = new Set(['execute_code', 'run_cell', 'edit_cell', 'start_session_resume_notebook', 'wait_for_cell', 'start_sweep']);
 
 /**
  * Runs task-backed tool calls in the background: the very same tool handler as the plain call,

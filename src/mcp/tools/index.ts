@@ -21,6 +21,11 @@ import { registerShutdownSession } from './shutdownSession.js';
 import { registerStartNewSession } from './startNewSession.js';
 import { registerStartSessionContinueNotebook } from './startSessionContinueNotebook.js';
 import { registerStartSessionResumeNotebook } from './startSessionResumeNotebook.js';
+import { registerCancelSweep } from './cancelSweep.js';
+import { registerListSweeps } from './listSweeps.js';
+import { registerRerunSweep } from './rerunSweep.js';
+import { registerStartSweep } from './startSweep.js';
+import { registerSweepStatus } from './sweepStatus.js';
 
 export function registerTools(server: McpServer, ctx: ToolContext): void {
   for (const register of [
@@ -45,6 +50,11 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     registerKernelResources,
     registerListNotebooks,
     registerReadNotebook,
+    registerStartSweep,
+    registerSweepStatus,
+    registerCancelSweep,
+    registerRerunSweep,
+    registerListSweeps,
   ]) {
     register(server, ctx);
   }

@@ -6,6 +6,8 @@ import type { Config } from './config/settings.js';
 import type { ToolContext } from './mcp/context.js';
 import { createMcpServer } from './mcp/createServer.js';
 import { taskRunnerFor } from './mcp/tasks/fromConfig.js';
+import { knownToolNames } from './mcp/tools/index.js';
+import { selectTools } from './mcp/tools/toolProfile.js';
 import type { TaskRunner } from './mcp/tasks/taskRunner.js';
 import { WalltimeNotices } from './mcp/walltimeNotices.js';
 import { flushPendingFsyncs } from './notebook/atomicWrite.js';
@@ -66,6 +68,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const servers = new ServerPool(await makeBackendFactory(config, mode), reason);
   const sessions = new SessionManager(servers, sessionManagerOptions(config));
   const toolContext = toolContextOf(config, sessions);
+  // Before anything is opened: a wrong JLAB_MCP_TOOLS stops the start with the known names.
+  const tools = selectTools(config.tools, knownToolNames(toolContext));
   const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
   const registry = options.registry === false ? undefined : await openRegistry(stateDir);
   const sync = registry ? new RegistrySync(registry) : undefined;
@@ -84,7 +88,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     toolContext,
     tasks,
     walltime,
-    createMcpServer: ({ perRequest = false } = {}) => createMcpServer(toolContext, options.version, { tasks, walltime: perRequest ? undefined : walltime }),
+    createMcpServer: ({ perRequest = false } = {}) =>
+      createMcpServer(toolContext, options.version, { tasks, walltime: perRequest ? undefined : walltime, tools }),
     begin() {
       // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
       const reattached = sessions.reattachWith(async () => {

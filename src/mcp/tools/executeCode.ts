@@ -11,9 +11,8 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'execute_code',
     {
-      title: 'Run code',
       description:
-        "Run code in the session's kernel. The code becomes a new notebook cell (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) and its outputs are recorded. Returns text output, images and errors (ename: evalue + traceback), and the cell as cell: {id, index} (pass cell.id as cell_id to address it later). If the cell runs longer than timeout, you get the output so far and the cell keeps running: call wait_for_cell for the rest. A call made while another cell runs is queued behind it. Cancelling the request interrupts the kernel.",
+        'Run code as a new notebook cell (appended, or placed by one of cell_index, before_cell_id, after_cell_id); returns output, images, errors, cell: {id, index}. Queues behind a running cell. Past timeout: the output so far, and the cell runs on (wait_for_cell). Cancelling interrupts it.',
       inputSchema: z.object({
         session_id: sessionId,
         timeout: timeout(ctx),

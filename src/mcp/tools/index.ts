@@ -12,7 +12,7 @@ import { registerListKernels } from './listKernels.js';
 import { registerListSessions } from './listSessions.js';
 import { registerInspectVariables } from './inspectVariables.js';
 import { registerKernelResources } from './kernelResources.js';
-import { listedCompactly } from './listedSchema.js';
+import { listedAnnotations, listedCompactly } from './compactListing.js';
 import { registerListNotebooks } from './listNotebooks.js';
 import { registerReadNotebook } from './readNotebook.js';
 import { registerRunCell } from './runCell.js';
@@ -76,20 +76,21 @@ type RegisterToolArgs = Parameters<McpServer['registerTool']>;
 
 /**
  * The server as the register functions see it: registerTool skips a tool outside the profile
- * and lists every schema compactly, in this one place, so a tool file added later gets both
+ * and lists every schema and annotation compactly, in this one place, so a tool file added later gets both
  * without knowing. (A skipped registration returns undefined; no register function uses the
  * returned handle.)
  */
 function profiledRegistrar(server: McpServer, keep: (name: string) => boolean): McpServer {
   const registerTool = (name: string, config: RegisterToolArgs[1], handler: RegisterToolArgs[2]) => {
     if (!keep(name)) return undefined;
-    const { inputSchema, outputSchema } = config;
+    const { inputSchema, outputSchema, annotations } = config;
     return server.registerTool(
       name,
       {
         ...config,
-        ...(inputSchema ? { inputSchema: listedCompactly(inputSchema) } : {}),
-        ...(outputSchema ? { outputSchema: listedCompactly(outputSchema) } : {}),
+        ...(inputSchema ? { inputSchema: listedCompactly(inputSchema, 'input') } : {}),
+        ...(outputSchema ? { outputSchema: listedCompactly(outputSchema, 'output') } : {}),
+        annotations: listedAnnotations(annotations),
       } as RegisterToolArgs[1],
       handler,
     );

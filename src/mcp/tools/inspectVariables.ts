@@ -21,35 +21,23 @@ const variable = z.looseObject({
   repr: z.string().optional(),
 });
 
+/** Also session_id, language, mode, total, omitted, truncated, note. */
 export const inspectVariablesOutput = z.looseObject({
-  session_id: z.string(),
-  language: z.string(),
-  mode: z.enum(['list', 'detail', 'inspect_request', 'unsupported']),
   variables: z.array(variable),
   modules: z.array(z.string()).optional(),
   callables: z.array(z.string()).optional(),
   missing: z.array(z.looseObject({ name: z.string(), error: z.string() })).optional(),
-  total: z.number().optional(),
-  omitted: z.number().optional(),
-  truncated: z.boolean(),
-  note: z.string().optional(),
 });
 
 export function registerInspectVariables(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'inspect_variables',
     {
-      title: 'Inspect kernel variables',
       description:
-        'The kernel\'s variables without running a cell: nothing lands in the notebook, the execution count and history do not change. Without names: every user variable with its type, a short repr and size (numpy/pandas/torch/xarray objects: shape, dtype, device, memory), plus the names of imported modules and defined functions/classes. With names (e.g. ["df", "model.fc"]): those in depth (longer repr, columns, keys, attributes, signature). Python kernels give the full answer; other kernels describe a named variable in their own words (the protocol\'s inspect request). Answers at once that the kernel is busy while a cell runs.',
+        "The kernel's variables without a cell (the notebook and execution count do not change): each one's type, short repr and size (shape, dtype, device, memory of arrays, frames, tensors), imported modules, functions; with names, those in depth. Full for Python; other kernels answer by the inspect request. Busy while a cell runs.",
       inputSchema: z.object({
         session_id: sessionId,
-        names: z
-          .array(variableName)
-          .min(1)
-          .max(20)
-          .optional()
-          .describe('Variables to describe in depth (plain names or attribute paths such as model.fc). Omit to list all.'),
+        names: z.array(variableName).min(1).max(20).optional().describe('e.g. ["df", "model.fc"]. Default: list all.'),
       }),
       outputSchema: inspectVariablesOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -2,9 +2,11 @@ import { z } from 'zod';
 
 /**
  * The structured content of the tools that share a shape, declared as each tool's outputSchema:
- * the server checks every result against it, clients may too, so these are the one source of
- * truth for what a result holds. Loose objects: a field added later is no break. (Tools with a
- * shape of their own declare it in their file.)
+ * the server checks every result against it and clients may too. tools/list carries every
+ * schema on every agent turn, so a schema's top level names only the fields an agent reads (the
+ * rest of a result rides along, which loose objects allow), and only that top level is listed
+ * (compactListing.ts); nested shapes are checked here. (Tools with a shape of their own declare
+ * it in their file.)
  */
 
 /**
@@ -18,25 +20,28 @@ const placedCell = z.looseObject({ id: z.string(), index: z.number().int() });
 
 /** A cell as the result of execute_code, edit_cell, run_cell and (each of) wait_for_cell. */
 export const cellResultOutput = z.looseObject({
-  session_id: z.string(),
   cell: cellRef,
   status: z.enum(['ok', 'error', 'aborted', 'kernel_died', 'server_lost', 'running', 'queued', 'not_run']),
   execution_count: z.number().int().nullable(),
-  /** Run time so far (running) or in all (finished); null when it has not started. */
-  duration_seconds: z.number().nullable(),
-  /** The text output was cut to the budget; output_uri pages through all of it. */
-  truncated: z.boolean(),
-  /** The cell's full output as text, page by page (?offset=N); null when the cell has no id yet. */
-  output_uri: z.string().nullable(),
   /** The exception of a cell that ended with status error. */
   error: z.looseObject({ ename: z.string(), evalue: z.string() }).nullable(),
-  notebook_path: z.string(),
   /** What happened besides the output (a dead kernel, a failed save, a move to a new job, the queue). */
   notes: z.array(z.string()),
 });
-export type CellResultData = z.infer<typeof cellResultOutput>;
 
-/** A resume's replay: where it stands, the cells that failed. Also wait_for_cell's answer while it follows one. */
+/** Every cell reply: the listed fields, and those the agent already knows from its call. */
+export type CellResultData = z.infer<typeof cellResultOutput> & {
+  session_id: string;
+  /** The text output was cut to the budget; output_uri pages through all of it (the reply's text links it too). */
+  truncated: boolean;
+  /** The cell's full output as text, page by page (?offset=N); null when the cell has no id yet. */
+  output_uri: string | null;
+  /** Run time so far (running) or in all (finished); null when it has not started. */
+  duration_seconds: number | null;
+  notebook_path: string;
+};
+
+/** A resume's replay: where it stands, the cells that failed (the result also repeats cells_run). Also wait_for_cell's answer while it follows one. */
 export const replayFields = {
   replay: z.looseObject({
     status: z.enum(['running', 'stopped', 'done']),
@@ -48,45 +53,33 @@ export const replayFields = {
     seconds: z.number(),
     save_error: z.string().nullable(),
   }),
-  cells_run: z.number().int(),
   restored_with_errors: z
     .array(z.looseObject({ cell: placedCell, status: z.string(), ename: z.string().optional(), evalue: z.string().optional() }))
     .nullable(),
   message: z.string(),
 };
 
-/** start_*, list_sessions: one session. */
-export const sessionSummaryOutput = z.looseObject({
-  session_id: z.string(),
-  experiment_name: z.string(),
-  notebook_path: z.string(),
-  /** The kernelspec name, as start_new_session's kernel_name argument takes it. */
-  kernel_name: z.string(),
-  kernel_display_name: z.string().optional(),
-  language: z.string().optional(),
-  kernel_id: z.string(),
-  kernel_state: z.string(),
-  cells: z.number().int(),
-  backend: z.string().optional(),
-  profile: z.string().optional(),
-});
+/**
+ * start_*, list_sessions: one session. (Also experiment_name, kernel_name, kernel_id,
+ * kernel_state, cells, language, backend, profile.)
+ */
+export const sessionSummaryOutput = z.looseObject({ session_id: z.string(), notebook_path: z.string() });
 
 export const resumeOutput = sessionSummaryOutput.extend(replayFields);
 export const continueOutput = sessionSummaryOutput.extend({ original_notebook: z.string() });
 
 export const waitForCellOutput = z.looseObject({
-  session_id: z.string(),
   /** Cells that finished since the last look, in the order they ran, then the one running or queued now. */
   cells: z.array(cellResultOutput),
-  message: z.string().optional(),
   // While a resume's replay runs, wait_for_cell follows it and answers with its summary instead.
   replay: replayFields.replay.optional(),
-  cells_run: replayFields.cells_run.optional(),
   restored_with_errors: replayFields.restored_with_errors.optional(),
+  message: z.string().optional(),
 });
 
 export const listSessionsOutput = z.looseObject({
   sessions: z.array(sessionSummaryOutput),
+  /** Sessions that could not come back after a restart, each with the call that resumes its notebook. */
   gone_sessions: z.array(z.looseObject({ session_id: z.string(), notebook_path: z.string(), reason: z.string(), resume: z.string() })).optional(),
 });
 
@@ -95,39 +88,23 @@ export const listKernelsOutput = z.looseObject({
   kernels: z.array(z.looseObject({ name: z.string(), display_name: z.string(), language: z.string().optional() })),
 });
 
-/** A cell added, edited or deleted without running (markdown, delete_cell). */
-const cellPlace = {
-  cell: placedCell,
-  notebook_path: z.string(),
-  /** Edits someone else made to the file, merged by this save (conflicts included); only when there were any. */
-  notes: z.array(z.string()).optional(),
-};
+/** A cell added or edited without running (markdown). Also notes: edits someone else made to the file, merged by this save. */
+export const markdownOutput = z.looseObject({ cell: placedCell, notes: z.array(z.string()).optional() });
 
-export const markdownOutput = z.looseObject({ ...cellPlace, session_id: z.string(), message: z.string() });
+export const deleteCellOutput = z.looseObject({ cell: placedCell, deleted_source: z.string(), notes: z.array(z.string()).optional() });
 
-export const deleteCellOutput = z.looseObject({
-  ...cellPlace,
-  session_id: z.string(),
-  deleted_cell_type: z.string(),
-  deleted_source: z.string(),
-  cells_left: z.number().int(),
-});
-
-export const shutdownOutput = z.looseObject({ session_id: z.string(), notebook_path: z.string(), message: z.string() });
+export const shutdownOutput = z.looseObject({ notebook_path: z.string() });
 
 export const restartOutput = z.looseObject({
-  session_id: z.string(),
   /** The cell the restart stopped; null when none was running. */
   stopped: placedCell.nullable(),
   dropped_queued_cells: z.number().int(),
-  message: z.string(),
 });
 
+/** Also dropped_queued_cells. */
 export const interruptOutput = z.looseObject({
-  session_id: z.string(),
   /** The cell the interrupt was aimed at; null when none was running. */
   interrupted: placedCell.nullable(),
-  dropped_queued_cells: z.number().int(),
   state: z.enum(['idle', 'stopped', 'still_busy', 'restarted']),
   message: z.string(),
 });

@@ -341,7 +341,7 @@ export const SETTINGS = {
     env: 'JLAB_MCP_TOOLS',
     flag: '--tools',
     schema: z.string().min(1).default('all'),
-    help: 'The tools the agent is offered (tools/list is sent on every turn): all | core (start_new_session, start_session_resume_notebook, start_session_continue_notebook, execute_code, edit_cell, add_markdown, shutdown_session, wait_for_cell, interrupt_kernel, read_notebook) | a comma list of tool names. Tools left out are not registered; an unknown name stops the start.',
+    help: 'The tools the agent is offered (tools/list is sent on every turn): all | core (start_new_session, start_session_resume_notebook, start_session_continue_notebook, execute_code, edit_cell, add_markdown, shutdown_session, wait_for_cell, interrupt_kernel, read_notebook) | a comma list of tool names, in which core stands for those (core,list_kernels). Tools left out are not registered; an unknown name stops the start.',
   },
   logLevel: {
     env: 'JLAB_MCP_LOG_LEVEL',

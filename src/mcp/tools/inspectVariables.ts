@@ -34,7 +34,7 @@ export function registerInspectVariables(server: McpServer, ctx: ToolContext): v
     'inspect_variables',
     {
       description:
-        "The kernel's variables without a cell (the notebook and execution count do not change): each one's type, short repr and size (shape, dtype, device, memory of arrays, frames, tensors), imported modules, functions; with names, those in depth. Full for Python; other kernels answer by the inspect request. Busy while a cell runs.",
+        "The kernel's variables without a cell (the notebook and execution count do not change): each one's type, short repr and size (shape, dtype, device, memory of arrays, frames, tensors), imported modules, functions; with names, those in depth. Full for Python; other kernels answer by the inspect request. While a cell runs it answers at once that the kernel is busy.",
       inputSchema: z.object({
         session_id: sessionId,
         names: z.array(variableName).min(1).max(20).optional().describe('e.g. ["df", "model.fc"]. Default: list all.'),

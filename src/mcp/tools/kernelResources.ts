@@ -42,7 +42,7 @@ export function registerKernelResources(server: McpServer, ctx: ToolContext): vo
     'kernel_resources',
     {
       description:
-        "CPUs, memory, the kernel's RSS and GPUs (nvidia-smi, this kernel's processes) of the machine the kernel runs on, without a cell; under SLURM also the job's allocation and time left. Busy while a cell runs.",
+        "CPUs, memory, the kernel's RSS and GPUs (nvidia-smi, this kernel's processes) of the machine the kernel runs on, without a cell; under SLURM also the job's allocation and time left. While a cell runs it answers at once that the kernel is busy.",
       inputSchema: z.object({
         session_id: nonEmpty().optional().describe('Optional when one session is open.'),
       }),

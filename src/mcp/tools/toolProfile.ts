@@ -19,20 +19,18 @@ export const CORE_TOOLS = [
 ] as const;
 
 /**
- * The tools to register for a JLAB_MCP_TOOLS value: `all`, `core`, or a comma list of names.
- * `known` is every tool the server has. The set is fixed for the server's life; changing it at
- * run time would have to send `notifications/tools/list_changed` (nothing does today).
+ * The tools to register for a JLAB_MCP_TOOLS value: `all`, or a comma list of tool names in
+ * which `core` stands for the core tools (`core` alone, or `core,list_kernels`). `known` is every
+ * tool the server has. The set is fixed for the server's life; changing it at run time would have
+ * to send `notifications/tools/list_changed` (nothing does today).
  */
 export function selectTools(setting: string, known: readonly string[]): ReadonlySet<string> {
-  const value = setting.trim();
-  if (value === 'all') return new Set(known);
-  const names =
-    value === 'core'
-      ? [...CORE_TOOLS]
-      : value
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean);
+  const names = setting
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+    .flatMap((name) => (name === 'core' ? CORE_TOOLS : [name]));
+  if (names.includes('all')) return new Set(known);
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length || names.length === 0) {
     throw new JlabError(

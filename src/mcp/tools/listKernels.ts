@@ -9,7 +9,7 @@ export function registerListKernels(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'list_kernels',
     {
-      description: 'Kernelspecs the Jupyter server offers, for start_new_session(kernel_name).',
+      description: 'Kernelspecs the Jupyter server offers; pass a name as kernel_name to start_new_session.',
       inputSchema: z.object({ profile }),
       outputSchema: listKernelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },

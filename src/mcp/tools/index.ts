@@ -75,10 +75,10 @@ export function knownToolNames(ctx: ToolContext): string[] {
 type RegisterToolArgs = Parameters<McpServer['registerTool']>;
 
 /**
- * The server as the register functions see it: registerTool skips a tool outside the profile
- * and lists every schema and annotation compactly, in this one place, so a tool file added later gets both
- * without knowing. (A skipped registration returns undefined; no register function uses the
- * returned handle.)
+ * The server as the register functions see it: its registerTool skips a tool outside the
+ * profile and lists every schema and annotation compactly (compactListing.ts). In this one
+ * place, so that a tool file added later gets both without knowing. (A skipped registration
+ * returns undefined; no register function uses the returned handle.)
  */
 function profiledRegistrar(server: McpServer, keep: (name: string) => boolean): McpServer {
   const registerTool = (name: string, config: RegisterToolArgs[1], handler: RegisterToolArgs[2]) => {

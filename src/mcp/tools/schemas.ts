@@ -23,7 +23,7 @@ export const cellIndex = z
   .number()
   .int('cell_index must be a whole number: 0-based, negative counts from the end (-1 = last cell)')
   .optional()
-  .describe('The existing cell at this position: 0-based, -1 = last. Prefer cell_id.');
+  .describe('The existing cell at this position: 0-based, -1 = last. Prefer cell_id; not both.');
 /** A cell id as nbformat 4.5 allows it (what every result returns as cell.id). */
 // Checked, not listed (a refinement has no JSON Schema): an id comes from a result, so its
 // pattern would cost every turn characters and tell the agent nothing.

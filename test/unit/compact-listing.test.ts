@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { compactJsonSchema, listedAnnotations, listedCompactly, topLevelOnly } from '../../src/mcp/tools/compactListing.js';
+import { compactJsonSchema, listedAnnotations, listedCompactly, topLevelOnly, unlisted } from '../../src/mcp/tools/compactListing.js';
 import { startInProcessServer } from '../helpers/serverHandles.js';
 
 const sample = z.looseObject({
@@ -71,6 +71,16 @@ describe('compact listing', () => {
     assert.ok(sample['~standard'].jsonSchema.input({ target: 'draft-2020-12' }).$schema, 'the original is left as it was');
     const shape = { a: z.string() };
     assert.equal(listedCompactly(shape, 'input'), shape, 'a raw shape is passed through');
+  });
+
+  it('leaves out an unlisted field, which results must still carry', () => {
+    const result = z.looseObject({ cell: z.string(), notebook_path: unlisted(z.string()) });
+    const listed = listedCompactly(result, 'output');
+    assert.deepEqual(listed['~standard'].jsonSchema.output({ target: 'draft-2020-12' }), { type: 'object', properties: { cell: { type: 'string' } } });
+    const input = compactJsonSchema(z.toJSONSchema(result, { target: 'draft-2020-12', io: 'input' })) as { required: string[] };
+    assert.deepEqual(input.required, ['cell'], 'nor is it listed as required');
+    assert.equal(listed.safeParse({ cell: 'a' }).success, false, 'the server still checks it');
+    assert.equal(listed.safeParse({ cell: 'a', notebook_path: 'n.ipynb' }).success, true);
   });
 
   it('drops the annotations that repeat the spec defaults', () => {

@@ -1,4 +1,4 @@
-import { ZodType } from 'zod';
+import { type z, ZodType } from 'zod';
 
 type Json = Record<string, unknown>;
 
@@ -8,13 +8,25 @@ const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The JSON Schema key (zod metadata) that marks a field as checked but not listed. */
+const UNLISTED = 'x-jlab-unlisted';
+
+/**
+ * A field of a result that the server checks but tools/list leaves out: one an agent does not
+ * read, or knows from its own call. Results keep it; clients see a looser schema.
+ */
+export function unlisted<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ [UNLISTED]: true });
+}
+
 /**
  * The same JSON Schema, said in fewer characters (tools/list is sent on every agent turn): no
  * `$schema` (MCP fixes the dialect), no safe-integer bounds, no `additionalProperties: {}` (extra
  * properties are allowed without it), no `type` beside an `enum` of strings, and
  * `anyOf: [X, {type: null}]` as `type: [X, "null"]`: every instance valid before is valid after,
- * and the other way round. An output schema (`required: false`) also drops `required`: it tells
- * an agent which fields there are, and the server checks the rest.
+ * and the other way round. Fields marked `unlisted` are left out (only looser). An output schema
+ * (`required: false`) also drops `required`: it tells an agent which fields there are, and the
+ * server checks the rest.
  */
 export function compactJsonSchema(node: unknown, { required = true } = {}): unknown {
   if (Array.isArray(node)) return node.map((each) => compactJsonSchema(each, { required }));
@@ -25,11 +37,18 @@ export function compactJsonSchema(node: unknown, { required = true } = {}): unkn
     if (key === 'additionalProperties' && isObject(value) && Object.keys(value).length === 0) continue;
     if (node.type === 'integer' && ((key === 'minimum' && value === SAFE_MIN) || (key === 'maximum' && value === SAFE_MAX))) continue;
     if (key === 'type' && value === 'string' && Array.isArray(node.enum) && node.enum.every((each) => typeof each === 'string')) continue;
-    // `properties` maps names to schemas: a property may be called "required" or "type".
-    out[key] =
-      key === 'properties' && isObject(value) ? mapValues(value, (each) => compactJsonSchema(each, { required })) : compactJsonSchema(value, { required });
+    if (key === 'properties' && isObject(value)) {
+      // Names mapped to schemas (a property may be called "required" or "type"); unlisted ones go.
+      out[key] = mapValues(listedProperties(value), (each) => compactJsonSchema(each, { required }));
+    } else if (key === 'required' && Array.isArray(value) && isObject(node.properties)) {
+      out[key] = value.filter((name) => typeof name === 'string' && name in listedProperties(node.properties as Json));
+    } else out[key] = compactJsonSchema(value, { required });
   }
   return nullableAsType(out);
+}
+
+function listedProperties(properties: Json): Json {
+  return Object.fromEntries(Object.entries(properties).filter(([, schema]) => !(isObject(schema) && schema[UNLISTED] === true)));
 }
 
 function mapValues(object: Json, map: (value: unknown) => unknown): Json {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { inspectVariables } from '../../introspect/variables.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 import { sessionId } from './schemas.js';
 
 const variableName = z
@@ -21,12 +22,18 @@ const variable = z.looseObject({
   repr: z.string().optional(),
 });
 
-/** Also session_id, language, mode, total, omitted, truncated, note. */
 export const inspectVariablesOutput = z.looseObject({
+  session_id: unlisted(z.string()),
+  language: unlisted(z.string()),
+  mode: unlisted(z.enum(['list', 'detail', 'inspect_request', 'unsupported'])),
   variables: z.array(variable),
   modules: z.array(z.string()).optional(),
   callables: z.array(z.string()).optional(),
   missing: z.array(z.looseObject({ name: z.string(), error: z.string() })).optional(),
+  total: unlisted(z.number().optional()),
+  omitted: unlisted(z.number().optional()),
+  truncated: unlisted(z.boolean()),
+  note: unlisted(z.string().optional()),
 });
 
 export function registerInspectVariables(server: McpServer, ctx: ToolContext): void {

@@ -5,13 +5,17 @@ import { kernelResources } from '../../introspect/resources.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 import { nonEmpty } from './schemas.js';
 
 const bytes = z.number().nullable().optional();
 
-/** Also session_id, backend, measured, hostname. */
 export const kernelResourcesOutput = z.looseObject({
+  session_id: unlisted(z.string().optional()),
+  backend: unlisted(z.string()),
+  measured: unlisted(z.boolean()),
   summary: z.string(),
+  hostname: unlisted(z.string().optional()),
   cpu: z.looseObject({ count: z.number().nullable(), usable: z.number().optional(), load_avg: z.array(z.number()).optional() }).optional(),
   memory: z.looseObject({ total_bytes: z.number(), available_bytes: bytes, used_bytes: bytes }).nullable().optional(),
   kernel_process: z.looseObject({ pid: z.number(), rss_bytes: bytes, peak_rss_bytes: bytes }).optional(),

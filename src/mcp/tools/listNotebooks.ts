@@ -6,9 +6,11 @@ import { listNotebooks } from '../../notebook/notebookListing.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 
-/** Also notebook_dir, listed, found. */
 export const listNotebooksOutput = z.looseObject({
+  notebook_dir: unlisted(z.string()),
+  listed: unlisted(z.string()),
   notebooks: z.array(
     z.looseObject({
       path: z.string(),
@@ -21,6 +23,7 @@ export const listNotebooksOutput = z.looseObject({
       open_in: z.array(z.looseObject({ session_id: z.string(), state: z.string() })),
     }),
   ),
+  found: unlisted(z.number()),
   truncated: z.boolean(),
   notes: z.array(z.string()).optional(),
 });

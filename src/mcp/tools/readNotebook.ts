@@ -7,14 +7,19 @@ import { viewCells } from '../../notebook/notebookView.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 import { nonEmpty } from './schemas.js';
 
 /** Cells per call unless `limit` says otherwise, and the most one call returns. */
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
-/** Also notebook_path, cell_count, start, and session_id (null when read from the file alone). */
 export const readNotebookOutput = z.looseObject({
+  notebook_path: unlisted(z.string()),
+  /** The session whose notebook this is; null when read from the file alone. */
+  session_id: unlisted(z.string().nullable()),
+  cell_count: unlisted(z.number().int()),
+  start: unlisted(z.number().int()),
   next_start: z.number().int().nullable(),
   cells: z.array(
     z.looseObject({

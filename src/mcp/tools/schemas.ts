@@ -5,12 +5,12 @@ import type { ToolContext } from '../context.js';
  * Parameter schemas shared by several tools, with the descriptions the agent reads. Every tool
  * lists them on every turn: a description says what the name and type do not.
  */
-export const sessionId = z.string();
 /**
  * A string that must not be empty, checked but not listed (a refinement has no JSON Schema):
  * `minLength: 1` would cost every turn characters and tell an agent nothing it would send.
  */
 export const nonEmpty = () => z.string().refine((value) => value.length > 0, 'must not be empty');
+export const sessionId = nonEmpty();
 export const experimentName = z.string().min(1).max(200).describe('Names the notebook file.');
 /** On resume and continue the name is a label only (the file keeps, or forks, its own name). */
 export const experimentLabel = nonEmpty()

@@ -12,7 +12,7 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
     'execute_code',
     {
       description:
-        'Run code as a new notebook cell (appended, or placed by one of cell_index, before_cell_id, after_cell_id); returns output, images, errors, cell: {id, index}. Queues behind a running cell. Past timeout: the output so far, and the cell runs on (wait_for_cell). Cancelling interrupts it.',
+        'Run code as a new notebook cell (appended, or placed by cell_index, before_cell_id or after_cell_id); returns output, images, errors, cell: {id, index}. Queues behind a running cell. Past timeout: the output so far; the cell runs on (wait_for_cell). Cancelling interrupts it.',
       inputSchema: z.object({
         session_id: sessionId,
         timeout: timeout(ctx),

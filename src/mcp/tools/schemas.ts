@@ -16,7 +16,7 @@ export const experimentName = z.string().min(1).max(200).describe('Names the not
 export const experimentLabel = nonEmpty()
   .refine((value) => value.length <= 200, 'at most 200 characters')
   .optional()
-  .describe('A label. Default: the file name.');
+  .describe('Default: the file name.');
 export const notebookPath = nonEmpty().describe('In the notebook directory.');
 export const code = z.string();
 export const cellIndex = z
@@ -67,4 +67,4 @@ function seconds(ms: number): string {
 }
 
 export const stopOnError = z.boolean().optional().describe('Default false: run all, list failures.');
-export const profile = nonEmpty().optional().describe('SLURM profile, e.g. gpu.');
+export const profile = nonEmpty().optional().describe('SLURM profile.');

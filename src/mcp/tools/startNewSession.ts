@@ -11,7 +11,7 @@ export function registerStartNewSession(server: McpServer, ctx: ToolContext): vo
   server.registerTool(
     'start_new_session',
     {
-      description: 'A new kernel and a notebook that records every cell you run. Returns session_id, for every other tool.',
+      description: 'Start a kernel and a new notebook that records every cell you run; returns session_id, for every other tool.',
       inputSchema: z.object({
         experiment_name: experimentName,
         kernel_name: nonEmpty().optional().describe("Default: the server's (list_kernels)."),

@@ -13,7 +13,7 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
     'start_session_resume_notebook',
     {
       description:
-        'A fresh kernel on a notebook re-runs its code cells in order, outputs updated in place; returns the cells that failed. Past timeout the replay goes on (wait_for_cell follows it; new cells queue after it). Cancelling stops it.',
+        "Start a fresh kernel that re-runs a notebook's code cells in order, outputs updated in place; returns the cells that failed. Past timeout the replay goes on (wait_for_cell follows it). Cancelling stops it.",
       inputSchema: z.object({
         experiment_name: experimentLabel,
         notebook_path: notebookPath,

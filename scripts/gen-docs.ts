@@ -46,7 +46,7 @@ const SETTING_SECTIONS: Array<{ title: string; keys: SettingKey[] }> = [
     title: 'What the agent reads',
     keys: ['outputBudget', 'notebookOutputLimit', 'maxImages', 'imageMaxEdge', 'imageMaxBytes', 'imageMaxPixels', 'stdinAnswer'],
   },
-  { title: 'Sessions, tasks and the log', keys: ['stateDir', 'onExit', 'idleTimeout', 'tasks', 'taskTtl', 'taskPollInterval', 'logLevel'] },
+  { title: 'Sessions, tasks and the log', keys: ['stateDir', 'onExit', 'idleTimeout', 'tasks', 'taskTtl', 'taskPollInterval', 'tools', 'logLevel'] },
   {
     title: 'SLURM',
     keys: [

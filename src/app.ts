@@ -6,6 +6,8 @@ import type { Config } from './config/settings.js';
 import type { ToolContext } from './mcp/context.js';
 import { createMcpServer } from './mcp/createServer.js';
 import { taskRunnerFor } from './mcp/tasks/fromConfig.js';
+import { knownToolNames } from './mcp/tools/index.js';
+import { selectTools } from './mcp/tools/toolProfile.js';
 import type { TaskRunner } from './mcp/tasks/taskRunner.js';
 import { WalltimeNotices } from './mcp/walltimeNotices.js';
 import { flushPendingFsyncs } from './notebook/atomicWrite.js';
@@ -81,6 +83,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     executorFor: executors.executorFor,
   });
   const toolContext = toolContextOf(config, sessions, sweeps);
+  // A wrong JLAB_MCP_TOOLS stops the start with the known names (the process exits; nothing was started yet).
+  const tools = selectTools(config.tools, knownToolNames(toolContext));
   const sync = registry ? new RegistrySync(registry) : undefined;
   if (sync) sessions.useRegistry(sync);
   // MCP tasks (src/mcp/tasks/), their records next to the sessions' in the registry.
@@ -97,7 +101,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     toolContext,
     tasks,
     walltime,
-    createMcpServer: ({ perRequest = false } = {}) => createMcpServer(toolContext, options.version, { tasks, walltime: perRequest ? undefined : walltime }),
+    createMcpServer: ({ perRequest = false } = {}) =>
+      createMcpServer(toolContext, options.version, { tasks, walltime: perRequest ? undefined : walltime, tools }),
     begin() {
       // Adopt what an earlier jlab-mcp left before starting a server of our own; tool calls wait for it.
       const reattached = sessions.reattachWith(async () => {

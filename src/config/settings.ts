@@ -343,6 +343,12 @@ export const SETTINGS = {
     schema: z.string().optional(),
     help: 'What input() in a cell receives (e.g. "y"); debugger prompts get it too, at most 20 per cell. Default: input(), debuggers, help() and sys.stdin reads fail at once with StdinNotAvailable; nothing waits.',
   },
+  tools: {
+    env: 'JLAB_MCP_TOOLS',
+    flag: '--tools',
+    schema: z.string().min(1).default('all'),
+    help: 'The tools the agent is offered (tools/list is sent on every turn): all | core (start_new_session, start_session_resume_notebook, start_session_continue_notebook, execute_code, edit_cell, add_markdown, shutdown_session, wait_for_cell, interrupt_kernel, read_notebook) | a comma list of tool names, in which core stands for those (core,list_kernels). Tools left out are not registered; an unknown name stops the start.',
+  },
   logLevel: {
     env: 'JLAB_MCP_LOG_LEVEL',
     flag: '--log-level',

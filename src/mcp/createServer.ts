@@ -13,6 +13,8 @@ export interface McpServerOptions {
   tasks?: TaskRunner;
   /** The server hears the SLURM walltime notices. None for HTTP's per-request servers, which live for one request. */
   walltime?: WalltimeNotices;
+  /** The tools to register (JLAB_MCP_TOOLS, from selectTools). Default: every tool. */
+  tools?: ReadonlySet<string>;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface McpServerOptions {
  * 2026-07-28 is listed so that `server/discover` is answered (served over stdio by serveStdio).
  * src/app.ts is the one caller: it holds the task runner and the walltime notices.
  */
-export function createMcpServer(ctx: ToolContext, version: string, { tasks, walltime }: McpServerOptions = {}): McpServer {
+export function createMcpServer(ctx: ToolContext, version: string, { tasks, walltime, tools }: McpServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version },
     {
@@ -31,7 +33,7 @@ export function createMcpServer(ctx: ToolContext, version: string, { tasks, wall
         "Run code in Jupyter kernels. Call start_new_session once, then execute_code with its session_id; every cell is recorded in a .ipynb notebook. Use start_session_resume_notebook to restore a notebook's state after a restart.",
     },
   );
-  registerTools(server, ctx);
+  registerTools(server, ctx, tools);
   registerResources(server, ctx);
   if (tasks) enableTasks(server, ctx, tasks);
   walltime?.watch(server);

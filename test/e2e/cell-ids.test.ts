@@ -69,7 +69,8 @@ describe('cells addressed by id, results as data (built binary, real Jupyter, of
     for (const name of ['execute_code', 'add_markdown']) {
       for (const key of ['cell_index', 'before_cell_id', 'after_cell_id']) assert.ok(props(name).includes(key), `${name}.${key}`);
     }
-    assert.equal(tools.find((each) => each.name === 'wait_for_cell')!.annotations?.readOnlyHint, false, 'wait_for_cell consumes results');
+    // Not read-only: listed without readOnlyHint, which the spec defaults to false.
+    assert.notEqual(tools.find((each) => each.name === 'wait_for_cell')!.annotations?.readOnlyHint, true, 'wait_for_cell consumes results');
   });
 
   it('names the id and index of every cell it touches, in the data and in the footer line', async () => {

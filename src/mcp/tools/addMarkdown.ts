@@ -11,12 +11,10 @@ export function registerAddMarkdown(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'add_markdown',
     {
-      title: 'Add a markdown cell',
-      description:
-        'Add a markdown cell to the notebook (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) to document the work. Returns the cell as cell: {id, index}.',
+      description: 'Add a markdown cell, placed as execute_code places code.',
       inputSchema: z.object({
         session_id: sessionId,
-        markdown: z.string().describe('Markdown text.'),
+        markdown: z.string(),
         cell_index: insertIndex,
         before_cell_id: beforeCellId,
         after_cell_id: afterCellId,

@@ -9,7 +9,6 @@ export function registerCancelSweep(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'cancel_sweep',
     {
-      title: 'Cancel a sweep',
       description:
         'Cancel the runs of a sweep that have not ended (or only run_indices): pending runs never start, running ones stop and keep the cells that ran.',
       inputSchema: z.object({

@@ -25,9 +25,8 @@ export function registerClearOutputs(server: McpServer, ctx: ToolContext): void 
   server.registerTool(
     'clear_outputs',
     {
-      title: 'Clear cell outputs',
       description:
-        "Empty the outputs and execution count of one code cell (cell_id or cell_index) or of all code cells (all: true), in the notebook only: kernel state is not changed. It does not wait for a running cell; the running cell's own outputs cannot be cleared (wait_for_cell or interrupt_kernel first), and all: true leaves it as it is.",
+        "Empty the outputs of one code cell (cell_id or cell_index) or of all (all: true), in the notebook only. Does not wait for a running cell; that cell itself is refused (all: true skips it).",
       inputSchema: z.object({
         session_id: sessionId,
         cell_id: cellId,

@@ -11,9 +11,7 @@ export function registerDeleteCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'delete_cell',
     {
-      title: 'Delete a cell',
-      description:
-        'Remove a cell (code or markdown) from the notebook. Kernel state is not changed. Name it by cell_id (stable) or cell_index (negative counts from the end).',
+      description: 'Remove a cell from the notebook; the kernel is not changed.',
       inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex, cell_id: cellId }),
       outputSchema: deleteCellOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },

@@ -11,9 +11,7 @@ export function registerEditCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'edit_cell',
     {
-      title: 'Edit and re-run a code cell',
-      description:
-        "Replace a code cell's source, re-run it in the current kernel and replace its outputs. Name the cell by cell_id (stable) or cell_index (negative counts from the end, -1 = last cell); it is checked before anything runs.",
+      description: "Replace a code cell's source and re-run it, as execute_code.",
       inputSchema: z.object({ session_id: sessionId, timeout: timeout(ctx), cell_index: cellIndex, cell_id: cellId, code }),
       outputSchema: cellResultOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },

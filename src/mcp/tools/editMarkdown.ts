@@ -11,9 +11,8 @@ export function registerEditMarkdown(server: McpServer, ctx: ToolContext): void 
   server.registerTool(
     'edit_markdown',
     {
-      title: 'Edit a markdown cell',
-      description: "Replace a markdown cell's text. Name it by cell_id (stable) or cell_index (negative counts from the end, -1 = last cell).",
-      inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex, cell_id: cellId, markdown: z.string().describe('New markdown text.') }),
+      description: "Replace a markdown cell's text.",
+      inputSchema: z.object({ session_id: sessionId, cell_index: cellIndex, cell_id: cellId, markdown: z.string() }),
       outputSchema: markdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },

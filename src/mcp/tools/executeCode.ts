@@ -12,9 +12,8 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'execute_code',
     {
-      title: 'Run code',
       description:
-        "Run code in the session's kernel. The code becomes a new notebook cell (appended, or inserted before_cell_id / after_cell_id / at the position cell_index) and its outputs are recorded. Returns text output, images and errors (ename: evalue + traceback), and the cell as cell: {id, index} (pass cell.id as cell_id to address it later). If the cell runs longer than timeout, you get the output so far and the cell keeps running: call wait_for_cell for the rest. A call made while another cell runs is queued behind it. Cancelling the request interrupts the kernel.",
+        'Run code as a new notebook cell (appended, or placed by cell_index, before_cell_id or after_cell_id); returns output, images, errors, cell: {id, index}. Queues behind a running cell. Past timeout: the output so far; the cell runs on (wait_for_cell). Cancelling interrupts it.',
       inputSchema: z.object({
         session_id: sessionId,
         timeout: timeout(ctx),
@@ -26,7 +25,7 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
           .boolean()
           .optional()
           .describe(
-            'true: a throwaway look (df.shape, !nvidia-smi) that is not recorded: no cell, the notebook and execution count stay as they are. It still runs in the kernel (variables it sets stay), queued like a cell.',
+            'true: a throwaway look (df.shape): runs in the kernel, queued like a cell, but adds no cell and leaves In [n] as is.',
           ),
       }),
       outputSchema: cellResultOutput,

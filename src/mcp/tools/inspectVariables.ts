@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { inspectVariables } from '../../introspect/variables.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 import { sessionId } from './schemas.js';
 
 const variableName = z
@@ -22,34 +23,28 @@ const variable = z.looseObject({
 });
 
 export const inspectVariablesOutput = z.looseObject({
-  session_id: z.string(),
-  language: z.string(),
-  mode: z.enum(['list', 'detail', 'inspect_request', 'unsupported']),
+  session_id: unlisted(z.string()),
+  language: unlisted(z.string()),
+  mode: unlisted(z.enum(['list', 'detail', 'inspect_request', 'unsupported'])),
   variables: z.array(variable),
   modules: z.array(z.string()).optional(),
   callables: z.array(z.string()).optional(),
   missing: z.array(z.looseObject({ name: z.string(), error: z.string() })).optional(),
-  total: z.number().optional(),
-  omitted: z.number().optional(),
-  truncated: z.boolean(),
-  note: z.string().optional(),
+  total: unlisted(z.number().optional()),
+  omitted: unlisted(z.number().optional()),
+  truncated: unlisted(z.boolean()),
+  note: unlisted(z.string().optional()),
 });
 
 export function registerInspectVariables(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'inspect_variables',
     {
-      title: 'Inspect kernel variables',
       description:
-        'The kernel\'s variables without running a cell: nothing lands in the notebook, the execution count and history do not change. Without names: every user variable with its type, a short repr and size (numpy/pandas/torch/xarray objects: shape, dtype, device, memory), plus the names of imported modules and defined functions/classes. With names (e.g. ["df", "model.fc"]): those in depth (longer repr, columns, keys, attributes, signature). Python kernels give the full answer; other kernels describe a named variable in their own words (the protocol\'s inspect request). Answers at once that the kernel is busy while a cell runs.',
+        "The kernel's variables without a cell (the notebook and execution count do not change): each one's type, short repr and size (shape, dtype, device, memory of arrays, frames, tensors), imported modules, functions; with names, those in depth. Full for Python; other kernels answer by the inspect request. While a cell runs it answers at once that the kernel is busy.",
       inputSchema: z.object({
         session_id: sessionId,
-        names: z
-          .array(variableName)
-          .min(1)
-          .max(20)
-          .optional()
-          .describe('Variables to describe in depth (plain names or attribute paths such as model.fc). Omit to list all.'),
+        names: z.array(variableName).min(1).max(20).optional().describe('e.g. ["df", "model.fc"]. Default: list all.'),
       }),
       outputSchema: inspectVariablesOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -12,12 +12,11 @@ export function registerInterruptKernel(server: McpServer, ctx: ToolContext): vo
   server.registerTool(
     'interrupt_kernel',
     {
-      title: 'Interrupt the kernel',
       description:
-        'Interrupt the running cell (KeyboardInterrupt in Python; it is recorded in the notebook) and drop cells queued behind it (and a resume replay). Kernel state is kept. If the cell ignores the interrupt (a debugger, C code, a handler that swallows KeyboardInterrupt) the answer says so after a grace period; force=true then restarts the kernel (its variables are lost) so the session can go on.',
+        'KeyboardInterrupt to the running cell; queued cells and a replay are dropped, variables kept. If the cell ignores it, force=true restarts the kernel.',
       inputSchema: z.object({
         session_id: sessionId,
-        force: z.boolean().optional().describe('Restart the kernel if the cell is still running after the grace period (default: only report it).'),
+        force: z.boolean().optional().describe('Default false: only report a cell that ignores it.'),
       }),
       outputSchema: interruptOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

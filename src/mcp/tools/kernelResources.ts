@@ -5,15 +5,17 @@ import { kernelResources } from '../../introspect/resources.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
+import { nonEmpty } from './schemas.js';
 
 const bytes = z.number().nullable().optional();
 
 export const kernelResourcesOutput = z.looseObject({
-  session_id: z.string().optional(),
-  backend: z.string(),
-  measured: z.boolean(),
+  session_id: unlisted(z.string().optional()),
+  backend: unlisted(z.string()),
+  measured: unlisted(z.boolean()),
   summary: z.string(),
-  hostname: z.string().optional(),
+  hostname: unlisted(z.string().optional()),
   cpu: z.looseObject({ count: z.number().nullable(), usable: z.number().optional(), load_avg: z.array(z.number()).optional() }).optional(),
   memory: z.looseObject({ total_bytes: z.number(), available_bytes: bytes, used_bytes: bytes }).nullable().optional(),
   kernel_process: z.looseObject({ pid: z.number(), rss_bytes: bytes, peak_rss_bytes: bytes }).optional(),
@@ -43,11 +45,10 @@ export function registerKernelResources(server: McpServer, ctx: ToolContext): vo
   server.registerTool(
     'kernel_resources',
     {
-      title: 'Kernel resources',
       description:
-        "The machine the session's kernel runs on (the compute node under SLURM), measured inside the kernel without running a cell: CPU count and load, memory used/total, the kernel process's RSS, each GPU (nvidia-smi: name, memory used/total, utilisation, and which GPU processes are this kernel's), and on SLURM the job's allocation (CPUs, memory, GRES) and time left. session_id may be omitted when one session is open. Answers at once that the kernel is busy while a cell runs.",
+        "CPUs, memory, the kernel's RSS and GPUs (nvidia-smi, this kernel's processes) of the machine the kernel runs on, without a cell; under SLURM also the job's allocation and time left. While a cell runs it answers at once that the kernel is busy.",
       inputSchema: z.object({
-        session_id: z.string().min(1).optional().describe('Session whose kernel to measure; optional when exactly one session is open.'),
+        session_id: nonEmpty().optional().describe('Optional when one session is open.'),
       }),
       outputSchema: kernelResourcesOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -9,8 +9,7 @@ export function registerListKernels(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'list_kernels',
     {
-      title: 'List kernels',
-      description: 'List the kernelspecs the Jupyter server offers (e.g. python3, ir, julia); pass a name as kernel_name to start_new_session.',
+      description: 'Kernelspecs the Jupyter server offers; pass a name as kernel_name to start_new_session.',
       inputSchema: z.object({ profile }),
       outputSchema: listKernelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },

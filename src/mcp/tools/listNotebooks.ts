@@ -6,10 +6,11 @@ import { listNotebooks } from '../../notebook/notebookListing.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
 
 export const listNotebooksOutput = z.looseObject({
-  notebook_dir: z.string(),
-  listed: z.string(),
+  notebook_dir: unlisted(z.string()),
+  listed: unlisted(z.string()),
   notebooks: z.array(
     z.looseObject({
       path: z.string(),
@@ -22,7 +23,7 @@ export const listNotebooksOutput = z.looseObject({
       open_in: z.array(z.looseObject({ session_id: z.string(), state: z.string() })),
     }),
   ),
-  found: z.number(),
+  found: unlisted(z.number()),
   truncated: z.boolean(),
   notes: z.array(z.string()).optional(),
 });
@@ -31,11 +32,10 @@ export function registerListNotebooks(server: McpServer, ctx: ToolContext): void
   server.registerTool(
     'list_notebooks',
     {
-      title: 'List notebooks',
       description:
-        'Notebooks under the notebook directory (or a subdirectory of it), most recently changed first: cell counts, when a cell last ran (from the execution metadata, else the file time), and which open session (if any) has each — to find what to resume or continue. Hidden files and directories are skipped; very large notebooks are scanned, not parsed.',
+        'Notebooks in the notebook directory, newest first: cells, when a cell last ran, the open session that has each (what to resume or continue).',
       inputSchema: z.object({
-        path: z.string().optional().describe('A directory inside the notebook directory (relative to it). Default: the whole notebook directory.'),
+        path: z.string().optional().describe('A subdirectory. Default: all.'),
       }),
       outputSchema: listNotebooksOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

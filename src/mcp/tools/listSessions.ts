@@ -10,9 +10,7 @@ export function registerListSessions(server: McpServer, ctx: ToolContext): void 
   server.registerTool(
     'list_sessions',
     {
-      title: 'List sessions',
-      description:
-        'List open sessions with their kernel, kernel state and notebook path — including sessions adopted from before a restart of jlab-mcp (same session_id, same kernel) and, under gone_sessions, those that could not come back, with the call that resumes their notebook.',
+      description: 'Open sessions (also those adopted after a restart of jlab-mcp); gone_sessions: those lost, each with the call that resumes it.',
       inputSchema: z.object({}),
       outputSchema: listSessionsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },

@@ -8,7 +8,6 @@ export function registerListSweeps(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'list_sweeps',
     {
-      title: 'List sweeps',
       description: 'Every sweep this jlab-mcp knows (also from before a restart): id, notebook, folder, runs and counts per state.',
       inputSchema: z.object({}),
       outputSchema: z.object({ sweeps: z.array(z.looseObject({ sweep_id: z.string() })) }),

@@ -22,9 +22,8 @@ export function registerMoveCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'move_cell',
     {
-      title: 'Move a cell',
       description:
-        'Move a cell (code or markdown) to another place in the notebook; its id, source and outputs stay. Name it by cell_id (stable) or cell_index, and give exactly one destination: to_index, before_cell_id or after_cell_id. Kernel state is not changed, and it does not wait for a running cell (a running cell may be moved; its outputs follow it).',
+        'Move a cell (cell_id or cell_index) to to_index, before_cell_id or after_cell_id (one of them); id and outputs stay. Does not wait for a running cell, which may be moved too.',
       inputSchema: z.object({
         session_id: sessionId,
         cell_id: cellId,

@@ -7,17 +7,19 @@ import { viewCells } from '../../notebook/notebookView.js';
 import { JlabError } from '../../util/errors.js';
 import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
+import { unlisted } from './compactListing.js';
+import { nonEmpty } from './schemas.js';
 
 /** Cells per call unless `limit` says otherwise, and the most one call returns. */
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
 export const readNotebookOutput = z.looseObject({
-  notebook_path: z.string(),
+  notebook_path: unlisted(z.string()),
   /** The session whose notebook this is; null when read from the file alone. */
-  session_id: z.string().nullable(),
-  cell_count: z.number().int(),
-  start: z.number().int(),
+  session_id: unlisted(z.string().nullable()),
+  cell_count: unlisted(z.number().int()),
+  start: unlisted(z.number().int()),
   next_start: z.number().int().nullable(),
   cells: z.array(
     z.looseObject({
@@ -41,24 +43,13 @@ export function registerReadNotebook(server: McpServer, ctx: ToolContext): void 
   server.registerTool(
     'read_notebook',
     {
-      title: 'Read the notebook',
       description:
-        "The notebook as it is now, a range of cells at a time: each cell's index, id, type, source, execution count, whether it is running, and a one-line summary per output. A person may edit the notebook while you work (JupyterLab, an editor): their changes are merged in first and listed in notes, so call this to see what they changed. Give session_id, or notebook_path to read any notebook in the notebook directory.",
+        "The notebook now, some cells at a time, one line per output; a person's edits are merged first and listed in notes. Give session_id or notebook_path.",
       inputSchema: z.object({
-        session_id: z.string().min(1).optional().describe('Session whose notebook to read (its edits by others are merged in first).'),
-        notebook_path: z
-          .string()
-          .min(1)
-          .optional()
-          .describe("Or a notebook inside the notebook directory (relative to it); an open session's notebook is read through that session."),
-        start: z.number().int().optional().describe('First cell, 0-based; negative counts from the end (-5: the last five). Default 0.'),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_LIMIT)
-          .optional()
-          .describe(`Cells at most (default ${DEFAULT_LIMIT}); fewer when the output budget is reached — next_start says where to go on.`),
+        session_id: nonEmpty().optional(),
+        notebook_path: nonEmpty().optional().describe('In the notebook directory.'),
+        start: z.number().int().optional().describe('Negative from the end. Default 0.'),
+        limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`Default ${DEFAULT_LIMIT}; fewer past the output budget (next_start goes on).`),
       }),
       outputSchema: readNotebookOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

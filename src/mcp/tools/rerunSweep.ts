@@ -9,7 +9,6 @@ export function registerRerunSweep(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'rerun_sweep',
     {
-      title: 'Rerun a sweep',
       description:
         'Run some runs of a sweep again as a new attempt: same notebooks (rewritten), same results table. only: "failed" (failed and timed-out runs), "all", or a list of run indices.',
       inputSchema: z.object({

@@ -9,9 +9,7 @@ export function registerRestartKernel(server: McpServer, ctx: ToolContext): void
   server.registerTool(
     'restart_kernel',
     {
-      title: 'Restart the kernel',
-      description:
-        "Restart the session's kernel: all variables and imports are cleared, the notebook keeps its cells, and the session goes on with the same session_id. A running cell is stopped and queued cells are dropped.",
+      description: 'Restart the kernel: variables cleared, running and queued cells stopped; the notebook and session stay.',
       inputSchema: z.object({ session_id: sessionId }),
       outputSchema: restartOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },

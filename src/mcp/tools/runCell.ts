@@ -11,9 +11,7 @@ export function registerRunCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'run_cell',
     {
-      title: 'Re-run a code cell',
-      description:
-        'Run an existing code cell again, as it is, and replace its outputs. Name it by cell_id (stable) or cell_index (negative counts from the end, -1 = last cell).',
+      description: 'Re-run a code cell as it is, as execute_code.',
       inputSchema: z.object({ session_id: sessionId, timeout: timeout(ctx), cell_index: cellIndex, cell_id: cellId }),
       outputSchema: cellResultOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

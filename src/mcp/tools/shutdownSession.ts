@@ -9,8 +9,7 @@ export function registerShutdownSession(server: McpServer, ctx: ToolContext): vo
   server.registerTool(
     'shutdown_session',
     {
-      title: 'Shut down a session',
-      description: "Stop the session's kernel. The notebook stays on disk; resume it later with start_session_resume_notebook.",
+      description: "Stop the session's kernel; the notebook stays.",
       inputSchema: z.object({ session_id: sessionId }),
       outputSchema: shutdownOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },

@@ -4,19 +4,17 @@ import type { ToolContext } from '../context.js';
 import { guarded, jsonResult } from '../results.js';
 import { withServerProgress } from '../serverProgress.js';
 import { sessionSummary } from './sessionSummary.js';
-import { experimentName, profile } from './schemas.js';
+import { experimentName, nonEmpty, profile } from './schemas.js';
 import { sessionSummaryOutput } from './outputSchemas.js';
 
 export function registerStartNewSession(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'start_new_session',
     {
-      title: 'Start a new session',
-      description:
-        'Start a new kernel and create a new notebook for it. Every cell you run with execute_code is recorded in that notebook. Returns session_id (pass it to every other tool) and notebook_path.',
+      description: 'Start a kernel and a new notebook that records every cell you run; returns session_id, for every other tool.',
       inputSchema: z.object({
         experiment_name: experimentName,
-        kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. python3, ir, julia-1.10 (see list_kernels). Default: the server default.'),
+        kernel_name: nonEmpty().optional().describe("Default: the server's (list_kernels)."),
         profile,
       }),
       outputSchema: sessionSummaryOutput,

@@ -11,9 +11,7 @@ export function registerStartSessionContinueNotebook(server: McpServer, ctx: Too
   server.registerTool(
     'start_session_continue_notebook',
     {
-      title: 'Continue a notebook (fork)',
-      description:
-        'Copy an existing notebook to a new file (<name>_continued.ipynb; the original is never changed) and start a fresh kernel for it. Nothing is re-run: the kernel starts empty. New cells go into the copy; cell ids are kept, so ids from the original name the same cells in the copy.',
+      description: 'Copy a notebook to <name>_continued.ipynb (ids kept) on a fresh kernel; nothing is re-run.',
       inputSchema: z.object({ experiment_name: experimentLabel, notebook_path: notebookPath, profile }),
       outputSchema: continueOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -12,9 +12,8 @@ export function registerStartSessionResumeNotebook(server: McpServer, ctx: ToolC
   server.registerTool(
     'start_session_resume_notebook',
     {
-      title: 'Resume a notebook',
       description:
-        'Start a fresh kernel on an existing notebook and re-run every code cell in order to restore its state; outputs are updated in place in the same file. Returns the session and the cells that raised errors. If the replay takes longer than timeout, you get the session and the progress so far and the replay goes on in the background (wait_for_cell follows it; cells you send run after it). A cell running longer than cell_timeout is interrupted and the replay goes on. Cancelling the request stops the replay.',
+        "Start a fresh kernel that re-runs a notebook's code cells in order, outputs updated in place; returns the cells that failed. Past timeout the replay goes on (wait_for_cell follows it). Cancelling stops it.",
       inputSchema: z.object({
         experiment_name: experimentLabel,
         notebook_path: notebookPath,

@@ -14,12 +14,11 @@ export function registerStartSweep(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'start_sweep',
     {
-      title: 'Start a sweep',
       description:
-        "Run a notebook once per parameter set: parameters (name → list of values; the grid's cartesian product) or runs (list of sets), exactly one. Each run gets a cell tagged injected-parameters after the cell tagged parameters (papermill's convention) and its own <experiment_name>/run-0000.ipynb; record(name, value) or scrapbook's glue fills results.csv. Returns at once with the sweep id (as a task: when every run ended). dry_run shows the plan and writes nothing.",
+        "Run a notebook once per parameter set (papermill's parameters cell), each run in <experiment_name>/run-0000.ipynb; give parameters (a grid) or runs, not both. Values from record(name, value) or scrapbook's glue go to results.csv. Returns the sweep id at once (a task ends with the last run). dry_run: the plan only.",
       inputSchema: z.object({
         notebook_path: z.string().min(1).describe('The notebook to sweep, inside the notebook directory.'),
-        experiment_name: experimentName.describe('Names the folder beside the notebook that gets the run notebooks and results.'),
+        experiment_name: experimentName.describe('The folder (beside the notebook) for the run notebooks and results.'),
         parameters: z.record(z.string(), z.array(z.unknown())).optional().describe('Grid: name → list of values.'),
         runs: z.array(z.record(z.string(), z.unknown())).optional().describe('Explicit parameter sets.'),
         max_concurrent: z.number().int().min(1).optional().describe('Runs at once (default: CPUs here; SLURM: array %N).'),

@@ -13,9 +13,8 @@ export function registerSweepStatus(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'sweep_status',
     {
-      title: 'Sweep status',
       description:
-        "A sweep's runs: state (pending, running, completed, failed, cancelled, timeout), duration, node, SLURM array task id, first error line, recorded values; counts per state; the results table (a link to results.csv when it is long) and, when a numeric value was recorded, a plot of it against the parameter that varies most.",
+        "Each run's state, duration, node, array task id, first error line and recorded values; counts per state; the results table (or a link to results.csv) and a plot of a recorded number against the parameter that varies most.",
       inputSchema: z.object({ sweep_id: sweepId }),
       outputSchema: sweepOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },

@@ -12,9 +12,8 @@ export function registerWaitForCell(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'wait_for_cell',
     {
-      title: 'Wait for a running cell',
       description:
-        'Wait for the cell that is running in the background (after a call returned at its timeout) and return its output since the last look, with its final status once it ends; cells that finished meanwhile come first (structured: cells, one entry each). After a resume that went on in the background, it follows the replay and returns its summary. Returns at once when nothing is running. Each result is returned once. Cancelling this call does not stop the cell.',
+        "The new output of the cell running in the background, and its status once it ends; cells that finished meanwhile come first, each result once. Follows a resume's replay. Cancelling does not stop the cell.",
       inputSchema: z.object({ session_id: sessionId, timeout: timeout(ctx) }),
       outputSchema: waitForCellOutput,
       // Not read-only: it consumes what it returns (output since the last look, results delivered once).

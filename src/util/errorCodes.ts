@@ -108,6 +108,10 @@ export const ERROR_CODES = {
     meaning: "jlab-mcp's configuration (settings, SLURM profiles, token files) is invalid.",
     next: 'Tell the user which setting to fix (the message names it); they restart jlab-mcp afterwards.',
   },
+  SWEEP_SUBMIT_FAILED: {
+    meaning: "Slurm refused a sweep's array job, or sbatch did not answer (the message quotes Slurm); no run of this attempt was submitted.",
+    next: 'Tell the user what Slurm said (partition, time limit, account, array size); fix the profile or the arguments and start the sweep again.',
+  },
   INTERNAL: {
     meaning: 'A bug in jlab-mcp.',
     next: 'Report it with the log on stderr; the session may still work, try the call again.',

@@ -97,6 +97,35 @@ export function arrayJobName(s: BatchSettings, sweepId: string, attempt: number)
   return `${s.jobName ?? 'jlab-mcp'}-sweep-${id}-a${attempt}`.slice(0, 64);
 }
 
+/**
+ * Lines that set `PY` to the Python of the interactive job's Jupyter command (beside it, or its
+ * `#!` interpreter, else python3 on PATH) and exit 127 with a `say` when nbclient is not
+ * importable by it. They run after the modules and setup; `doctor` runs them on the login node.
+ */
+export function jobPythonLines(s: BatchSettings): string[] {
+  const q = quoteWord;
+  return [
+    "# The Python of the interactive job's Jupyter command: nbclient comes with it (through nbconvert).",
+    `JUPYTER=(${s.jupyterCommand.map(q).join(' ')})`,
+    'PY=',
+    'if J=$(command -v "${JUPYTER[0]}" 2>/dev/null); then',
+    '  case "${J##*/}" in',
+    '    python*) PY=$J ;;',
+    '    *)',
+    '      for c in "$(dirname "$J")/python3" "$(dirname "$J")/python"; do [ -x "$c" ] && { PY=$c; break; }; done',
+    '      if [ -z "$PY" ]; then',
+    '        c=$(head -n 1 "$J" 2>/dev/null); c=${c#\\#!}; c=${c%% *}',
+    '        case "${c##*/}" in python*) [ -x "$c" ] && PY=$c ;; esac',
+    '      fi',
+    '      ;;',
+    '  esac',
+    'fi',
+    '[ -n "$PY" ] || PY=$(command -v python3 || command -v python || true)',
+    '[ -n "$PY" ] || { say "no python on $(hostname) (looked next to ${JUPYTER[0]} and on PATH)"; exit 127; }',
+    '"$PY" -c "import nbclient, nbformat" 2>/dev/null || { say "nbclient is not importable by $PY on $(hostname): install it in the job environment ($PY -m pip install nbclient)"; exit 127; }',
+  ];
+}
+
 export function renderArrayScript(s: BatchSettings, input: ArrayJobInput): RenderedArray {
   validateBatchSettings(s);
   checkInput(input);
@@ -133,24 +162,7 @@ export function renderArrayScript(s: BatchSettings, input: ArrayJobInput): Rende
     `cd ${q(input.experimentDir)} || { say ${q(`cannot cd to ${input.experimentDir} (is it on a filesystem the compute node shares?)`)}; exit 1; }`,
     ...environmentLines(s),
     '',
-    "# The Python of the interactive job's Jupyter command: nbclient comes with it (through nbconvert).",
-    `JUPYTER=(${s.jupyterCommand.map(q).join(' ')})`,
-    'PY=',
-    'if J=$(command -v "${JUPYTER[0]}" 2>/dev/null); then',
-    '  case "${J##*/}" in',
-    '    python*) PY=$J ;;',
-    '    *)',
-    '      for c in "$(dirname "$J")/python3" "$(dirname "$J")/python"; do [ -x "$c" ] && { PY=$c; break; }; done',
-    '      if [ -z "$PY" ]; then',
-    '        c=$(head -n 1 "$J" 2>/dev/null); c=${c#\\#!}; c=${c%% *}',
-    '        case "${c##*/}" in python*) [ -x "$c" ] && PY=$c ;; esac',
-    '      fi',
-    '      ;;',
-    '  esac',
-    'fi',
-    '[ -n "$PY" ] || PY=$(command -v python3 || command -v python || true)',
-    '[ -n "$PY" ] || { say "no python on $(hostname) (looked next to ${JUPYTER[0]} and on PATH)"; exit 127; }',
-    '"$PY" -c "import nbclient, nbformat" 2>/dev/null || { say "nbclient is not importable by $PY on $(hostname): install it in the job environment ($PY -m pip install nbclient)"; exit 127; }',
+    ...jobPythonLines(s),
     'export PYDEVD_DISABLE_FILE_VALIDATION=1',
     '# exec: the runner is the batch shell, so it receives the walltime warning (USR1) and SIGTERM itself.',
     `exec "$PY" ${q(files.runner)} ${runnerArgs.join(' ')}`,

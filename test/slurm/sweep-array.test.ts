@@ -184,6 +184,35 @@ describe('SLURM sweep array executor', { skip: skip || false, concurrency: true,
     assert.deepEqual(nb.cells[3]!.outputs, []);
   });
 
+  it('a kernel that dies fails its run; attempt 2 reruns only that run, as task 0, blind to attempt 1', async () => {
+    const exec = executor();
+    const launch = await experiment('rerun', [0, 1], ['if x == 1:\n    import os\n    os._exit(1)\nrecord("x", x)']);
+    const first = await exec.submit(launch);
+    if (first.jobId) scratch.submitted.add(first.jobId);
+    const ended = await waitAllEnded(exec, launch, first, 120_000);
+    assert.deepEqual(
+      ended.map((r) => [r.state, r.error]),
+      [
+        ['completed', undefined],
+        ['failed', 'kernel died in cell 1'],
+      ],
+    );
+
+    // The core's rerun rewrites the run's notebook (here: a value that does not kill the kernel) and submits attempt 2.
+    const run1 = launch.runs[1]!;
+    const nb = JSON.parse(await readFile(run1.notebookPath, 'utf8')) as { cells: { source: string }[] };
+    nb.cells[0]!.source = 'x = 2';
+    await writeFile(run1.notebookPath, JSON.stringify(nb));
+    const rerun: SweepLaunch = { ...launch, runs: [run1], attempt: 2 };
+    const second = await exec.submit(rerun);
+    if (second.jobId) scratch.submitted.add(second.jobId);
+    assert.deepEqual(second.runIndices, [1]);
+    assert.notEqual((await exec.poll(rerun, second))[0]!.state, 'failed', "attempt 1's status is not attempt 2's");
+    const [report] = await waitAllEnded(exec, rerun, second, 120_000);
+    assert.deepEqual([report!.index, report!.state, report!.arrayTaskId], [1, 'completed', 0], JSON.stringify(report));
+    assert.match(await readFile(run1.notebookPath, 'utf8'), /"data": 2/);
+  });
+
   it('cancels a running run: the notebook keeps what ran, the run says cancelled in which cell', async () => {
     const exec = executor();
     const launch = await experiment('cancel', [1], ['print("started")', 'import time\ntime.sleep(600)']);

@@ -24,6 +24,7 @@ import { p4Growth } from './scenarios/p4Growth.js';
 import { p4Heavy } from './scenarios/p4Heavy.js';
 import { p5Memory } from './scenarios/p5Memory.js';
 import { p6Concurrency } from './scenarios/p6Concurrency.js';
+import { p10Slurm } from './scenarios/p10Slurm.js';
 import { p11Images } from './scenarios/p11Images.js';
 
 const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]> = [
@@ -35,6 +36,7 @@ const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]>
   ['p5', p5Memory],
   ['p6', p6Concurrency],
   ['p11', p11Images],
+  ['p10slurm', p10Slurm],
 ];
 
 function commit(): string {

@@ -123,25 +123,23 @@ export class SlurmSweepExecutor implements SweepExecutor {
     const files = arrayFiles(launch.experimentDir, attempt.attempt);
     const sinceSubmitMs = this.now() - Date.parse(attempt.submittedAt);
     const cancelled = await readCancelled(files);
-    return Promise.all(
-      attempt.runIndices.map(async (index, taskId) => {
-        const raw = await readRunStatus(notebookOf(index));
-        const status = raw && raw.attempt === attempt.attempt && (!raw.jobId || raw.jobId === jobId) ? raw : undefined;
-        const row = rows.get(taskId);
-        const ended = row ? !isLiveTaskState(row.state) : answer.kind === 'rows';
-        const outputTail = (status === undefined || status.state === 'running') && ended ? await lastSaid(taskOutputFile(files, jobId, taskId)) : undefined;
-        return runReportOf({
-          index,
-          taskId,
-          row,
-          status,
-          outputTail,
-          schedulerAnswered: answer.kind === 'rows',
-          cancelRequested: cancelled.all || cancelled.taskIds.includes(taskId),
-          sinceSubmitMs: Number.isFinite(sinceSubmitMs) ? sinceSubmitMs : 0,
-        });
-      }),
-    );
+    return mapInBatches(attempt.runIndices, STATUS_READS_AT_ONCE, async (index, taskId) => {
+      const raw = await readRunStatus(notebookOf(index));
+      const status = raw && raw.attempt === attempt.attempt && (!raw.jobId || raw.jobId === jobId) ? raw : undefined;
+      const row = rows.get(taskId);
+      const ended = row ? !isLiveTaskState(row.state) : answer.kind === 'rows';
+      const outputTail = (status === undefined || status.state === 'running') && ended ? await lastSaid(taskOutputFile(files, jobId, taskId)) : undefined;
+      return runReportOf({
+        index,
+        taskId,
+        row,
+        status,
+        outputTail,
+        schedulerAnswered: answer.kind === 'rows',
+        cancelRequested: cancelled.all || cancelled.taskIds.includes(taskId),
+        sinceSubmitMs: Number.isFinite(sinceSubmitMs) ? sinceSubmitMs : 0,
+      });
+    });
   }
 
   async cancel(launch: SweepLaunch, attempt: SubmittedAttempt, indices?: number[]): Promise<void> {
@@ -174,6 +172,18 @@ export class SlurmSweepExecutor implements SweepExecutor {
       });
     }
   }
+}
+
+/** Status files read at once: a 1,000-run array must not run out of file descriptors (a failed read would look like a lost run). */
+const STATUS_READS_AT_ONCE = 64;
+
+/** `task` over `items` (with their positions), at most `limit` at a time, results in order. */
+async function mapInBatches<T, R>(items: readonly T[], limit: number, task: (item: T, position: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += limit) {
+    results.push(...(await Promise.all(items.slice(start, start + limit).map((item, offset) => task(item, start + offset)))));
+  }
+  return results;
 }
 
 /** The attempt's cancel requests; none when the file is absent or unreadable. */

@@ -73,7 +73,10 @@ describe('SlurmSweepExecutor (scripted Slurm)', () => {
   it("submit writes the attempt's files, drops an earlier attempt's status, and returns the job", async () => {
     const l = await launch();
     await writeFile(path.join(l.experimentDir, '.run-0001.status.json'), '{"state":"failed","attempt":0}');
+    const plan = await executor().plan(l);
+    assert.equal(existsSync(path.join(l.experimentDir, '.slurm')), false, 'a plan writes nothing');
     const attempt = await executor().submit(l);
+    assert.equal(attempt.command, plan.command, 'the plan shows the exact line submit runs');
     assert.equal(attempt.jobId, '4242');
     assert.deepEqual(attempt.runIndices, [0, 1, 2]);
     assert.match(attempt.command ?? '', /^sbatch --parsable --array=0-2%2 /);

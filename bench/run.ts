@@ -25,6 +25,7 @@ import { p4Heavy } from './scenarios/p4Heavy.js';
 import { p5Memory } from './scenarios/p5Memory.js';
 import { p6Concurrency } from './scenarios/p6Concurrency.js';
 import { p10Sweeps } from './scenarios/p10Sweeps.js';
+import { p10Slurm } from './scenarios/p10Slurm.js';
 import { p11Images } from './scenarios/p11Images.js';
 
 const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]> = [
@@ -37,6 +38,7 @@ const SCENARIOS: Array<[string, (ctx: BenchContext) => Promise<ScenarioResult>]>
   ['p6', p6Concurrency],
   ['p10', p10Sweeps],
   ['p11', p11Images],
+  ['p10slurm', p10Slurm],
 ];
 
 function commit(): string {

@@ -72,7 +72,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const sessions = new SessionManager(servers, sessionManagerOptions(config));
   const stateDir = config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(config.notebookDir);
   const registry = options.registry === false ? undefined : await openRegistry(stateDir);
-  const executors = sweepExecutors(config, mode, servers);
+  const executors = await sweepExecutors(config, mode, servers);
   const sweeps = new SweepManager({
     notebookDir: config.notebookDir,
     maxRuns: config.sweepMaxRuns,

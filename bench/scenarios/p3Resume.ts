@@ -72,7 +72,9 @@ export async function p3Resume({ options, cleanups }: BenchContext): Promise<Sce
     const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
     for (let run = 1 - options.p3Warmup; run <= options.p3Runs; run++) {
       const warm = run <= 0;
-      progress(`P3 ${warm ? 'warm-up round' : `round ${run}/${options.p3Runs}`}: resume, resume one cell, resume empty, jupyter-execute, nbclient phases, cold resume`);
+      progress(
+        `P3 ${warm ? 'warm-up round' : `round ${run}/${options.p3Runs}`}: resume, resume one cell, resume empty, jupyter-execute, nbclient phases, cold resume`,
+      );
       const resumeMs = await timedResume(server, cells, `bench p3 ${run}`);
       const oneMs = await timedResume(server, 1, `bench p3 one ${run}`);
       const emptyMs = await timedResume(server, 0, `bench p3 empty ${run}`);

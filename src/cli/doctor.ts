@@ -13,7 +13,9 @@ import { JlabError, messageOf } from '../util/errors.js';
 import { problem, type Check } from './doctorCheck.js';
 import { checkJupyter, checkKernels } from './doctorJupyter.js';
 import { checkNotebookDir, checkStateDir } from './doctorPlaces.js';
+import { checkSweepRunner } from './doctorSweeps.js';
 import { checkNode, checkSlurm } from './doctorSystem.js';
+import { batchSettingsFromConfig } from '../backends/slurm/fromConfig.js';
 
 export const DOCTOR_HELP = `Usage: jlab-mcp doctor [--json] [other jlab-mcp options]
 
@@ -63,6 +65,7 @@ async function runChecks(argv: string[], env: NodeJS.ProcessEnv, io: Output): Pr
   checks.push(jupyter.check);
   if (mode === 'local') checks.push(await checkKernels(jupyter.command, config, env));
   checks.push(await checkSlurm(mode, env));
+  if (mode === 'slurm') checks.push(await checkSweepRunner(batchSettingsFromConfig(config), env));
   const notebookDir = await realpath(config.notebookDir).catch(() => config.notebookDir);
   checks.push(await checkNotebookDir(notebookDir));
   checks.push(await checkStateDir(config.stateDir ? path.resolve(config.stateDir) : defaultStateDir(notebookDir, env)));

@@ -124,6 +124,10 @@ export const ERROR_CODES = {
     meaning: "A sweep's notebook is in a kernel language whose parameters jlab-mcp cannot write (Python, R and Julia are supported).",
     next: 'Use a Python, R or Julia notebook for sweeps.',
   },
+  SWEEP_SUBMIT_FAILED: {
+    meaning: "Slurm refused a sweep's array job, or sbatch did not answer (the message quotes Slurm); no run of this attempt was submitted.",
+    next: 'Tell the user what Slurm said (partition, time limit, account, array size); fix the profile or the arguments and start the sweep again.',
+  },
   INTERNAL: {
     meaning: 'A bug in jlab-mcp.',
     next: 'Report it with the log on stderr; the session may still work, try the call again.',

@@ -8,7 +8,7 @@
 import { JlabError } from '../../util/errors.js';
 import { quoteWord } from '../../util/shell.js';
 import { cullingArgs } from '../culling.js';
-import { jupyterLabLines, tlsLines } from './scriptParts.js';
+import { environmentLines, jupyterLabLines, resourceLines, tlsLines } from './scriptParts.js';
 
 export interface BatchSettings {
   partition?: string;
@@ -149,16 +149,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
   const checkEvery = Math.max(1, Math.min(30, Math.floor(timeout / 5)));
 
   const jobName = `${s.jobName ?? 'jlab-mcp'}-${tag}`;
-  const sbatchLines = [`#SBATCH --job-name=${jobName}`];
-  if (s.partition) sbatchLines.push(`#SBATCH --partition=${s.partition}`);
-  if (s.account) sbatchLines.push(`#SBATCH --account=${s.account}`);
-  if (s.qos) sbatchLines.push(`#SBATCH --qos=${s.qos}`);
-  sbatchLines.push('#SBATCH --nodes=1', '#SBATCH --ntasks=1');
-  if (s.cpus !== undefined) sbatchLines.push(`#SBATCH --cpus-per-task=${s.cpus}`);
-  if (s.mem) sbatchLines.push(`#SBATCH --mem=${s.mem}`);
-  if (s.gres) sbatchLines.push(`#SBATCH --gres=${s.gres}`);
-  if (s.constraint) sbatchLines.push(`#SBATCH --constraint=${s.constraint}`);
-  if (s.time) sbatchLines.push(`#SBATCH --time=${s.time}`);
+  const sbatchLines = [`#SBATCH --job-name=${jobName}`, ...resourceLines(s)];
   const lead = timing.signalLeadS === undefined ? undefined : Math.floor(timing.signalLeadS);
   if (lead !== undefined) {
     if (!(lead >= 1 && lead <= 65_535)) throw new JlabError('CONFIG_INVALID', `The walltime signal lead must be 1-65535 s (got ${timing.signalLeadS}).`);
@@ -197,21 +188,7 @@ export function renderBatchScript(s: BatchSettings, paths: BatchPaths, timing: B
     '',
     'cd "$JOB_DIR" || { say "cannot cd to $JOB_DIR (is it on a filesystem the compute node shares?)"; exit 1; }',
   ];
-  if (s.modules && s.modules.length > 0) {
-    lines.push(
-      '',
-      '# Environment modules (JLAB_MCP_SLURM_MODULES).',
-      'if ! command -v module >/dev/null 2>&1; then',
-      '  for f in /etc/profile.d/lmod.sh /etc/profile.d/modules.sh /usr/share/lmod/lmod/init/bash /usr/share/modules/init/bash; do',
-      '    if [ -r "$f" ]; then . "$f"; break; fi',
-      '  done',
-      'fi',
-    );
-    for (const mod of s.modules) lines.push(`module load ${q(mod)} || { say ${q(`module load ${mod} failed`)}; exit 1; }`);
-  }
-  if (s.setup && s.setup.trim() !== '') {
-    lines.push('', '# Environment setup (JLAB_MCP_SLURM_SETUP, verbatim from the user configuration).', 'set +u', s.setup, 'set -u');
-  }
+  lines.push(...environmentLines(s));
   lines.push(
     '',
     'NODE_HOST=$(hostname)',

@@ -1,10 +1,50 @@
 /**
- * Two parts of the job's batch script, apart so they can be run alone in tests: JupyterLab in
- * place of jupyter-server when it is installed, and HTTPS with a certificate made in the job.
- * Both run after `JUPYTER` (argv array), `ARGS`, `JOB_DIR`, `NODE_HOST` and `say` exist, and
+ * Parts of the job's batch script, apart so they can be run alone in tests and shared with the
+ * sweep array job (src/sweeps/slurm): the resource lines, the environment (modules, setup),
+ * JupyterLab in place of jupyter-server when it is installed, and HTTPS with a certificate made
+ * in the job. The last two run after `JUPYTER` (argv array), `ARGS`, `JOB_DIR`, `NODE_HOST` and `say` exist, and
  * set `APP` (lab | server), `SCHEME` (https | http), `CERT_FP` and `TLS_STATE` for the
  * connection file. Pure: they return lines.
  */
+import { quoteWord } from '../../util/shell.js';
+import type { BatchSettings } from './batchScript.js';
+
+/** The `#SBATCH` resource lines (partition, account, QOS, one node and task, CPUs, memory, GRES, constraint, time) of validated settings. */
+export function resourceLines(s: BatchSettings): string[] {
+  const lines: string[] = [];
+  if (s.partition) lines.push(`#SBATCH --partition=${s.partition}`);
+  if (s.account) lines.push(`#SBATCH --account=${s.account}`);
+  if (s.qos) lines.push(`#SBATCH --qos=${s.qos}`);
+  lines.push('#SBATCH --nodes=1', '#SBATCH --ntasks=1');
+  if (s.cpus !== undefined) lines.push(`#SBATCH --cpus-per-task=${s.cpus}`);
+  if (s.mem) lines.push(`#SBATCH --mem=${s.mem}`);
+  if (s.gres) lines.push(`#SBATCH --gres=${s.gres}`);
+  if (s.constraint) lines.push(`#SBATCH --constraint=${s.constraint}`);
+  if (s.time) lines.push(`#SBATCH --time=${s.time}`);
+  return lines;
+}
+
+/** Module loads and the user's setup shell of validated settings; they run after `say` exists. */
+export function environmentLines(s: BatchSettings): string[] {
+  const q = quoteWord;
+  const lines: string[] = [];
+  if (s.modules && s.modules.length > 0) {
+    lines.push(
+      '',
+      '# Environment modules (JLAB_MCP_SLURM_MODULES).',
+      'if ! command -v module >/dev/null 2>&1; then',
+      '  for f in /etc/profile.d/lmod.sh /etc/profile.d/modules.sh /usr/share/lmod/lmod/init/bash /usr/share/modules/init/bash; do',
+      '    if [ -r "$f" ]; then . "$f"; break; fi',
+      '  done',
+      'fi',
+    );
+    for (const mod of s.modules) lines.push(`module load ${q(mod)} || { say ${q(`module load ${mod} failed`)}; exit 1; }`);
+  }
+  if (s.setup && s.setup.trim() !== '') {
+    lines.push('', '# Environment setup (JLAB_MCP_SLURM_SETUP, verbatim from the user configuration).', 'set +u', s.setup, 'set -u');
+  }
+  return lines;
+}
 
 /** Files of the job's certificate, in the 0700 job directory. */
 export const TLS_KEY_FILE = 'tls.key';

@@ -26,7 +26,7 @@ export function registerClearOutputs(server: McpServer, ctx: ToolContext): void 
     'clear_outputs',
     {
       description:
-        "Empty the outputs of one code cell (cell_id or cell_index) or of all (all: true), in the notebook only. Does not wait for a running cell; that cell itself is refused (all: true skips it).",
+        'Empty the outputs of one code cell (cell_id or cell_index) or of all (all: true), in the notebook only. Does not wait for a running cell; that cell itself is refused (all: true skips it).',
       inputSchema: z.object({
         session_id: sessionId,
         cell_id: cellId,

@@ -24,9 +24,7 @@ export function registerExecuteCode(server: McpServer, ctx: ToolContext): void {
         scratch: z
           .boolean()
           .optional()
-          .describe(
-            'true: a throwaway look (df.shape): runs in the kernel, queued like a cell, but adds no cell and leaves In [n] as is.',
-          ),
+          .describe('true: a throwaway look (df.shape): runs in the kernel, queued like a cell, but adds no cell and leaves In [n] as is.'),
       }),
       outputSchema: cellResultOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -10,7 +10,7 @@ import type { OutputBudget } from '../cellResult.js';
 /**
  * The structured content of start_sweep, sweep_status, cancel_sweep and rerun_sweep. Compact on
  * purpose (every tool's schema is sent each turn): the fields a program branches on are declared,
- * the rest (experiment_dir, results_csv, attempts, notes; per run parameters, duration_s, node,
+ * the rest (experiment_dir, results_csv, attempts, job_ids, notes; per run parameters, duration_s, node,
  * array_task_id, error, values, notebook) ride along in the loose objects.
  */
 export const sweepOutput = z.looseObject({
@@ -43,6 +43,8 @@ export async function sweepReply(
     experiment_dir: record.experimentDir,
     results_csv: csv,
     attempts: record.attempts.length,
+    // SLURM: the array job of each attempt, for squeue/sacct/scancel by a person.
+    ...(record.attempts.some((attempt) => attempt.jobId) && { job_ids: record.attempts.flatMap((attempt) => (attempt.jobId ? [attempt.jobId] : [])) }),
     ...extra.fields,
     runs: shown,
     truncated,

@@ -58,6 +58,7 @@ export function defineReferenceFlow(title: string, options: FlowOptions): void {
         'before_cell_id',
         'cell_index',
         'code',
+        'scratch',
         'session_id',
         'timeout',
       ]);

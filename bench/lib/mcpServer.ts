@@ -10,7 +10,8 @@ import { progress } from './progress.js';
 import { withTimeout } from './timeout.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = path.join(REPO, 'dist', 'cli.js');
+/** The binary under test: this checkout's build, or another's (JLAB_MCP_BENCH_CLI, to alternate two commits in one method). */
+export const CLI = process.env.JLAB_MCP_BENCH_CLI ?? path.join(REPO, 'dist', 'cli.js');
 
 export type ToolResult = {
   content: Array<{ type: string; text?: string }>;

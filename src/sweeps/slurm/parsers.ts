@@ -75,6 +75,11 @@ export const SQUEUE_TASK_FORMAT = '%i|%T|%S|%e|%N|%r';
 
 /** One row per task of array `jobId` from squeue (SQUEUE_TASK_FORMAT); a compact pending row (`184_[2-4%2]`) gives one row per task. */
 export function parseSqueueTasks(stdout: string, jobId: string): TaskRow[] {
+  return taskRows(stdout, jobId, (f) => ({ reason: text(f.slice(5).join('|')) }));
+}
+
+/** Rows of `job|state|start|end|node|…` (squeue and sacct print the same first five), one per task of array `jobId`. */
+function taskRows(stdout: string, jobId: string, rest: (fields: string[]) => Partial<TaskRow>): TaskRow[] {
   const rows: TaskRow[] = [];
   for (const line of stdout.split(/\r?\n/)) {
     const f = line.trim().split('|');
@@ -82,9 +87,7 @@ export function parseSqueueTasks(stdout: string, jobId: string): TaskRow[] {
     const ids = taskIdsOf(f[0]!, jobId);
     if (!ids) continue;
     const state = (f[1] ?? '').trim().split(/\s+/)[0]!.toUpperCase();
-    for (const taskId of ids) {
-      rows.push({ taskId, state, start: time(f[2]), end: time(f[3]), node: text(f[4]), reason: text(f.slice(5).join('|')) });
-    }
+    for (const taskId of ids) rows.push({ taskId, state, start: time(f[2]), end: time(f[3]), node: text(f[4]), ...rest(f) });
   }
   return rows;
 }
@@ -94,18 +97,7 @@ export const SACCT_TASK_FIELDS = 'JobID,State,Start,End,NodeList,ExitCode';
 
 /** One row per task of array `jobId` from sacct (SACCT_TASK_FIELDS); steps are skipped. */
 export function parseSacctTasks(stdout: string, jobId: string): TaskRow[] {
-  const rows: TaskRow[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    const f = line.trim().split('|');
-    if (f.length < 6) continue;
-    const ids = taskIdsOf(f[0]!, jobId);
-    if (!ids) continue;
-    const state = (f[1] ?? '').trim().split(/\s+/)[0]!.toUpperCase();
-    for (const taskId of ids) {
-      rows.push({ taskId, state, start: time(f[2]), end: time(f[3]), node: text(f[4]), exitCode: text(f[5]) });
-    }
-  }
-  return rows;
+  return taskRows(stdout, jobId, (f) => ({ exitCode: text(f[5]) }));
 }
 
 /** Slurm's `YYYY-MM-DDTHH:MM:SS` (the cluster's local time, which is this host's) as an ISO instant. */

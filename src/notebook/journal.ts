@@ -20,8 +20,11 @@ export interface JournalRecord {
   cells: Record<string, string>;
 }
 
-/** A record as a line of the file: head, tail and order are left out when the record before had the same. */
-type StoredRecord = Partial<JournalRecord> & Pick<JournalRecord, 'cells'>;
+/**
+ * A record as a line of the file: head, tail and order are left out when the record before had
+ * the same, and an order that only adds cells at the end (a new cell) is said as `appended`.
+ */
+type StoredRecord = Partial<JournalRecord> & Pick<JournalRecord, 'cells'> & { appended?: string[] };
 
 /** Beside the notebook, hidden: `.name.ipynb.jlab-mcp-journal`. */
 export function journalPath(notebook: string): string {
@@ -55,7 +58,9 @@ export class NotebookJournal {
     const stored: StoredRecord = { cells: record.cells };
     if (record.head !== this.last?.head) stored.head = record.head;
     if (record.tail !== this.last?.tail) stored.tail = record.tail;
-    if (order !== this.last?.order) stored.order = record.order;
+    const before = this.last?.order;
+    if (before !== undefined && before !== '' && order.startsWith(`${before}\n`)) stored.appended = order.slice(before.length + 1).split('\n');
+    else if (order !== before) stored.order = record.order;
     const text = `${prefix}${JSON.stringify(stored)}\n`;
     this.last = { head: record.head, tail: record.tail, order };
     const bytes = Buffer.from(text, 'utf8');
@@ -120,7 +125,7 @@ export function replayJournal(notebook: string, stat: BigIntStats | undefined, c
     for (const [id, cell] of Object.entries(record.cells)) texts.set(id, cell);
     const head = record.head ?? last?.head;
     const tail = record.tail ?? last?.tail;
-    const order = record.order ?? last?.order;
+    const order = record.order ?? (record.appended && last ? [...last.order, ...record.appended] : last?.order);
     if (head === undefined || tail === undefined || order === undefined) break;
     last = { head, tail, order, cells: record.cells };
   }

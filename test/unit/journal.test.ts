@@ -72,6 +72,15 @@ describe("the journal of a session's notebook", () => {
     assert.deepEqual(Object.keys(first).sort(), ['cells', 'head', 'order', 'tail']);
     assert.deepEqual(Object.keys(second), ['cells'], 'only the changed cell');
     assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));
+    addSmallCell(doc, '2+2');
+    await doc.save();
+    const third = JSON.parse((await readFile(journalPath(doc.path), 'utf8')).split('\n')[3]!) as { appended?: string[]; order?: string[] };
+    assert.deepEqual(third.appended, [doc.cells.at(-1)!.id], 'a new last cell is said as appended, not the whole order');
+    assert.equal(third.order, undefined);
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));
+    doc.insert(doc.remove(0), 2);
+    await doc.save();
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content), 'a move writes the whole order');
     doc.content.metadata.title = 'then the metadata';
     await doc.save();
     assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { NotebookDocument } from '../../src/notebook/document.js';
 import path from 'node:path';
 import { runCommand } from '../lib/command.js';
 import type { BenchContext } from '../lib/context.js';
@@ -163,7 +163,10 @@ async function imageCell(
 
 /** The bytes of the last cell's PNG as the notebook keeps it. */
 async function lastPngBytes(notebookFile: string): Promise<number> {
-  const notebook = JSON.parse(await readFile(notebookFile, 'utf8')) as { cells: Array<{ outputs?: Array<{ data?: Record<string, string | string[]> }> }> };
+  // As jlab-mcp opens it: the last figure may still be in the journal beside the file.
+  const notebook = JSON.parse((await NotebookDocument.load(notebookFile)).serialize()) as {
+    cells: Array<{ outputs?: Array<{ data?: Record<string, string | string[]> }> }>;
+  };
   const png = notebook.cells.at(-1)?.outputs?.find((output) => output.data?.['image/png'])?.data?.['image/png'];
   return png === undefined ? 0 : Buffer.from([png].flat().join(''), 'base64').length;
 }

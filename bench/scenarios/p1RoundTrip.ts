@@ -79,7 +79,7 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
     ],
     raw: { oursMs: ours, zmqMs: zmq, websocketMs: websocket, mcpListSessionsMs: mcpFloor, rounds: options.p1Rounds, warmupPerRound: options.p1Warmup },
     notes: [
-      `P1: where the time goes (medians): kernel over ZMQ ${zmqMedian.toFixed(2)} ms; over the jupyter-server websocket from a bare @jupyterlab/services client ${median(websocket).toFixed(2)} ms; through jlab-mcp over stdio ${oursMedian.toFixed(2)} ms, of which an MCP call that touches no kernel (list_sessions) takes ${median(mcpFloor).toFixed(2)} ms; the rest is the notebook save after every cell (serialize, write, rename; the fsync follows in the background) and bookkeeping.`,
+      `P1: where the time goes (medians): kernel over ZMQ ${zmqMedian.toFixed(2)} ms; over the jupyter-server websocket from a bare @jupyterlab/services client ${median(websocket).toFixed(2)} ms; through jlab-mcp over stdio ${oursMedian.toFixed(2)} ms, of which an MCP call that touches no kernel (list_sessions) takes ${median(mcpFloor).toFixed(2)} ms; the rest is this server's own work per cell (the journal append the reply waits for, output bookkeeping, the MCP SDK's schema checks) and the client's.`,
     ],
   };
 }

@@ -20,6 +20,12 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
  * cost O(notebook size).
  */
 const IDLE_FULL_SAVE_MS = 200;
+/**
+ * From this size on, the fold waits for the save interval instead: a full write then costs tens
+ * of ms of disk and CPU, and a session drawing a figure every few hundred ms would rewrite a
+ * large file after every figure, slowing every other session on the machine.
+ */
+const EAGER_FOLD_MAX_BYTES = 4 * 1024 * 1024;
 /** Reads of a notebook that a session rewrites meanwhile, before the last one is taken as it is. */
 const LOAD_ATTEMPTS = 5;
 
@@ -358,12 +364,14 @@ export class NotebookDocument {
 
   /**
    * The full write after a journaled save: once saves pause for `IDLE_FULL_SAVE_MS`, and never
-   * later than `fullSaveIntervalMs` after the first save it covers (a tight loop of cells).
+   * later than `fullSaveIntervalMs` after the first save it covers (a tight loop of cells); a
+   * notebook past `EAGER_FOLD_MAX_BYTES` waits for the interval.
    */
   private scheduleIdleSave(): void {
     const now = Date.now();
     const latest = this.pendingSave?.latest ?? this.pendingSave?.due ?? now + this.fullSaveIntervalMs;
-    const due = Math.min(now + IDLE_FULL_SAVE_MS, latest);
+    const idle = (this.lastFullWrite?.bytes ?? 0) < EAGER_FOLD_MAX_BYTES ? IDLE_FULL_SAVE_MS : this.fullSaveIntervalMs;
+    const due = Math.min(now + idle, latest);
     if (this.pendingSave) clearTimeout(this.pendingSave.timer);
     const timer = setTimeout(() => {
       this.pendingSave = undefined;

@@ -35,6 +35,9 @@ describe('JLAB_MCP_TOOLS (built binary)', { skip: missingBuildReason(), timeout:
     });
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stdout, '', 'nothing but the protocol on stdout');
-    assert.match(run.stderr, /JLAB_MCP_TOOLS: unknown tool exec_code\. Give all, core, or a comma list of: start_new_session, .*execute_code.*read_notebook.*list_sweeps\./);
+    assert.match(
+      run.stderr,
+      /JLAB_MCP_TOOLS: unknown tool exec_code\. Give all, core, or a comma list of: start_new_session, .*execute_code.*read_notebook.*list_sweeps\./,
+    );
   });
 });

@@ -26,7 +26,7 @@ export interface NotebookFile {
  * The notebook file as JSON, typed as the caller says it looks (e.g. `NotebookFile`). Untold, it
  * is JSON.parse's `any`, as the tests that only assert on a few fields have always read it.
  * A notebook may have a journal beside it holding the last replies' cells until the next full
- * write (0.2 s after saves pause, JLAB_MCP_SAVE_INTERVAL at most): then it is read as jlab-mcp
+ * write (0.2 s after saves pause; JLAB_MCP_SAVE_INTERVAL at most, and for 4 MB and up): then it is read as jlab-mcp
  * opens it, file and journal, which is what the agent was shown. The file alone is checked where that is the
  * point (test/e2e/notebook-always-valid.test.ts).
  */

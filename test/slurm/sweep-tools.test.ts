@@ -68,10 +68,14 @@ describe('sweeps through the tools on SLURM', { skip, timeout: 600_000 }, () => 
     assert.notEqual(cancelled.isError, true, textOf(cancelled));
 
     // Killed mid-sweep: the array job is not touched by the exit of jlab-mcp.
-    await waitUntil('a run is running', async () => rowsOf(await call(first.client, 'sweep_status', { sweep_id: sweepId })).some((row) => row.status === 'running'), {
-      timeoutMs: 120_000,
-      intervalMs: 1000,
-    });
+    await waitUntil(
+      'a run is running',
+      async () => rowsOf(await call(first.client, 'sweep_status', { sweep_id: sweepId })).some((row) => row.status === 'running'),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+      },
+    );
     const firstPid = first.pid()!;
     process.kill(firstPid, 'SIGKILL');
     assert.deepEqual(await waitUntilGone([firstPid], 20_000), [], 'the first jlab-mcp is gone');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NotebookDocument, serializeNotebook } from '../../src/notebook/document.js';
 import { journalPath } from '../../src/notebook/journal.js';
-import { waitUntil } from '../helpers/poll.js';
+import { holdsWithin, waitUntil } from '../helpers/poll.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -24,6 +24,18 @@ async function largeNotebook(fullSaveIntervalMs = 3000): Promise<NotebookDocumen
     cell.outputs = [{ output_type: 'display_data', data: { 'image/png': randomBytes(750_000).toString('base64') }, metadata: {} }];
     doc.insert(cell, doc.cells.length);
   }
+  await doc.save();
+  return doc;
+}
+
+/** A saved session notebook (journaled) of a few small cells, whose fold is cheap. */
+async function smallNotebook(fullSaveIntervalMs: number): Promise<NotebookDocument> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jlab-journal-'));
+  dirs.push(dir);
+  const doc = NotebookDocument.create(path.join(dir, 'small.ipynb'), { name: 'python3', display_name: 'Python 3', language: 'python' });
+  doc.journaled = true;
+  doc.fullSaveIntervalMs = fullSaveIntervalMs;
+  addSmallCell(doc, 'x = 1');
   await doc.save();
   return doc;
 }
@@ -96,8 +108,18 @@ describe("the journal of a session's notebook", () => {
     assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
   });
 
-  it('folds the journal into the file once saves pause (an agent between turns), long before the save interval', async () => {
+  it('a large notebook (4 MB and up) is folded at the save interval, not after every pause: each fold would rewrite it', async () => {
     const doc = await largeNotebook(600_000);
+    addSmallCell(doc, '1+1');
+    await doc.save();
+    const folded = await holdsWithin('the journal folded', () => !existsSync(journalPath(doc.path)), { timeoutMs: 1500, intervalMs: 20 });
+    assert.equal(folded, false, 'no fold in the 1.5 s after the save');
+    await doc.flush();
+    assert.ok(!existsSync(journalPath(doc.path)));
+  });
+
+  it('folds the journal into the file once saves pause (an agent between turns), long before the save interval', async () => {
+    const doc = await smallNotebook(600_000);
     addSmallCell(doc, '1+1');
     await doc.save();
     assert.ok(existsSync(journalPath(doc.path)));
@@ -106,7 +128,7 @@ describe("the journal of a session's notebook", () => {
   });
 
   it('in a tight loop of saves (no pause), still writes the file in full within the save interval', async () => {
-    const doc = await largeNotebook(300);
+    const doc = await smallNotebook(300);
     const versions = new Set<string>();
     const loopEnds = Date.now() + 2000;
     for (let i = 0; Date.now() < loopEnds; i++) {

@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type WebSocket from 'ws';
 import { guardStdout, setLogLevel } from '../../src/util/log.js';
-import { call, textOf } from '../helpers/mcpClient.js';
+import { call, errorOf, textOf } from '../helpers/mcpClient.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import {
   eventually,
@@ -29,6 +29,16 @@ const RSS_BOUND = 40 * 1024 * 1024;
 const HEAP_BOUND = 4 * 1024 * 1024;
 /** How long idle sockets and their timers may take to go (undici keeps an idle connection ~4 s). */
 const SETTLE_MS = 20_000;
+/** JLAB_MCP_KERNEL_START_TIMEOUT here; every call waits longer than that, so a start that fails is seen failing. */
+const KERNEL_START_S = 90;
+const CALL_TIMEOUT_MS = (KERNEL_START_S + 60) * 1000;
+/**
+ * Kernel starts of the 200-session churn that may fail (KERNEL_START_FAILED, TIMEOUT): this test
+ * counts leaks, not starts. On a loaded 2-core CI machine, one of 200 starts has hung inside
+ * jupyter-server (its POST /api/kernels unanswered for 30 s, or the kernel never answering);
+ * a failed start must still leave no kernel, socket or timer, which the checks below see.
+ */
+const START_FAILURES_ALLOWED = 3;
 
 describe('no leaked process, connection or timer', () => {
   let server: InProcessServer;
@@ -36,9 +46,7 @@ describe('no leaked process, connection or timer', () => {
   const jupyterPids = new Set<number>();
 
   before(async () => {
-    // This test counts leaks, not seconds: 200 kernel starts on a 2-core CI machine under load
-    // may each take long, and a start that ran out of time would fail it for the wrong reason.
-    server = await startInProcessServer({ JLAB_MCP_KERNEL_START_TIMEOUT: '240' });
+    server = await startInProcessServer({ JLAB_MCP_KERNEL_START_TIMEOUT: String(KERNEL_START_S) });
     await server.endpoint();
   });
 
@@ -100,7 +108,18 @@ describe('no leaked process, connection or timer', () => {
   }
 
   async function startSession(name: string): Promise<string> {
-    const started = await call(server.client, 'start_new_session', { experiment_name: name });
+    const started = await call(server.client, 'start_new_session', { experiment_name: name }, CALL_TIMEOUT_MS);
+    assert.notEqual(started.isError, true, textOf(started));
+    return String(started.structuredContent?.session_id);
+  }
+
+  /** A session, or undefined when its kernel start failed cleanly (the failure is kept in `failures`). */
+  async function startSessionOrFailure(name: string, failures: string[]): Promise<string | undefined> {
+    const started = await call(server.client, 'start_new_session', { experiment_name: name }, CALL_TIMEOUT_MS);
+    if (started.isError && ['KERNEL_START_FAILED', 'TIMEOUT'].includes(String(errorOf(started)?.code))) {
+      failures.push(`${name}: ${textOf(started).split('\n')[0]}`);
+      return undefined;
+    }
     assert.notEqual(started.isError, true, textOf(started));
     return String(started.structuredContent?.session_id);
   }
@@ -182,11 +201,14 @@ describe('no leaked process, connection or timer', () => {
     t.diagnostic(describeSample('after warm-up (10 sessions, 100 cells)', base));
 
     // Four at a time: a kernel start is mostly CPU, a shutdown mostly waiting.
+    const failures: string[] = [];
     await inLanes(200, 4, async (i) => {
-      const id = await startSession(`churn ${i}`);
-      await shutdownSession(id);
+      const id = await startSessionOrFailure(`churn ${i}`, failures);
+      if (id) await shutdownSession(id);
     });
     phase('200 sessions');
+    for (const failure of failures) t.diagnostic(`a kernel start failed: ${failure}`);
+    assert.ok(failures.length <= START_FAILURES_ALLOWED, `${failures.length} of 200 kernel starts failed:\n${failures.join('\n')}`);
     t.diagnostic(describeSample('right after 200 sessions', sampleResources()));
 
     await inLanes(4, 4, async (i) => {

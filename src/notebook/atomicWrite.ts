@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants, fchmodSync, fstatSync, openSync, renameSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../util/log.js';
@@ -24,17 +24,29 @@ const FSYNC_DELAY_MS = 1000;
  * Small files (a notebook of a few hundred cells) are written with synchronous calls: each
  * await on the thread pool cost more than the whole write, and this runs after every cell.
  * `content` is text, or the file's bytes in chunks (written with writev, not joined first).
+ * Resolves with the stat of the file as written (taken before it was closed and renamed): what
+ * the target holds unless someone wrote to it since — see `stillHolds`.
  */
-export async function writeFileAtomic(target: string, content: string | readonly Buffer[]): Promise<void> {
+export async function writeFileAtomic(target: string, content: string | readonly Buffer[]): Promise<BigIntStats> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const chunks = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
   const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   // Read on every save (stat ~3 µs, fchmod ~2 µs; a save takes ~200 µs): a cached mode would
   // undo a chmod the user made while the session ran.
   const mode = statSync(target, { throwIfNoEntry: false })?.mode;
-  if (size >= SYNC_WRITE_LIMIT) await writeLarge(temp, target, chunks, mode);
-  else writeSmall(temp, target, chunks, mode);
+  const written = size >= SYNC_WRITE_LIMIT ? await writeLarge(temp, target, chunks, mode) : writeSmall(temp, target, chunks, mode);
   scheduleFsync(target);
+  return written;
+}
+
+/**
+ * The stat of `target` when it still holds the file a write produced (`written`, its stat before
+ * the rename; a rename changes only the ctime), else `written` itself: someone wrote to the file
+ * between our rename and this stat, and a later comparison must see their version as a change.
+ */
+export function stillHolds(target: string, written: BigIntStats): BigIntStats {
+  const now = statSync(target, { bigint: true, throwIfNoEntry: false });
+  return now && now.ino === written.ino && now.size === written.size && now.mtimeNs === written.mtimeNs ? now : written;
 }
 
 const FULL = 'Free space on that disk';
@@ -109,7 +121,7 @@ async function fsyncFile(target: string): Promise<void> {
 /** Permission bits (and setuid/setgid/sticky) of a mode from stat. */
 const MODE_BITS = 0o7777;
 
-function writeSmall(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): void {
+function writeSmall(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): BigIntStats {
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', 0o666);
@@ -118,11 +130,13 @@ function writeSmall(temp: string, target: string, chunks: readonly Buffer[], mod
     for (let rest = nonEmpty(chunks); rest.length > 0; ) {
       rest = chunksAfter(rest, progressOf(writevSync(fd, rest), temp));
     }
+    const stat = fstatSync(fd, { bigint: true });
     // close() before rename(): on NFS a write error (a full disk, a quota) may only show here.
     const written = fd;
     fd = undefined;
     closeSync(written);
     renameSync(temp, target);
+    return stat;
   } catch (error) {
     try {
       if (fd !== undefined) closeSync(fd);
@@ -138,7 +152,7 @@ function writeSmall(temp: string, target: string, chunks: readonly Buffer[], mod
   }
 }
 
-async function writeLarge(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): Promise<void> {
+async function writeLarge(temp: string, target: string, chunks: readonly Buffer[], mode: number | undefined): Promise<BigIntStats> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', 0o666);
@@ -147,10 +161,12 @@ async function writeLarge(temp: string, target: string, chunks: readonly Buffer[
       const { bytesWritten } = await handle.writev(rest);
       rest = chunksAfter(rest, progressOf(bytesWritten, temp));
     }
+    const stat = await handle.stat({ bigint: true });
     const opened = handle;
     handle = undefined;
     await opened.close();
     await rename(temp, target);
+    return stat;
   } catch (error) {
     await handle?.close().catch(() => {});
     await unlink(temp).catch(() => {});

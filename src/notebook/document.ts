@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { JlabError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { quoteWord } from '../util/shell.js';
-import { describeWriteError, remedyForWriteError, writeFileAtomic } from './atomicWrite.js';
+import { describeWriteError, remedyForWriteError, stillHolds, writeFileAtomic } from './atomicWrite.js';
 import { DiskSync, type PendingBase } from './externalChanges.js';
 import { NotebookJournal, replayJournal } from './journal.js';
 import { capitalize, positionOfId, refLabel, type CellRef, type InsertRef } from './cellRef.js';
@@ -319,12 +319,13 @@ export class NotebookDocument {
     this.cancelPendingSave();
     const base = this.disk.startSnapshot(this.content);
     const written: Array<[Cell, Buffer]> = [];
-    await writeFileAtomic(target, this.serializeChunks(base, written));
-    this.disk.written(this, target, base);
+    const writtenStat = await writeFileAtomic(target, this.serializeChunks(base, written));
+    this.disk.written(this, target, base, writtenStat);
     if (target !== this.path) return;
     for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
-    const stat = statOrUndefined(target);
-    this.lastFullWrite = stat && { stat, bytes: Number(stat.size) };
+    // Our file, unless someone wrote over it since the rename: then the next save sees their change.
+    const stat = stillHolds(target, writtenStat);
+    this.lastFullWrite = { stat, bytes: Number(stat.size) };
     // Also a journal this document did not write: one a crashed session left, applied at the open.
     this.journalOfPath().discard();
   }

@@ -8,6 +8,7 @@ import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { BaseHistory, revisionOf, stampRevision, type StampedBase } from './baseHistory.js';
 import { applyMerge, mergeNotebook, type MergeBase } from './merge.js';
+import { stillHolds } from './atomicWrite.js';
 import { brokenFileNote, missingFileNote, mergeNotes, repairedFileNote } from './mergeNotes.js';
 import type { Cell, NotebookContent } from './types.js';
 
@@ -94,9 +95,9 @@ export class DiskSync {
   }
 
   /** After a successful write of `target`. */
-  written(host: DiskHost, target: string, pending: PendingBase): void {
+  written(host: DiskHost, target: string, pending: PendingBase, writtenStat?: BigIntStats): void {
     if (target !== host.path) return; // the aside file: the base stays what the notebook file last held
-    const stat = statSync(target, { bigint: true, throwIfNoEntry: false });
+    const stat = writtenStat ? stillHolds(target, writtenStat) : statSync(target, { bigint: true, throwIfNoEntry: false });
     this.known = stat && { path: target, stat, shell: pending.shell, cells: pending.cells, revision: pending.revision };
     if (stat) this.remember(pending.revision, pending);
   }

@@ -163,7 +163,9 @@ export class SessionRegistry {
     const text = `${JSON.stringify(this.content, null, 1)}\n`;
     const file = path.join(this.dir, FILE);
     this.writing = this.writing
-      .then(() => writeFileAtomic(file, text))
+      .then(async () => {
+        await writeFileAtomic(file, text);
+      })
       .catch((error: unknown) => log.warn(`could not write the session registry ${file}: ${messageOf(error)}`));
     return this.writing;
   }

@@ -75,9 +75,10 @@ export async function executeRun(run: PlannedRun, env: RunEnvironment): Promise<
     await kernel?.shutdown();
     return end({ state: 'failed', error: firstLine(messageOf(error)) });
   }
-  const save = () =>
-    writeFileAtomic(run.notebookPath, serializeNotebook(content)).catch((error: unknown) =>
-      log.warn(`sweep run ${run.index}: could not save ${run.notebookPath}: ${messageOf(error)}`),
+  const save = (): Promise<void> =>
+    writeFileAtomic(run.notebookPath, serializeNotebook(content)).then(
+      () => {},
+      (error: unknown) => log.warn(`sweep run ${run.index}: could not save ${run.notebookPath}: ${messageOf(error)}`),
     );
   try {
     for (const [index, cell] of content.cells.entries()) {

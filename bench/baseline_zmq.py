@@ -64,6 +64,19 @@ def _round_trip(kc, code, timeout):
     return (time.perf_counter() - t0) * 1000.0
 
 
+def _until_sigterm(round_trip):
+    """Round trips until SIGTERM (a load beside something else); the one in flight ends first."""
+    import signal
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    print("ready", file=sys.stderr, flush=True)
+    samples = []
+    while not stop:
+        samples.append(round_trip())
+    return samples
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=200, help="measured round trips (default 200)")
@@ -72,6 +85,11 @@ def main(argv=None):
     ap.add_argument("--code", default="1+1")
     ap.add_argument("--startup-timeout", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=30.0, help="per round trip timeout, seconds")
+    ap.add_argument(
+        "--until-signal",
+        action="store_true",
+        help="after the warm-up, say 'ready' on stderr and run the code back to back until SIGTERM; --n is ignored",
+    )
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be >= 1")
@@ -90,7 +108,11 @@ def main(argv=None):
         for _ in range(args.warmup):
             _round_trip(kc, args.code, args.timeout)
 
-        samples = [_round_trip(kc, args.code, args.timeout) for _ in range(args.n)]
+        if args.until_signal:
+            samples = _until_sigterm(lambda: _round_trip(kc, args.code, args.timeout))
+            args.n = len(samples)
+        else:
+            samples = [_round_trip(kc, args.code, args.timeout) for _ in range(args.n)]
         ordered = sorted(samples)
         p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
         result = {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Cleanups } from './cleanup.js';
 import { killAndWait, pidAlive } from './processes.js';
 import { sleep } from './timeout.js';
@@ -20,7 +20,7 @@ export interface CommandResult {
 export async function runCommand(
   cleanups: Cleanups,
   argv: string[],
-  options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv },
+  options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void },
 ): Promise<CommandResult> {
   const t0 = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -30,6 +30,7 @@ export async function runCommand(
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
   // Listen now: 'close' can fire in the same tick as 'exit'.
   const closed = new Promise((resolve) => child.once('close', resolve));
+  options.onSpawn?.(child);
   const stop = async () => {
     const pid = child.pid;
     if (pid === undefined || !pidAlive(pid)) return;

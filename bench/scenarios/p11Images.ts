@@ -1,5 +1,6 @@
-import { NotebookDocument } from '../../src/notebook/document.js';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { NotebookDocument } from '../../src/notebook/document.js';
 import { runCommand } from '../lib/command.js';
 import type { BenchContext } from '../lib/context.js';
 import type { ScenarioResult } from '../lib/figures.js';
@@ -22,7 +23,9 @@ export const FIGURE_CELL = 'import matplotlib.pyplot as plt, numpy as np\nplt.fi
  * Ours re-runs one figure cell (run_cell), so the notebook holds one figure throughout: the cost
  * of a notebook that grows with every figure is P4's to measure, not this figure's.
  * Then P6's shape with and without figures: S−1 sessions run `1+1` while one session draws
- * figures back to back; their p95 ÷ the same sessions' p95 with the figure session idle.
+ * figures back to back; their p95 ÷ the same sessions' p95 with the figure session idle. And,
+ * to tell jlab-mcp's share from the drawing's, the same while a kernel outside jlab-mcp
+ * (baseline_zmq.py --until-signal) draws that figure back to back on the same machine.
  */
 export async function p11Images({ options, cleanups }: BenchContext): Promise<ScenarioResult> {
   const perRound = Math.ceil(options.p11N / options.p11Rounds);
@@ -30,8 +33,10 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
   const zmq: number[] = [];
   const quiet: number[] = [];
   const busy: number[] = [];
+  const rawBusy: number[] = [];
   const errors: string[] = [];
   let figures = 0;
+  let rawFigures = 0;
   let originalBytes = 0;
   let agentBytes = 0;
   const server = await McpServerUnderTest.spawn(cleanups, 'p11');
@@ -89,6 +94,8 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
         othersDone = true;
       });
       await drawing;
+      progress(`P11 round ${round}/${options.p11Rounds}: the same while a kernel outside jlab-mcp draws figures`);
+      rawFigures += await besideRawFigures(cleanups, () => plainCells(rawBusy));
     }
   } finally {
     await server.close();
@@ -97,6 +104,7 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
   const zmqMedian = median(zmq);
   const quietP95 = percentile(quiet, 95);
   const busyP95 = percentile(busy, 95);
+  const rawBusyP95 = percentile(rawBusy, 95);
   return {
     figures: [
       {
@@ -125,19 +133,29 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
         ratio: ratio(busyP95, quietP95),
         goal: { on: 'ratio', max: 1.3 },
       },
+      {
+        id: 'P11 beside raw figures',
+        what: 'same, while a kernel outside jlab-mcp (jupyter_client over ZMQ) draws them: what the drawing alone costs the others',
+        ours: rawBusyP95,
+        baseline: quietP95,
+        unit: 'ms',
+        ratio: ratio(rawBusyP95, quietP95),
+      },
     ],
     raw: {
       oursMs: ours,
       zmqMs: zmq,
       quietMs: quiet,
       busyMs: busy,
+      rawBusyMs: rawBusy,
       figuresDrawnBeside: figures,
+      rawFiguresDrawnBeside: rawFigures,
       originalPngBytes: originalBytes,
       agentImageBytes: agentBytes,
       errors,
     },
     notes: [
-      `P11: the figure's PNG is ${originalBytes} bytes in the notebook (kept byte for byte); the agent's copy ${agentBytes} bytes. ${figures} figures were drawn while the other sessions ran 1+1.`,
+      `P11: the figure's PNG is ${originalBytes} bytes in the notebook (kept byte for byte); the agent's copy ${agentBytes} bytes. ${figures} figures were drawn through jlab-mcp while the other sessions ran 1+1, ${rawFigures} outside it.`,
       ...(errors.length ? [`P11 errors (first 5): ${errors.slice(0, 5).join('; ')}`] : []),
     ],
     errors,
@@ -145,6 +163,32 @@ export async function p11Images({ options, cleanups }: BenchContext): Promise<Sc
 }
 
 /** The figure cell, added or (by default) re-run; the wall ms, and the size of the agent's copy (there must be one). */
+/**
+ * Runs `load` while baseline_zmq.py draws FIGURE_CELL back to back on a kernel of its own, from
+ * its warm-up's end to the load's end; returns how many figures it drew meanwhile.
+ */
+async function besideRawFigures(cleanups: BenchContext['cleanups'], load: () => Promise<unknown>): Promise<number> {
+  let drawer: ChildProcess | undefined;
+  let ready!: () => void;
+  const warmedUp = new Promise<void>((resolve) => (ready = resolve));
+  const run = runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--until-signal', '--warmup', '1', '--code', FIGURE_CELL], {
+    timeoutMs: 600_000,
+    onSpawn: (child) => {
+      drawer = child;
+      child.stderr?.on('data', (chunk: Buffer | string) => {
+        if (String(chunk).includes('ready')) ready();
+      });
+    },
+  });
+  await Promise.race([warmedUp, run.then(() => Promise.reject(new Error('baseline_zmq.py --until-signal ended before it was ready')))]);
+  try {
+    await load();
+  } finally {
+    drawer?.kill('SIGTERM');
+  }
+  return (JSON.parse((await run).stdout) as { n: number }).n;
+}
+
 async function imageCell(
   server: McpServerUnderTest,
   sessionId: string,

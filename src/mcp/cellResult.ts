@@ -105,10 +105,7 @@ export async function finishedReply(
       `Warning: the notebook could not be saved: ${outcome.saveError} The session keeps this cell and its outputs; the next save that succeeds writes them.`,
     );
   const count = outcome.executionCount === null ? '' : ` · In [${outcome.executionCount}]`;
-  const walltime = extra.walltime ? ` · ${extra.walltime}` : '';
-  const footer = `[${label}${count} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${session.id}${walltime}]`;
-  if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });
-  content.push({ type: 'text', text: [...notes, footer].join('\n') });
+  appendFooter(content, ticket, notes, `${label}${count}`, outcome, session.id, extra.walltime);
   return {
     content,
     isError: isFailure(outcome),
@@ -121,6 +118,24 @@ export async function finishedReply(
       notes: notes.map(redactSecrets),
     },
   };
+}
+
+/**
+ * Ends a finished run's content: "(no output)" when nothing came, then the notes and the footer
+ * `[what · status · 0.12 s · session id · walltime]` in one text block.
+ */
+export function appendFooter(
+  content: CellReply['content'],
+  ticket: Pick<CellTicket, 'seenText'>,
+  notes: readonly string[],
+  what: string,
+  outcome: Pick<CellOutcome, 'status' | 'durationMs'>,
+  sessionId: string,
+  walltime: string | undefined,
+): void {
+  const footer = `[${what} · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${sessionId}${walltime ? ` · ${walltime}` : ''}]`;
+  if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });
+  content.push({ type: 'text', text: [...notes, footer].join('\n') });
 }
 
 /** The data of a cell reply before its outputs are known; callers fill in the rest. */

@@ -4,7 +4,7 @@ import type { CellTicket } from '../sessions/cellTicket.js';
 import type { InterruptState, Session } from '../sessions/session.js';
 import { assignsNames } from '../sessions/scratchAssigns.js';
 import { redactSecrets } from '../util/secrets.js';
-import { cellData, cellLabel, errorOf, isFailure, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
+import { appendFooter, cellData, cellLabel, errorOf, isFailure, unseenContent, type CellReply, type OutputBudget } from './cellResult.js';
 import { suggestedCall } from './suggestedCall.js';
 
 /** Said in every scratch reply, so that no agent takes its output for a recorded cell. */
@@ -40,10 +40,7 @@ export async function scratchFinishedReply(
   const { content, truncated } = await unseenContent(ticket, outcome.outputs, { sessionId: session.id, index: -1, id: outcome.cellId }, budget);
   const notes = [NOT_RECORDED, ...stateChangeNote(ticket.run?.cell.source ?? ''), ...extra.notes];
   if (outcome.status === 'kernel_died') notes.push('The kernel died (or was restarted) during the scratch run: every variable is lost.');
-  const walltime = extra.walltime ? ` · ${extra.walltime}` : '';
-  const footer = `[scratch run · ${outcome.status} · ${(outcome.durationMs / 1000).toFixed(2)} s · session ${session.id}${walltime}]`;
-  if (content.length === 0) content.push({ type: 'text', text: ticket.seenText ? '(no new output)' : '(no output)' });
-  content.push({ type: 'text', text: [...notes, footer].join('\n') });
+  appendFooter(content, ticket, notes, 'scratch run', outcome, session.id, extra.walltime);
   return {
     content,
     isError: isFailure(outcome),

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { KernelAPI, KernelConnection } from '@jupyterlab/services';
+import { LocalBackend } from '../../src/backends/local/localBackend.js';
+import { serverSettings } from '../../src/jupyter/endpoint.js';
+import { guardStdout, setLogLevel } from '../../src/util/log.js';
+
+guardStdout();
+setLogLevel('warn');
+
+const run = promisify(execFile);
+const FAST_DATES = path.resolve('assets/jupyter/fast_dates_config.py');
+
+/** Every kind of string a message header can hold, and some it should not. */
+const SAMPLES = [
+  '2026-12-07T01:47:17.663495Z',
+  '2026-12-07T01:47:17Z',
+  '2026-12-07T01:47:17.6Z',
+  '2026-12-07T01:47:17.663495+00:00',
+  '2026-12-07T01:47:17+02:00',
+  '2026-12-07T01:47:17-0530',
+  '2026-12-07T01:47:17.123456',
+  '2026-02-30T01:47:17Z',
+  '2026-12-07',
+  '2026-12-07 01:47:17',
+  'hello',
+  '',
+];
+
+describe('the Jupyter server config (assets/jupyter)', () => {
+  it('fast_dates_config.py reads every header date as dateutil does (same instant, offset and text), and loading it twice is safe', async () => {
+    // The Debian server's interpreter, as the local backend runs it here.
+    const script = `
+import datetime, json, sys, warnings
+warnings.simplefilter("ignore")
+from jupyter_client import jsonutil
+original = jsonutil.parse_date
+source = open(sys.argv[1]).read()
+exec(source, {"c": None})
+patched = jsonutil.parse_date
+exec(source, {"c": None})
+def outcome(f, s):
+    # A datetime by its value, its offset and its text as the server writes it back (isoformat);
+    # the tzinfo class may differ (dateutil's tzlocal/tzutc, the stdlib's timezone.utc).
+    try:
+        value = f(s)
+    except Exception as e:
+        return ["error", type(e).__name__]
+    if isinstance(value, datetime.datetime):
+        return ["datetime", value.isoformat(), str(value.utcoffset()), value.timestamp()]
+    return ["value", repr(value)]
+samples = json.loads(sys.argv[2]) + [None]
+print(json.dumps({
+    "installed": patched is not original and getattr(patched, "_jlab_mcp_fast", False),
+    "twice_same": jsonutil.parse_date is patched,
+    "extract": repr(jsonutil.extract_dates({"header": {"date": "2026-12-07T01:47:17.663495Z"}})),
+    "pairs": [[s, outcome(original, s), outcome(patched, s)] for s in samples],
+}))
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, FAST_DATES, JSON.stringify(SAMPLES)], { timeout: 30_000 });
+    const result = JSON.parse(stdout) as { installed: boolean; twice_same: boolean; extract: string; pairs: Array<[string | null, unknown, unknown]> };
+    assert.equal(result.installed, true, 'parse_date was not replaced');
+    assert.equal(result.twice_same, true, 'a second load replaced it again');
+    assert.match(result.extract, /datetime\.datetime\(2026, 12, 7, 1, 47, 17, 663495, tzinfo=/);
+    assert.ok(
+      result.pairs.some(([, before]) => (before as string[])[0] === 'datetime'),
+      'no sample read as a date',
+    );
+    for (const [sample, before, after] of result.pairs) assert.deepEqual(after, before, `parse_date(${JSON.stringify(sample)})`);
+  });
+
+  it('a local server with it still tracks each kernel: busy, idle and last_activity over REST', async () => {
+    const rootDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-srvcfg-'));
+    const backend = new LocalBackend({ rootDir, startTimeoutMs: 60_000 });
+    try {
+      const endpoint = await backend.start(AbortSignal.timeout(70_000));
+      const runtimeDir = (backend.describe() as { runtimeDir: string }).runtimeDir;
+      assert.match(await readFile(path.join(runtimeDir, 'jlab_mcp_server_config.py'), 'utf8'), /_jlab_mcp_install_fast_dates\(\)/);
+      const settings = serverSettings(endpoint);
+      const model = await KernelAPI.startNew({}, settings);
+      const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });
+      try {
+        await connection.info;
+        const before = (await KernelAPI.getKernelModel(model.id, settings))!;
+        const running = connection.requestExecute({ code: 'import time; time.sleep(1.5)' });
+        // The server learns busy from the kernel's IOPub status message, through the patched reader.
+        let busy = false;
+        for (let i = 0; i < 50 && !busy; i++) {
+          busy = (await KernelAPI.getKernelModel(model.id, settings))?.execution_state === 'busy';
+          if (!busy) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(busy, 'the server never saw the kernel busy');
+        await running.done;
+        let after = (await KernelAPI.getKernelModel(model.id, settings))!;
+        for (let i = 0; i < 50 && after.execution_state !== 'idle'; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          after = (await KernelAPI.getKernelModel(model.id, settings))!;
+        }
+        assert.equal(after.execution_state, 'idle');
+        const activity = (m: { last_activity?: string }) => Date.parse(String(m.last_activity));
+        assert.ok(Number.isFinite(activity(after)), `last_activity ${String(after.last_activity)}`);
+        assert.ok(activity(after) > activity(before), 'last_activity did not move with the cell');
+      } finally {
+        connection.dispose();
+        await KernelAPI.shutdownKernel(model.id, settings).catch(() => {});
+      }
+    } finally {
+      await backend.stop();
+      await rm(rootDir, { recursive: true, force: true });
+    }
+  });
+});

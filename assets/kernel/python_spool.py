@@ -21,7 +21,7 @@ def _jlab_mcp_spool(path, limit=64 << 20):
     if state is not None:
         state["path"] = path
         return
-    state = {"path": path, "parent": None, "file": None, "size": 0, "pending": [], "started": 0.0, "lock": threading.Lock()}
+    state = {"path": path, "parent": None, "file": None, "size": 0, "pending": [], "started": 0.0, "done": False, "lock": threading.Lock()}
     kinds = {"execute_input", "stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "status"}
     original = session.send
     # A cell that ends within this many seconds never touches the file: only a cell still running
@@ -54,10 +54,13 @@ def _jlab_mcp_spool(path, limit=64 << 20):
         state["pending"] = []
         state["file"].flush()
 
-    def drain_later(parent):
+    def drain_if_long():
+        # On the IOPub thread, four times a second: a cell still running `quiet` seconds after it
+        # started gets its file, even if it prints nothing more. One periodic check for the whole
+        # kernel: a timer per cell, set from the shell thread, cost every quick cell ~0.3 ms.
         with state["lock"]:
-            if state["pending"]:
-                open_and_drain(parent)
+            if state["file"] is None and not state["done"] and state["pending"] and time.monotonic() - state["started"] >= quiet:
+                open_and_drain(state["parent"])
 
     def record(msg):
         kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
@@ -74,14 +77,15 @@ def _jlab_mcp_spool(path, limit=64 << 20):
                 state["size"] = 0
                 state["pending"] = []
                 state["started"] = time.monotonic()
-                if io_loop is not None:
-                    # call_later belongs to the IOPub thread's loop; add_callback is the thread-safe way in.
-                    io_loop.add_callback(io_loop.call_later, quiet, drain_later, parent)
+                state["done"] = False
             if parent != state["parent"] or state["parent"] is None:
                 return
             state["pending"].append((msg, kind))
             if state["file"] is not None or time.monotonic() - state["started"] >= quiet:
                 open_and_drain(parent)
+            if kind == "status" and msg.get("content", {}).get("execution_state") == "idle":
+                # Ended: a cell that ended within `quiet` never gets a file.
+                state["done"] = True
 
     def send(stream, msg_or_type, *args, **kwargs):
         msg = original(stream, msg_or_type, *args, **kwargs)
@@ -94,6 +98,16 @@ def _jlab_mcp_spool(path, limit=64 << 20):
 
     session.send = send
     session._jlab_mcp_spool = state
+    if io_loop is not None:
+
+        def start_checks():
+            # Made and started on the IOPub thread's own loop; add_callback is the thread-safe way in.
+            from tornado.ioloop import PeriodicCallback
+
+            state["checks"] = PeriodicCallback(drain_if_long, quiet * 250)
+            state["checks"].start()
+
+        io_loop.add_callback(start_checks)
 
 
 _jlab_mcp_spool(globals().pop("_jlab_mcp_spool_path", None))

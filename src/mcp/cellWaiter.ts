@@ -23,6 +23,9 @@ export interface WaitOptions {
   progressIntervalMs: number;
 }
 
+/** The reason the wait's own timer is stopped with: abort() without one builds a DOMException (a stack trace) on every call. */
+const SETTLED = 'settled';
+
 /**
  * Waits for a ticket until it finishes, the timeout passes, or the request is cancelled —
  * sending MCP progress notifications meanwhile when the client asked for them. A timeout never
@@ -40,9 +43,9 @@ export async function awaitTicketReply(session: Session<KernelPort>, ticket: Cel
   const stopProgress = startCellProgress(session, ticket, options);
   // Ends the timeout's timer once the race is decided; a cancelled request ends it too.
   const settled = new AbortController();
-  const forwardCancel = () => settled.abort();
+  const forwardCancel = () => settled.abort(SETTLED);
   signal.addEventListener('abort', forwardCancel, { once: true });
-  if (signal.aborted) settled.abort();
+  if (signal.aborted) settled.abort(SETTLED);
   try {
     const winner = await Promise.race([
       // A failure reaches this caller only while it still waits: then it is delivered here.
@@ -63,7 +66,7 @@ export async function awaitTicketReply(session: Session<KernelPort>, ticket: Cel
     return await stillRunning(session, ticket, options.budget);
   } finally {
     signal.removeEventListener('abort', forwardCancel);
-    settled.abort();
+    settled.abort(SETTLED);
     stopProgress();
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { JlabError, messageOf } from '../util/errors.js';
@@ -398,9 +398,10 @@ export class NotebookDocument {
 
   /** A new cell id, not used by any cell (nor in `taken`). */
   freshCellId(taken?: ReadonlySet<string>): string {
-    // 32 random bits; a clash with an existing id is rare, so checking it is a plain scan.
+    // 32 random bits (the first 8 hex digits of a v4 UUID: randomUUID draws from a cached pool,
+    // randomBytes calls OpenSSL each time); a clash is rare, so checking it is a plain scan.
     for (;;) {
-      const id = randomBytes(4).toString('hex');
+      const id = randomUUID().slice(0, 8);
       if (!taken?.has(id) && !this.cells.some((cell) => cell.id === id)) return id;
     }
   }

@@ -319,12 +319,11 @@ export class NotebookDocument {
     this.cancelPendingSave();
     const base = this.disk.startSnapshot(this.content);
     const written: Array<[Cell, Buffer]> = [];
-    const writtenStat = await writeFileAtomic(target, this.serializeChunks(base, written));
-    this.disk.written(this, target, base, writtenStat);
+    // Our file, unless someone wrote over it since the rename: then the next save sees their change.
+    const stat = stillHolds(target, await writeFileAtomic(target, this.serializeChunks(base, written)));
+    this.disk.written(this, target, base, stat);
     if (target !== this.path) return;
     for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
-    // Our file, unless someone wrote over it since the rename: then the next save sees their change.
-    const stat = stillHolds(target, writtenStat);
     this.lastFullWrite = { stat, bytes: Number(stat.size) };
     // Also a journal this document did not write: one a crashed session left, applied at the open.
     this.journalOfPath().discard();

@@ -8,7 +8,6 @@ import { messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { BaseHistory, revisionOf, stampRevision, type StampedBase } from './baseHistory.js';
 import { applyMerge, mergeNotebook, type MergeBase } from './merge.js';
-import { stillHolds } from './atomicWrite.js';
 import { brokenFileNote, missingFileNote, mergeNotes, repairedFileNote } from './mergeNotes.js';
 import type { Cell, NotebookContent } from './types.js';
 
@@ -94,12 +93,11 @@ export class DiskSync {
     return { revision, shell: JSON.stringify({ ...content, cells: [] }), cells: [] };
   }
 
-  /** After a successful write of `target`. */
-  written(host: DiskHost, target: string, pending: PendingBase, writtenStat?: BigIntStats): void {
+  /** After a successful write of `target`; `stat` is the file we wrote as it stands (`stillHolds`). */
+  written(host: DiskHost, target: string, pending: PendingBase, stat: BigIntStats): void {
     if (target !== host.path) return; // the aside file: the base stays what the notebook file last held
-    const stat = writtenStat ? stillHolds(target, writtenStat) : statSync(target, { bigint: true, throwIfNoEntry: false });
-    this.known = stat && { path: target, stat, shell: pending.shell, cells: pending.cells, revision: pending.revision };
-    if (stat) this.remember(pending.revision, pending);
+    this.known = { path: target, stat, shell: pending.shell, cells: pending.cells, revision: pending.revision };
+    this.remember(pending.revision, pending);
   }
 
   /**

@@ -45,7 +45,8 @@ export class McpServerUnderTest {
     private readonly stderr: { tail: string },
   ) {}
 
-  static async spawn(cleanups: Cleanups, label: string): Promise<McpServerUnderTest> {
+  /** Starts `cli` (default: JLAB_MCP_BENCH_CLI, else this checkout's dist/cli.js) over stdio on the local backend. */
+  static async spawn(cleanups: Cleanups, label: string, cli = CLI): Promise<McpServerUnderTest> {
     const notebookDir = await mkdtemp(path.join(os.tmpdir(), `jlab-bench-${label}-`));
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
@@ -54,7 +55,7 @@ export class McpServerUnderTest {
       JLAB_MCP_RUN_MODE: 'local',
     };
     delete env.JLAB_MCP_JUPYTER_URL;
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [cli], env, stderr: 'pipe' });
     const client = new Client({ name: 'jlab-mcp-bench', version: '0.0.0' });
     const stderr = { tail: '' };
     transport.stderr?.on('data', (chunk: Buffer) => {

@@ -82,6 +82,11 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=200, help="measured round trips (default 200)")
     ap.add_argument("--warmup", type=int, default=10, help="unmeasured warm-up executes (default 10)")
     ap.add_argument("--kernel-name", default="python3")
+    ap.add_argument(
+        "--memory-history",
+        action="store_true",
+        help="start the kernel with IPython's history in memory (as nbclient and jlab-mcp run theirs), not in the profile's history.sqlite",
+    )
     ap.add_argument("--code", default="1+1")
     ap.add_argument("--startup-timeout", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=30.0, help="per round trip timeout, seconds")
@@ -100,7 +105,8 @@ def main(argv=None):
     kc = None
     try:
         # Keep the kernel's stdout off our stdout, which carries only the JSON.
-        km.start_kernel(stdout=sys.stderr, stderr=sys.stderr)
+        extra = ["--HistoryManager.hist_file=:memory:"] if args.memory_history else []
+        km.start_kernel(extra_arguments=extra, stdout=sys.stderr, stderr=sys.stderr)
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=args.startup_timeout)

@@ -42,6 +42,45 @@ _jlab_mcp_chunk_streams()
 del _jlab_mcp_chunk_streams
 
 
+# IPython's history goes to memory, as nbclient and papermill keep it (their `:memory:` default):
+# the notebook is the record of what ran. The shared history.sqlite in the profile costs the
+# kernel ~0.7 ms of CPU per cell (a commit per cell from a saving thread, into a file that grows
+# by every cell an agent ever ran), and several kernels at once on a home directory over NFS end
+# in "database is locked". `%history`, `_i`, `In` and `Out` keep working for the kernel's life.
+# A person who set `HistoryManager.hist_file` in their IPython config keeps their file.
+def _jlab_mcp_history_in_memory():
+    try:
+        history = get_ipython().history_manager
+    except Exception:
+        return
+    if history is None or not history.enabled or history.hist_file == ":memory:":
+        return
+    for section in ("HistoryManager", "HistoryAccessor"):
+        if "hist_file" in history.config.get(section, {}):
+            return
+    thread = getattr(history, "save_thread", None)
+    if thread is not None:
+        thread.stop()
+        history.save_thread = None
+    if hasattr(history, "using_thread"):  # IPython 9
+        history.using_thread = False
+    try:
+        history.writeout_cache()  # what the thread had not written yet (nothing, unless re-run later)
+        history.db.close()
+    except Exception:
+        pass
+    history.hist_file = ":memory:"
+    history.init_db()
+    history.new_session()
+
+
+try:
+    _jlab_mcp_history_in_memory()
+except Exception:
+    pass  # IPython's own history stays as it was
+del _jlab_mcp_history_in_memory
+
+
 # Nobody can type into a kernel jlab-mcp runs: every prompt that waits for a person (a debugger,
 # interactive help, input(), sys.stdin) either fails at once with StdinNotAvailable, saying what
 # to do instead, or, with JLAB_MCP_STDIN_ANSWER set, gets that answer — a debugger at most

@@ -20,6 +20,7 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
   const perRound = Math.ceil(options.p1N / options.p1Rounds);
   const ours: number[] = [];
   const zmq: number[] = [];
+  const zmqMemoryHistory: number[] = [];
   const websocket: number[] = [];
   const mcpFloor: number[] = [];
   const server = await McpServerUnderTest.spawn(cleanups, 'p1');
@@ -40,6 +41,13 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
           timeoutMs: 180_000,
         });
         zmq.push(...(JSON.parse(run.stdout) as { samples_ms: number[] }).samples_ms);
+        progress(`P1 round ${round}/${options.p1Rounds}: ZMQ, kernel history in memory, ${perRound} round trips`);
+        const inMemory = await runCommand(
+          cleanups,
+          ['/usr/bin/python3', BASELINE, '--memory-history', '--n', String(perRound), '--warmup', String(options.p1Warmup)],
+          { timeoutMs: 180_000 },
+        );
+        zmqMemoryHistory.push(...(JSON.parse(inMemory.stdout) as { samples_ms: number[] }).samples_ms);
         progress(`P1 round ${round}/${options.p1Rounds}: MCP execute_code, ${perRound} round trips`);
         for (let i = 0; i < options.p1Warmup; i++) await server.timedExecute(sessionId);
         for (let i = 0; i < perRound; i++) ours.push(await server.timedExecute(sessionId));
@@ -77,9 +85,18 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
         goal: { on: 'ratio', max: 1.5 },
       },
     ],
-    raw: { oursMs: ours, zmqMs: zmq, websocketMs: websocket, mcpListSessionsMs: mcpFloor, rounds: options.p1Rounds, warmupPerRound: options.p1Warmup },
+    raw: {
+      oursMs: ours,
+      zmqMs: zmq,
+      zmqMemoryHistoryMs: zmqMemoryHistory,
+      websocketMs: websocket,
+      mcpListSessionsMs: mcpFloor,
+      rounds: options.p1Rounds,
+      warmupPerRound: options.p1Warmup,
+    },
     notes: [
       `P1: where the time goes (medians): kernel over ZMQ ${zmqMedian.toFixed(2)} ms; over the jupyter-server websocket from a bare @jupyterlab/services client ${median(websocket).toFixed(2)} ms; through jlab-mcp over stdio ${oursMedian.toFixed(2)} ms, of which an MCP call that touches no kernel (list_sessions) takes ${median(mcpFloor).toFixed(2)} ms; the rest is this server's own work per cell (the journal append the reply waits for, output bookkeeping, the MCP SDK's schema checks) and the client's.`,
+      `P1 like for like: jlab-mcp's kernels keep IPython's history in memory (as nbclient's do); the baseline kernel, as jupyter_client starts it, writes it to the profile's history.sqlite. A baseline kernel with its history in memory answers in ${median(zmqMemoryHistory).toFixed(2)} ms: ours ÷ that is ${ratio(oursMedian, median(zmqMemoryHistory))?.toFixed(2) ?? '—'}×.`,
     ],
   };
 }

@@ -86,6 +86,14 @@ print(json.dumps({
       const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });
       try {
         await connection.info;
+        // The server's own IOPub subscription to a new kernel can join late (ZMQ's slow joiner): it
+        // missed the statuses of the first requests in 3 of 4 runs on 2026-12-07, and the kernel stays
+        // "starting" until it reads one. Once it reads a kernel_info's, it reads every status after.
+        for (let i = 0; i < 100; i++) {
+          await connection.requestKernelInfo();
+          if ((await KernelAPI.getKernelModel(model.id, settings))?.execution_state === 'idle') break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const before = (await KernelAPI.getKernelModel(model.id, settings))!;
         const running = connection.requestExecute({ code: 'import time; time.sleep(1.5)' });
         // The server learns busy from the kernel's IOPub status message, through the patched reader.

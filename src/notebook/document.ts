@@ -46,6 +46,11 @@ export class NotebookDocument {
   private readonly cellBytes = new WeakMap<Cell, Buffer>();
   /** The bytes of each cell as the file or the journal holds them: a cell whose bytes differ goes into the next journal record. */
   private readonly persisted = new WeakMap<Cell, Buffer>();
+  /**
+   * The cells that may differ from `persisted` (changed or inserted since): a journal record
+   * looks at these, not at every cell, so a save costs what changed, not the notebook's length.
+   */
+  private readonly unsaved = new Set<Cell>();
   /** The file as the last full write left it (its stat and size): the journal continues exactly that file. */
   private lastFullWrite?: { stat: BigIntStats; bytes: number };
   /** Of the notebook at `path` (a continued notebook gets a new path before its first save). */
@@ -180,6 +185,8 @@ export class NotebookDocument {
 
   insert(cell: Cell, position: number): number {
     this.cells.splice(position, 0, cell);
+    this.positions.set(cell, position);
+    this.unsaved.add(cell);
     return position;
   }
 
@@ -213,6 +220,7 @@ export class NotebookDocument {
   changed(cell: Cell): void {
     this.cellText.delete(cell);
     this.cellBytes.delete(cell);
+    this.unsaved.add(cell);
   }
 
   /** The file's text: Jupyter's layout, built from cached per-cell text where cells did not change. */
@@ -324,6 +332,8 @@ export class NotebookDocument {
     this.disk.written(this, target, base, stat);
     if (target !== this.path) return;
     for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
+    // Still unsaved: only what changed while the file was written (and not removed since).
+    for (const cell of this.unsaved) if (this.indexOf(cell) < 0 || this.cellBytes.get(cell) === this.persisted.get(cell)) this.unsaved.delete(cell);
     this.lastFullWrite = { stat, bytes: Number(stat.size) };
     // Also a journal this document did not write: one a crashed session left, applied at the open.
     this.journalOfPath().discard();
@@ -342,22 +352,29 @@ export class NotebookDocument {
     const [head, tail] = notebookShell(this.content);
     const cells: Record<string, string> = {};
     const appended: Array<[Cell, Buffer]> = [];
-    for (const cell of this.cells) {
-      const bytes = this.bytesOf(cell);
-      if (this.persisted.get(cell) === bytes) continue;
+    for (const cell of this.unsaved) {
+      const bytes = this.indexOf(cell) < 0 ? undefined : this.bytesOf(cell);
+      // Removed since (the record's order leaves it out), or back to what is saved: nothing to write.
+      if (bytes === undefined || this.persisted.get(cell) === bytes) {
+        this.unsaved.delete(cell);
+        continue;
+      }
       cells[cell.id] = this.textOf(cell);
       appended.push([cell, bytes]);
     }
     const journal = this.journalOfPath();
     try {
-      journal.append({ head, tail, order: this.cells.map((cell) => cell.id), cells }, last.stat);
+      journal.append({ head, tail, order: this.cells, cells }, last.stat);
     } catch (error) {
       // A partial record hides every later one (the earlier ones stand): no more records; the next save writes the file in full.
       journal.close();
       this.lastFullWrite = undefined;
       throw error;
     }
-    for (const [cell, bytes] of appended) this.persisted.set(cell, bytes);
+    for (const [cell, bytes] of appended) {
+      this.persisted.set(cell, bytes);
+      this.unsaved.delete(cell);
+    }
     this.scheduleIdleSave();
     return true;
   }

@@ -20,6 +20,9 @@ export interface JournalRecord {
   cells: Record<string, string>;
 }
 
+/** A save as the notebook hands it to `append`: its cells themselves (their ids give the order), not a list of ids made for each save. */
+export type JournalSave = Omit<JournalRecord, 'order'> & { order: readonly { readonly id: string }[] };
+
 /**
  * A record as a line of the file: head, tail and order are left out when the record before had
  * the same, and an order that only adds cells at the end (a new cell) is said as `appended`.
@@ -40,31 +43,38 @@ export function journalPath(notebook: string): string {
 export class NotebookJournal {
   private fd?: number;
   /** What the last record of this file held (a record leaves out what did not change since). */
-  private last?: { head: string; tail: string; order: string };
+  private last?: { head: string; tail: string; order: string[] };
   /** Records were appended since the notebook file was last written in full. */
   holdsSaves = false;
 
   constructor(readonly notebook: string) {}
 
   /** Appends one save; the first one of a journal starts the file with the identity of the notebook file it continues. */
-  append(record: JournalRecord, base: BigIntStats): void {
+  append(save: JournalSave, base: BigIntStats): void {
     let prefix = '';
     if (this.fd === undefined) {
       this.fd = openSync(journalPath(this.notebook), 'w', 0o600);
       this.last = undefined;
       prefix = `${JSON.stringify(identityOf(base))}\n`;
     }
-    const order = record.order.join('\n');
-    const stored: StoredRecord = { cells: record.cells };
-    if (record.head !== this.last?.head) stored.head = record.head;
-    if (record.tail !== this.last?.tail) stored.tail = record.tail;
+    const stored: StoredRecord = { cells: save.cells };
+    if (save.head !== this.last?.head) stored.head = save.head;
+    if (save.tail !== this.last?.tail) stored.tail = save.tail;
     const before = this.last?.order;
-    if (before !== undefined && before !== '' && order.startsWith(`${before}\n`)) stored.appended = order.slice(before.length + 1).split('\n');
-    else if (order !== before) stored.order = record.order;
-    const text = `${prefix}${JSON.stringify(stored)}\n`;
-    this.last = { head: record.head, tail: record.tail, order };
-    const bytes = Buffer.from(text, 'utf8');
+    let order: string[];
+    if (before !== undefined && keepsOrder(before, save.order)) {
+      // The usual save (one new cell at the end, or none): compared id by id, no list of ids built.
+      order = before;
+      if (save.order.length > before.length) stored.appended = save.order.slice(before.length).map((cell) => cell.id);
+    } else {
+      order = save.order.map((cell) => cell.id);
+      stored.order = order;
+    }
+    const bytes = Buffer.from(`${prefix}${JSON.stringify(stored)}\n`, 'utf8');
     this.holdsSaves = true;
+    // The order as this record leaves it, before the write: a failed write closes the journal anyway.
+    if (stored.appended) order.push(...stored.appended);
+    this.last = { head: save.head, tail: save.tail, order };
     for (let offset = 0; offset < bytes.length; ) {
       const written = writeSync(this.fd, bytes, offset);
       if (written <= 0) throw Object.assign(new Error(`write to ${journalPath(this.notebook)} wrote 0 bytes`), { code: 'EIO' });
@@ -150,4 +160,11 @@ function parseLine<T>(line: string | undefined): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `cells` starts with exactly the ids of `before`: cells were at most added at the end. */
+function keepsOrder(before: readonly string[], cells: readonly { readonly id: string }[]): boolean {
+  if (cells.length < before.length) return false;
+  for (let i = 0; i < before.length; i++) if (cells[i]!.id !== before[i]) return false;
+  return true;
 }

@@ -99,6 +99,53 @@ describe("the journal of a session's notebook", () => {
     await doc.flush();
   });
 
+  it('after any mix of inserts, edits, removals, moves and full writes, an open rebuilds exactly the session notebook', async () => {
+    // A small deterministic generator (mulberry32): the same sequence on every run.
+    let seed = 0x5eed;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = (n: number) => Math.floor(random() * n);
+    const doc = await smallNotebook(600_000);
+    for (let step = 0; step < 400; step++) {
+      const roll = random();
+      const count = doc.cells.length;
+      if (roll < 0.4 || count < 2) addSmallCell(doc, `x${step} = ${step}`);
+      else if (roll < 0.5) doc.insert(doc.newCodeCell(`y${step} = 0`), pick(count + 1));
+      else if (roll < 0.7) {
+        const cell = doc.codeCellAt(pick(count));
+        cell.outputs = [{ output_type: 'stream', name: 'stdout', text: `step ${step}\n` }];
+        doc.changed(cell);
+      } else if (roll < 0.8) doc.remove(pick(count));
+      else if (roll < 0.9) doc.move(pick(count), pick(count));
+      else if (roll < 0.95) doc.content.metadata.title = `step ${step}`;
+      else await doc.flush();
+      if (random() < 0.7) await doc.save();
+      if (step % 20 === 19) {
+        await doc.save();
+        assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content), `after step ${step}`);
+      }
+    }
+    await doc.flush();
+    assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
+  });
+
+  it("a record's size follows what changed, not the notebook's length", async () => {
+    const doc = await smallNotebook(600_000);
+    for (let i = 0; i < 2000; i++) addSmallCell(doc, `x${i} = ${i}`);
+    await doc.save();
+    const sizeBefore = (await stat(journalPath(doc.path))).size;
+    addSmallCell(doc, 'one more');
+    await doc.save();
+    const record = (await stat(journalPath(doc.path))).size - sizeBefore;
+    assert.ok(record < 1000, `a one-cell record after 2000 cells took ${record} bytes`);
+    assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content));
+    await doc.flush();
+  });
+
   it('a document that is not journaled writes every save in full', async () => {
     const doc = await largeNotebook();
     doc.journaled = false;

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KernelAPI, KernelConnection, type ServerConnection } from '@jupyterlab/services';
 import { LocalBackend } from '../../src/backends/local/localBackend.js';
 import { serverSettings } from '../../src/jupyter/endpoint.js';
@@ -51,16 +52,21 @@ export async function bareKernelStart(settings: ServerConnection.ISettings, time
   }
 }
 
+const KERNEL_SETUP = fileURLToPath(new URL('../../assets/kernel/python_setup.py', import.meta.url));
+
 /**
  * `1+1` round trips over the kernel websocket straight from this process (no MCP, no notebook):
- * the jupyter-server hop alone, to tell it apart from what the MCP server adds. A round trip
- * ends when both execute_reply and idle have arrived (the future is done).
+ * the jupyter-server hop alone, to tell it apart from what the MCP server adds. The kernel first
+ * runs jlab-mcp's silent setup (IPython's history in memory among it), so that it is the kernel
+ * jlab-mcp talks to. A round trip ends when both execute_reply and idle have arrived.
  */
 export async function bareExecuteRoundTrips(settings: ServerConnection.ISettings, n: number, warmup: number, timeoutMs = 30_000): Promise<number[]> {
   const model = await withTimeout(KernelAPI.startNew({}, settings), 60_000, 'bare KernelAPI.startNew');
   const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });
   try {
     await withTimeout(connection.info, 60_000, 'bare kernel_info');
+    const setup = `_jlab_mcp_stdin_answer = None\n${await readFile(KERNEL_SETUP, 'utf8')}`;
+    await withTimeout(connection.requestExecute({ code: setup, silent: true, store_history: false }).done, timeoutMs, 'bare kernel setup');
     const samples: number[] = [];
     for (let i = 0; i < warmup + n; i++) {
       const t0 = performance.now();

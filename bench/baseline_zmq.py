@@ -13,13 +13,15 @@ Usage (Debian's python; jupyter_client and ipykernel come from apt):
     /usr/bin/python3 bench/baseline_zmq.py [--n 200] [--warmup 10]
 
 stdout: a single JSON object
-    {"n": ..., "median_ms": ..., "p95_ms": ..., "samples_ms": [...]}
+    {"n": ..., "median_ms": ..., "p95_ms": ..., "samples_ms": [...],
+     "kernel_cpu_ms_per_round_trip": the kernel process's CPU per round trip (Linux /proc; else null)}
 All diagnostics (and the kernel's own stdout/stderr) go to stderr.
 """
 
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -62,6 +64,17 @@ def _round_trip(kc, code, timeout):
     msg_id = kc.execute(code)
     _wait_for_reply_and_idle(kc, msg_id, timeout)
     return (time.perf_counter() - t0) * 1000.0
+
+
+def _kernel_cpu_ms(km):
+    """CPU time (user + system) the kernel process has used, in ms; None where /proc cannot tell."""
+    try:
+        pid = km.provisioner.process.pid
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(") ", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    except Exception:
+        return None
 
 
 def _until_sigterm(round_trip):
@@ -114,11 +127,13 @@ def main(argv=None):
         for _ in range(args.warmup):
             _round_trip(kc, args.code, args.timeout)
 
+        cpu_before = _kernel_cpu_ms(km)
         if args.until_signal:
             samples = _until_sigterm(lambda: _round_trip(kc, args.code, args.timeout))
             args.n = len(samples)
         else:
             samples = [_round_trip(kc, args.code, args.timeout) for _ in range(args.n)]
+        cpu_after = _kernel_cpu_ms(km)
         ordered = sorted(samples)
         p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
         result = {
@@ -126,6 +141,7 @@ def main(argv=None):
             "median_ms": round(statistics.median(samples), 3),
             "p95_ms": round(p95, 3),
             "samples_ms": [round(s, 3) for s in samples],
+            "kernel_cpu_ms_per_round_trip": None if cpu_before is None or cpu_after is None else round((cpu_after - cpu_before) / len(samples), 3),
         }
         sys.stdout.write(json.dumps(result) + "\n")
         sys.stdout.flush()

@@ -9,6 +9,12 @@ import { median, percentile, ratio } from '../lib/stats.js';
 
 const BASELINE = path.join(REPO, 'bench', 'baseline_zmq.py');
 
+/** What baseline_zmq.py prints. */
+interface BaselineRun {
+  samples_ms: number[];
+  kernel_cpu_ms_per_round_trip: number | null;
+}
+
 /**
  * P1: `execute_code("1+1")` through the MCP server over stdio vs the same round trip straight
  * to an ipykernel over ZMQ (bench/baseline_zmq.py). Rounds alternate baseline / ours so both
@@ -21,6 +27,8 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
   const ours: number[] = [];
   const zmq: number[] = [];
   const zmqMemoryHistory: number[] = [];
+  /** The baseline kernels' CPU per round trip, one figure per round (null where /proc cannot tell). */
+  const kernelCpu = { historyFile: [] as number[], historyInMemory: [] as number[] };
   const websocket: number[] = [];
   const mcpFloor: number[] = [];
   const server = await McpServerUnderTest.spawn(cleanups, 'p1');
@@ -40,14 +48,18 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
         const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p1Warmup)], {
           timeoutMs: 180_000,
         });
-        zmq.push(...(JSON.parse(run.stdout) as { samples_ms: number[] }).samples_ms);
+        const fileRun = JSON.parse(run.stdout) as BaselineRun;
+        zmq.push(...fileRun.samples_ms);
+        if (fileRun.kernel_cpu_ms_per_round_trip != null) kernelCpu.historyFile.push(fileRun.kernel_cpu_ms_per_round_trip);
         progress(`P1 round ${round}/${options.p1Rounds}: ZMQ, kernel history in memory, ${perRound} round trips`);
         const inMemory = await runCommand(
           cleanups,
           ['/usr/bin/python3', BASELINE, '--memory-history', '--n', String(perRound), '--warmup', String(options.p1Warmup)],
           { timeoutMs: 180_000 },
         );
-        zmqMemoryHistory.push(...(JSON.parse(inMemory.stdout) as { samples_ms: number[] }).samples_ms);
+        const memoryRun = JSON.parse(inMemory.stdout) as BaselineRun;
+        zmqMemoryHistory.push(...memoryRun.samples_ms);
+        if (memoryRun.kernel_cpu_ms_per_round_trip != null) kernelCpu.historyInMemory.push(memoryRun.kernel_cpu_ms_per_round_trip);
         progress(`P1 round ${round}/${options.p1Rounds}: MCP execute_code, ${perRound} round trips`);
         for (let i = 0; i < options.p1Warmup; i++) await server.timedExecute(sessionId);
         for (let i = 0; i < perRound; i++) ours.push(await server.timedExecute(sessionId));
@@ -89,6 +101,7 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
       oursMs: ours,
       zmqMs: zmq,
       zmqMemoryHistoryMs: zmqMemoryHistory,
+      baselineKernelCpuMsPerRoundTrip: kernelCpu,
       websocketMs: websocket,
       mcpListSessionsMs: mcpFloor,
       rounds: options.p1Rounds,
@@ -96,7 +109,11 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
     },
     notes: [
       `P1: where the time goes (medians): kernel over ZMQ ${zmqMedian.toFixed(2)} ms; over the jupyter-server websocket from a bare @jupyterlab/services client ${median(websocket).toFixed(2)} ms; through jlab-mcp over stdio ${oursMedian.toFixed(2)} ms, of which an MCP call that touches no kernel (list_sessions) takes ${median(mcpFloor).toFixed(2)} ms; the rest is this server's own work per cell (the journal append the reply waits for, output bookkeeping, the MCP SDK's schema checks) and the client's.`,
-      `P1 like for like: jlab-mcp's kernels keep IPython's history in memory (as nbclient's do); the baseline kernel, as jupyter_client starts it, writes it to the profile's history.sqlite. A baseline kernel with its history in memory answers in ${median(zmqMemoryHistory).toFixed(2)} ms: ours ÷ that is ${ratio(oursMedian, median(zmqMemoryHistory))?.toFixed(2) ?? '—'}×.`,
+      `P1 like for like: jlab-mcp's kernels keep IPython's history in memory (as nbclient's do); the baseline kernel, as jupyter_client starts it, writes it to the profile's history.sqlite. A baseline kernel with its history in memory answers in ${median(zmqMemoryHistory).toFixed(2)} ms: ours ÷ that is ${ratio(oursMedian, median(zmqMemoryHistory))?.toFixed(2) ?? '—'}×. The baseline kernel's CPU per round trip (median of rounds): ${cpuText(kernelCpu.historyFile)} with the file, ${cpuText(kernelCpu.historyInMemory)} in memory.`,
     ],
   };
+}
+
+function cpuText(perRound: number[]): string {
+  return perRound.length ? `${median(perRound).toFixed(2)} ms` : 'unknown';
 }

@@ -1,7 +1,9 @@
 // The hot path, alternated between builds: N × execute_code("1+1") in one session through the
 // official SDK 2.x client, for each dist/cli.js given, in turn, `pairs` times — the
 // alternating-runs method of docs/benchmarks.md, on a quiet machine. Prints per run the median
-// and p90 latency, and the MCP server's and this client's CPU per cell. Asserts nothing.
+// and p90 latency, and the MCP server's and this client's CPU per cell, then the median and the
+// server's CPU per cell in each quarter of the run (the notebook grows by one cell per call: a
+// cost that grows with its length shows there). Asserts nothing.
 //   node --import tsx bench/hotPath.ts [n=800] [pairs=4] [cli.js ...]   (default: this checkout's dist/cli.js)
 import { readFileSync } from 'node:fs';
 import { Cleanups } from './lib/cleanup.js';
@@ -26,12 +28,22 @@ async function run(cli: string, cleanups: Cleanups): Promise<string> {
     const serverCpu0 = cpuMs(server.pid);
     const clientCpu0 = process.cpuUsage();
     const samples: number[] = [];
-    for (let i = 0; i < n; i++) samples.push(await server.timedExecute(sessionId));
+    const quarters: string[] = [];
+    let quarterCpu0 = serverCpu0;
+    for (let i = 0; i < n; i++) {
+      samples.push(await server.timedExecute(sessionId));
+      if ((i + 1) % Math.ceil(n / 4) === 0 || i === n - 1) {
+        const cells = samples.length - quarters.length * Math.ceil(n / 4);
+        const cpu = cpuMs(server.pid);
+        quarters.push(`${median(samples.slice(-cells)).toFixed(2)} ms/${((cpu - quarterCpu0) / cells).toFixed(2)}`);
+        quarterCpu0 = cpu;
+      }
+    }
     const clientCpu = process.cpuUsage(clientCpu0);
     const serverPerCell = (cpuMs(server.pid) - serverCpu0) / n;
     const clientPerCell = (clientCpu.user + clientCpu.system) / 1000 / n;
     await server.shutdownSession(sessionId);
-    return `median ${median(samples).toFixed(2)} ms, p90 ${percentile(samples, 90).toFixed(2)} ms, server CPU ${serverPerCell.toFixed(2)} ms/cell, client CPU ${clientPerCell.toFixed(2)} ms/cell`;
+    return `median ${median(samples).toFixed(2)} ms, p90 ${percentile(samples, 90).toFixed(2)} ms, server CPU ${serverPerCell.toFixed(2)} ms/cell, client CPU ${clientPerCell.toFixed(2)} ms/cell; by quarter (median/server CPU per cell): ${quarters.join(', ')}`;
   } finally {
     await server.close();
   }

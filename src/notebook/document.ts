@@ -332,8 +332,8 @@ export class NotebookDocument {
     this.disk.written(this, target, base, stat);
     if (target !== this.path) return;
     for (const [cell, bytes] of written) this.persisted.set(cell, bytes);
-    // Still unsaved: only what changed while the file was written (and not removed since).
-    for (const cell of this.unsaved) if (this.indexOf(cell) < 0 || this.cellBytes.get(cell) === this.persisted.get(cell)) this.unsaved.delete(cell);
+    // Still unsaved: what was added or changed while the file was written (and not removed since).
+    for (const cell of this.unsaved) if (this.indexOf(cell) < 0 || this.isPersisted(cell)) this.unsaved.delete(cell);
     this.lastFullWrite = { stat, bytes: Number(stat.size) };
     // Also a journal this document did not write: one a crashed session left, applied at the open.
     this.journalOfPath().discard();
@@ -396,6 +396,12 @@ export class NotebookDocument {
     }, due - now);
     timer.unref();
     this.pendingSave = { timer, due, latest };
+  }
+
+  /** The cell's bytes, as cached now, are what the file or the journal holds (false for a cell never written). */
+  private isPersisted(cell: Cell): boolean {
+    const bytes = this.cellBytes.get(cell);
+    return bytes !== undefined && bytes === this.persisted.get(cell);
   }
 
   private journalOfPath(): NotebookJournal {

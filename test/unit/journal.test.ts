@@ -133,6 +133,21 @@ describe("the journal of a session's notebook", () => {
     assert.equal(await readFile(doc.path, 'utf8'), serializeNotebook(doc.content));
   });
 
+  it('a cell added while the file is being written in full still reaches the journal', async () => {
+    // The cell comes in after the write has taken the cells, while a large file's write awaits the disk.
+    for (let turns = 1; turns <= 4; turns++) {
+      const doc = await largeNotebook(600_000);
+      addSmallCell(doc, 'before');
+      const fullWrite = doc.save({ full: true });
+      for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+      addSmallCell(doc, 'added during the write');
+      await fullWrite;
+      await doc.save();
+      assert.equal((await NotebookDocument.load(doc.path)).serialize(), serializeNotebook(doc.content), `added after ${turns} turn(s)`);
+      await doc.flush();
+    }
+  });
+
   it("a record's size follows what changed, not the notebook's length", async () => {
     const doc = await smallNotebook(600_000);
     for (let i = 0; i < 2000; i++) addSmallCell(doc, `x${i} = ${i}`);

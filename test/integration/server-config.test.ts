@@ -9,6 +9,7 @@ import { KernelAPI, KernelConnection } from '@jupyterlab/services';
 import { LocalBackend } from '../../src/backends/local/localBackend.js';
 import { serverSettings } from '../../src/jupyter/endpoint.js';
 import { guardStdout, setLogLevel } from '../../src/util/log.js';
+import { waitUntil } from '../helpers/poll.js';
 
 guardStdout();
 setLogLevel('warn');
@@ -89,11 +90,14 @@ print(json.dumps({
         // The server's own IOPub subscription to a new kernel can join late (ZMQ's slow joiner): it
         // missed the statuses of the first requests in 3 of 4 runs on 2026-12-07, and the kernel stays
         // "starting" until it reads one. Once it reads a kernel_info's, it reads every status after.
-        for (let i = 0; i < 100; i++) {
-          await connection.requestKernelInfo();
-          if ((await KernelAPI.getKernelModel(model.id, settings))?.execution_state === 'idle') break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitUntil(
+          "the server reading the new kernel's statuses",
+          async () => {
+            await connection.requestKernelInfo();
+            return (await KernelAPI.getKernelModel(model.id, settings))?.execution_state === 'idle';
+          },
+          { timeoutMs: 15_000 },
+        );
         const before = (await KernelAPI.getKernelModel(model.id, settings))!;
         const running = connection.requestExecute({ code: 'import time; time.sleep(1.5)' });
         // The server learns busy from the kernel's IOPub status message, through the patched reader.

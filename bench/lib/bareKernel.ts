@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KernelAPI, KernelConnection, type ServerConnection } from '@jupyterlab/services';
 import { LocalBackend } from '../../src/backends/local/localBackend.js';
 import { serverSettings } from '../../src/jupyter/endpoint.js';
+import { kernelSetup, pythonSetup } from '../../src/jupyter/kernel.js';
 import type { Cleanups } from './cleanup.js';
 import { withTimeout } from './timeout.js';
 
@@ -52,8 +52,6 @@ export async function bareKernelStart(settings: ServerConnection.ISettings, time
   }
 }
 
-const KERNEL_SETUP = fileURLToPath(new URL('../../assets/kernel/python_setup.py', import.meta.url));
-
 /**
  * `1+1` round trips over the kernel websocket straight from this process (no MCP, no notebook):
  * the jupyter-server hop alone, to tell it apart from what the MCP server adds. The kernel first
@@ -65,7 +63,9 @@ export async function bareExecuteRoundTrips(settings: ServerConnection.ISettings
   const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });
   try {
     await withTimeout(connection.info, 60_000, 'bare kernel_info');
-    const setup = `_jlab_mcp_stdin_answer = None\n${await readFile(KERNEL_SETUP, 'utf8')}`;
+    // The setup exactly as a session's kernel gets it (no stdin answer, no spool).
+    const setup = pythonSetup(await kernelSetup(), undefined, undefined);
+    if (setup === undefined) throw new Error('assets/kernel/python_setup.py is missing');
     await withTimeout(connection.requestExecute({ code: setup, silent: true, store_history: false }).done, timeoutMs, 'bare kernel setup');
     const samples: number[] = [];
     for (let i = 0; i < warmup + n; i++) {

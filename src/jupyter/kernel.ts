@@ -12,7 +12,7 @@ import type { JupyterRestClient } from './restClient.js';
 
 export type { KernelLoss } from './kernelPort.js';
 
-interface SetupFiles {
+export interface SetupFiles {
   python?: string;
   pythonSpool?: string;
 }
@@ -20,7 +20,7 @@ interface SetupFiles {
 let setupFiles: Promise<SetupFiles> | undefined;
 
 /** Per-language code run silently in each kernel we start (assets/kernel), read once. */
-function kernelSetup(): Promise<SetupFiles> {
+export function kernelSetup(): Promise<SetupFiles> {
   const asset = (name: string) => readFile(fileURLToPath(new URL(`../../assets/kernel/${name}`, import.meta.url)), 'utf8').catch(() => undefined);
   setupFiles ??= Promise.all([asset('python_setup.py'), asset('python_spool.py')]).then(([python, pythonSpool]) => ({ python, pythonSpool }));
   return setupFiles;
@@ -31,7 +31,7 @@ function kernelSetup(): Promise<SetupFiles> {
  * once), then the output spool when the session has one. A JSON string is also a valid Python
  * string literal.
  */
-function pythonSetup(files: SetupFiles, stdinAnswer: string | undefined, spoolPath: string | undefined): string | undefined {
+export function pythonSetup(files: SetupFiles, stdinAnswer: string | undefined, spoolPath: string | undefined): string | undefined {
   if (files.python === undefined) return undefined;
   const setup = `_jlab_mcp_stdin_answer = ${stdinAnswer === undefined ? 'None' : JSON.stringify(stdinAnswer)}\n${files.python}`;
   if (!spoolPath || !files.pythonSpool) return setup;

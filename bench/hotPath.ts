@@ -29,14 +29,15 @@ async function run(cli: string, cleanups: Cleanups): Promise<string> {
     const clientCpu0 = process.cpuUsage();
     const samples: number[] = [];
     const quarters: string[] = [];
-    let quarterCpu0 = serverCpu0;
+    const quarterLength = Math.ceil(n / 4);
+    let quarter = { start: 0, cpu: serverCpu0 };
     for (let i = 0; i < n; i++) {
       samples.push(await server.timedExecute(sessionId));
-      if ((i + 1) % Math.ceil(n / 4) === 0 || i === n - 1) {
-        const cells = samples.length - quarters.length * Math.ceil(n / 4);
+      if (samples.length - quarter.start === quarterLength || i === n - 1) {
+        const cells = samples.slice(quarter.start);
         const cpu = cpuMs(server.pid);
-        quarters.push(`${median(samples.slice(-cells)).toFixed(2)} ms/${((cpu - quarterCpu0) / cells).toFixed(2)}`);
-        quarterCpu0 = cpu;
+        quarters.push(`${median(cells).toFixed(2)} ms/${((cpu - quarter.cpu) / cells.length).toFixed(2)}`);
+        quarter = { start: samples.length, cpu };
       }
     }
     const clientCpu = process.cpuUsage(clientCpu0);

@@ -65,7 +65,7 @@ def _jlab_mcp_history_in_memory():
     if hasattr(history, "using_thread"):  # IPython 9
         history.using_thread = False
     try:
-        history.writeout_cache()  # what the thread had not written yet (nothing, unless re-run later)
+        history.writeout_cache()  # what the thread had not written yet (cells run before this setup, if any)
         history.db.close()
     except Exception:
         pass

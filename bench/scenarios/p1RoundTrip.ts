@@ -31,6 +31,15 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
   const kernelCpu = { historyFile: [] as number[], historyInMemory: [] as number[] };
   const websocket: number[] = [];
   const mcpFloor: number[] = [];
+  /** One run of baseline_zmq.py: its samples into `samples`, its kernel's CPU per round trip into `cpu` (when /proc told it). */
+  const baselineRound = async (flags: string[], samples: number[], cpu: number[]) => {
+    const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, ...flags, '--n', String(perRound), '--warmup', String(options.p1Warmup)], {
+      timeoutMs: 180_000,
+    });
+    const result = JSON.parse(run.stdout) as BaselineRun;
+    samples.push(...result.samples_ms);
+    if (result.kernel_cpu_ms_per_round_trip !== null) cpu.push(result.kernel_cpu_ms_per_round_trip);
+  };
   const server = await McpServerUnderTest.spawn(cleanups, 'p1');
   try {
     const bare = await startBareServer(cleanups);
@@ -45,21 +54,9 @@ export async function p1RoundTrip({ options, cleanups }: BenchContext): Promise<
       }
       for (let round = 1; round <= options.p1Rounds; round++) {
         progress(`P1 round ${round}/${options.p1Rounds}: ZMQ baseline, ${perRound} round trips`);
-        const run = await runCommand(cleanups, ['/usr/bin/python3', BASELINE, '--n', String(perRound), '--warmup', String(options.p1Warmup)], {
-          timeoutMs: 180_000,
-        });
-        const fileRun = JSON.parse(run.stdout) as BaselineRun;
-        zmq.push(...fileRun.samples_ms);
-        if (fileRun.kernel_cpu_ms_per_round_trip != null) kernelCpu.historyFile.push(fileRun.kernel_cpu_ms_per_round_trip);
+        await baselineRound([], zmq, kernelCpu.historyFile);
         progress(`P1 round ${round}/${options.p1Rounds}: ZMQ, kernel history in memory, ${perRound} round trips`);
-        const inMemory = await runCommand(
-          cleanups,
-          ['/usr/bin/python3', BASELINE, '--memory-history', '--n', String(perRound), '--warmup', String(options.p1Warmup)],
-          { timeoutMs: 180_000 },
-        );
-        const memoryRun = JSON.parse(inMemory.stdout) as BaselineRun;
-        zmqMemoryHistory.push(...memoryRun.samples_ms);
-        if (memoryRun.kernel_cpu_ms_per_round_trip != null) kernelCpu.historyInMemory.push(memoryRun.kernel_cpu_ms_per_round_trip);
+        await baselineRound(['--memory-history'], zmqMemoryHistory, kernelCpu.historyInMemory);
         progress(`P1 round ${round}/${options.p1Rounds}: MCP execute_code, ${perRound} round trips`);
         for (let i = 0; i < options.p1Warmup; i++) await server.timedExecute(sessionId);
         for (let i = 0; i < perRound; i++) ours.push(await server.timedExecute(sessionId));

@@ -49,6 +49,7 @@ describe('npm package', { concurrency: false }, () => {
       'assets/kernel/python_setup.py',
       'assets/jupyter/nodelay_config.py',
       'assets/jupyter/fast_dates_config.py',
+      'assets/jupyter/lean_activity_config.py',
       'assets/sweeps/run_notebook.py',
     ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);

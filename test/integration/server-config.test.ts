@@ -16,6 +16,7 @@ setLogLevel('warn');
 
 const run = promisify(execFile);
 const FAST_DATES = path.resolve('assets/jupyter/fast_dates_config.py');
+const LEAN_ACTIVITY = path.resolve('assets/jupyter/lean_activity_config.py');
 
 /** Every kind of string a message header can hold, and some it should not. */
 const SAMPLES = [
@@ -75,13 +76,116 @@ print(json.dumps({
     for (const [sample, before, after] of result.pairs) assert.deepEqual(after, before, `parse_date(${JSON.stringify(sample)})`);
   });
 
+  it('lean_activity_config.py: the watcher reads each message as the original Session does, only there, and debug records only when a handler takes them', async () => {
+    const script = `
+import json, logging, sys, uuid
+from jupyter_client.session import Session
+from jupyter_server.services.kernels import kernelmanager
+source = open(sys.argv[1]).read()
+original = kernelmanager.MappingKernelManager.start_watching_activity
+exec(source, {"c": None})
+patched = kernelmanager.MappingKernelManager.start_watching_activity
+exec(source, {"c": None})
+
+# The session the watcher builds, as start_watching_activity builds it (the module's Session, inside the call).
+made = []
+class Kernel:
+    session = Session(key=uuid.uuid4().hex.encode())
+    def connect_iopub(self):
+        class Stream:
+            def on_recv(self, callback): made.append(callback)
+        return Stream()
+class Manager:
+    def __init__(self):
+        self._kernels = {"k": Kernel()}
+        self.log = logging.getLogger("jlab-mcp-lean-test")
+        self.track_message_type = lambda t: t in ("execute_request",)
+Manager.start_watching_activity = patched
+manager = Manager()
+handler = logging.StreamHandler(sys.stderr)
+handler.setLevel(logging.INFO)
+manager.log.addHandler(handler)
+manager.log.setLevel(logging.DEBUG)
+manager.log.propagate = False
+real_session = kernelmanager.Session
+manager.start_watching_activity("k")
+restored = kernelmanager.Session is real_session
+# The watcher's private session, from record_activity's closure.
+watcher = [cell.cell_contents for cell in (made[0].__closure__ or []) if isinstance(cell.cell_contents, Session)] if made else []
+
+key = Kernel.session.key
+sender = Session(key=key)
+plain = Session(key=key)
+request = sender.msg("execute_request", {"code": "1+1"})
+results = []
+for msg_type, content in [("status", {"execution_state": "busy"}), ("execute_result", {"data": {"text/plain": "2"}, "metadata": {}, "execution_count": 1}), ("stream", {"name": "stdout", "text": "x" * 5000})]:
+    parts = sender.serialize(sender.msg(msg_type, content, parent=request), ident=b"kernel.x." + msg_type.encode())
+    _, fed = plain.feed_identities(parts)
+    for with_content in (False, True):
+        want = plain.deserialize(fed, content=with_content)
+        got = watcher[0].deserialize(fed, content=with_content)
+        results.append({
+            "msg_type": [want["msg_type"], got["msg_type"]],
+            "parent": [want["parent_header"]["msg_type"], got["parent_header"]["msg_type"]],
+            "content": [want["content"] if with_content else None, got["content"] if with_content else None],
+            "msg_id": [want["msg_id"], got["msg_id"]],
+        })
+# The watcher itself, fed the kernel's messages: the state and the activity it records.
+kernel = manager._kernels["k"]
+states = []
+for state in ("busy", "idle"):
+    made[0](sender.serialize(sender.msg("status", {"execution_state": state}, parent=request), ident=b"kernel.x.status"))
+    states.append(kernel.execution_state)
+made[0](sender.serialize(sender.msg("stream", {"name": "stdout", "text": "x"}, parent=request), ident=b"stream.stdout"))
+log = manager.log
+quiet = {"debug": log.isEnabledFor(logging.DEBUG), "info": log.isEnabledFor(logging.INFO)}
+handler.setLevel(logging.DEBUG)
+loud = {"debug": log.isEnabledFor(logging.DEBUG)}
+print(json.dumps({
+    "installed": patched is not original and getattr(patched, "_jlab_mcp_lean", False),
+    "twice_same": kernelmanager.MappingKernelManager.start_watching_activity is patched,
+    "watchers": len(watcher), "lean": type(watcher[0]).__name__ if watcher else None, "restored": restored,
+    "callbacks": len(made), "results": results, "quiet": quiet, "loud": loud,
+    "states": states, "activity": str(getattr(kernel, "last_activity", None)),
+}))
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, LEAN_ACTIVITY], { timeout: 30_000 });
+    const result = JSON.parse(stdout) as {
+      installed: boolean;
+      twice_same: boolean;
+      watchers: number;
+      lean: string | null;
+      restored: boolean;
+      callbacks: number;
+      results: Array<Record<string, [unknown, unknown]>>;
+      quiet: { debug: boolean; info: boolean };
+      loud: { debug: boolean };
+      states: string[];
+      activity: string;
+    };
+    assert.equal(result.installed, true, 'start_watching_activity was not replaced');
+    assert.equal(result.twice_same, true, 'a second load replaced it again');
+    assert.equal(result.watchers, 1, "the watcher's session, in its closure");
+    assert.equal(result.lean, 'WatcherSession', "the watcher's session is not the lean one");
+    assert.equal(result.restored, true, "the module's Session was not put back after the call");
+    assert.equal(result.callbacks, 1, 'the watcher did not subscribe');
+    assert.equal(result.results.length, 6);
+    assert.deepEqual(result.states, ['busy', 'idle'], 'the execution state the watcher recorded');
+    assert.match(result.activity, /^\d{4}-\d\d-\d\d /, 'last_activity');
+    for (const row of result.results) for (const [field, [want, got]] of Object.entries(row)) assert.deepEqual(got, want, field);
+    assert.deepEqual(result.quiet, { debug: false, info: true }, 'debug records are built with an INFO handler only');
+    assert.deepEqual(result.loud, { debug: true }, 'a DEBUG handler (--debug) gets no debug records');
+  });
+
   it('a local server with it still tracks each kernel: busy, idle and last_activity over REST', async () => {
     const rootDir = await mkdtemp(path.join(os.tmpdir(), 'jlab-srvcfg-'));
     const backend = new LocalBackend({ rootDir, startTimeoutMs: 60_000 });
     try {
       const endpoint = await backend.start(AbortSignal.timeout(70_000));
       const runtimeDir = (backend.describe() as { runtimeDir: string }).runtimeDir;
-      assert.match(await readFile(path.join(runtimeDir, 'jlab_mcp_server_config.py'), 'utf8'), /_jlab_mcp_install_fast_dates\(\)/);
+      const config = await readFile(path.join(runtimeDir, 'jlab_mcp_server_config.py'), 'utf8');
+      assert.match(config, /_jlab_mcp_install_fast_dates\(\)/);
+      assert.match(config, /_jlab_mcp_install_lean_activity\(\)/);
       const settings = serverSettings(endpoint);
       const model = await KernelAPI.startNew({}, settings);
       const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false });

@@ -90,6 +90,19 @@ def _until_sigterm(round_trip):
     return samples
 
 
+# What --idle-subscriber runs: one more process on the kernel's IOPub that only receives, as a
+# Jupyter server's own subscription does (its activity watcher).
+_IDLE_SUBSCRIBER = """
+import json, sys, zmq
+info = json.load(open(sys.argv[1]))
+socket = zmq.Context().socket(zmq.SUB)
+socket.setsockopt(zmq.SUBSCRIBE, b"")
+socket.connect("%s://%s:%s" % (info["transport"], info["ip"], info["iopub_port"]))
+while True:
+    socket.recv_multipart()
+"""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=200, help="measured round trips (default 200)")
@@ -99,6 +112,11 @@ def main(argv=None):
         "--memory-history",
         action="store_true",
         help="start the kernel with IPython's history in memory (as nbclient and jlab-mcp run theirs), not in the profile's history.sqlite",
+    )
+    ap.add_argument(
+        "--idle-subscriber",
+        action="store_true",
+        help="also run a process that subscribes to the kernel's IOPub and only receives (what a Jupyter server's activity watcher adds)",
     )
     ap.add_argument("--code", default="1+1")
     ap.add_argument("--startup-timeout", type=float, default=60.0)
@@ -116,6 +134,7 @@ def main(argv=None):
 
     km = KernelManager(kernel_name=args.kernel_name)
     kc = None
+    subscriber = None
     try:
         # Keep the kernel's stdout off our stdout, which carries only the JSON.
         extra = ["--HistoryManager.hist_file=:memory:"] if args.memory_history else []
@@ -123,6 +142,11 @@ def main(argv=None):
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=args.startup_timeout)
+        if args.idle_subscriber:
+            import subprocess
+
+            subscriber = subprocess.Popen([sys.executable, "-c", _IDLE_SUBSCRIBER, km.connection_file], stdout=sys.stderr)
+            time.sleep(0.5)  # connected before the warm-up ends (ZMQ's slow joiner)
 
         for _ in range(args.warmup):
             _round_trip(kc, args.code, args.timeout)
@@ -147,6 +171,9 @@ def main(argv=None):
         sys.stdout.flush()
         return 0
     finally:
+        if subscriber is not None:
+            subscriber.kill()
+            subscriber.wait()
         if kc is not None:
             try:
                 kc.stop_channels()

@@ -9,7 +9,7 @@ import { KernelAPI, KernelConnection } from '@jupyterlab/services';
 import { LocalBackend } from '../../src/backends/local/localBackend.js';
 import { serverSettings } from '../../src/jupyter/endpoint.js';
 import { guardStdout, setLogLevel } from '../../src/util/log.js';
-import { waitUntil } from '../helpers/poll.js';
+import { holdsWithin, waitUntil } from '../helpers/poll.js';
 
 guardStdout();
 setLogLevel('warn');
@@ -205,18 +205,12 @@ print(json.dumps({
         const before = (await KernelAPI.getKernelModel(model.id, settings))!;
         const running = connection.requestExecute({ code: 'import time; time.sleep(1.5)' });
         // The server learns busy from the kernel's IOPub status message, through the patched reader.
-        let busy = false;
-        for (let i = 0; i < 50 && !busy; i++) {
-          busy = (await KernelAPI.getKernelModel(model.id, settings))?.execution_state === 'busy';
-          if (!busy) await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        const state = async () => (await KernelAPI.getKernelModel(model.id, settings))?.execution_state;
+        const busy = await holdsWithin('the server seeing the kernel busy', async () => (await state()) === 'busy', { timeoutMs: 3000, intervalMs: 50 });
         assert.ok(busy, 'the server never saw the kernel busy');
         await running.done;
-        let after = (await KernelAPI.getKernelModel(model.id, settings))!;
-        for (let i = 0; i < 50 && after.execution_state !== 'idle'; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          after = (await KernelAPI.getKernelModel(model.id, settings))!;
-        }
+        await holdsWithin('the server seeing the kernel idle again', async () => (await state()) === 'idle', { timeoutMs: 3000, intervalMs: 50 });
+        const after = (await KernelAPI.getKernelModel(model.id, settings))!;
         assert.equal(after.execution_state, 'idle');
         const activity = (m: { last_activity?: string }) => Date.parse(String(m.last_activity));
         assert.ok(Number.isFinite(activity(after)), `last_activity ${String(after.last_activity)}`);
